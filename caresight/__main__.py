@@ -1,0 +1,3 @@
+from caresight.cli import main
+
+main()

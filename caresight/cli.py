@@ -1,0 +1,47 @@
+"""The `caresight` command: Django's management commands with Caresight's own help first."""
+
+import os
+import sys
+
+OVERVIEW = """\
+caresight — oversight of a council's care market and its outbreak response
+
+Usage: caresight COMMAND [options]        (caresight COMMAND --help for details)
+
+Getting started
+  migrate                       create or update the database tables
+  demo                          load the fictional demo area and print demo sign-ins
+  runserver 127.0.0.1:8000      serve the pages and API for development
+  db_worker                     run background work (imports) as it is queued
+
+Register
+  import cqc PATH               import CQC locations (JSON, JSON lines, CSV or XLSX)
+  export locations --format csv|json|xlsx|ods [--authority CODE] [--output FILE]
+
+People and access
+  user create --email E --role R --authority CODE [--organisation NAME]
+  token create --email E        create an API token for a person or machine client
+  changepassword EMAIL          set a user's password
+
+The database is SQLite (caresight.sqlite3) unless DATABASE_URL names another, e.g.
+  DATABASE_URL=postgres://user@host:5432/caresight caresight migrate
+
+Every Django command is also available: caresight help --all
+"""
+
+
+def main() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+    args = sys.argv[1:]
+    if not args or args[0] in ("-h", "--help") or args == ["help"]:
+        sys.stdout.write(OVERVIEW)
+        return
+    if args[:2] == ["help", "--all"]:
+        args = ["help"]
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["caresight", *args])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+
+
+class CoreConfig(AppConfig):
+    name = "caresight.core"
+    label = "core"
+    verbose_name = "Core"
+
+    def ready(self) -> None:
+        from caresight.core import tenancy  # noqa: F401  (registers permission rules)

@@ -1,0 +1,86 @@
+"""Forms rendered in GOV.UK Design System markup, with the error summary pattern."""
+
+import uuid
+
+from django import forms
+
+WIDGET_CLASSES = {
+    forms.TextInput: "govuk-input",
+    forms.EmailInput: "govuk-input",
+    forms.NumberInput: "govuk-input govuk-input--width-5",
+    forms.PasswordInput: "govuk-input",
+    forms.DateInput: "govuk-input govuk-input--width-10",
+    forms.URLInput: "govuk-input",
+    forms.Select: "govuk-select",
+    forms.Textarea: "govuk-textarea",
+    forms.ClearableFileInput: "govuk-file-upload",
+    forms.FileInput: "govuk-file-upload",
+}
+
+
+class GovukFormMixin:
+    """Adds GOV.UK classes to widgets and an error summary; renders with includes/form.html."""
+
+    template_name = "includes/form.html"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, field in self.fields.items():
+            css = next(
+                (c for w, c in WIDGET_CLASSES.items() if type(field.widget) is w), None
+            )
+            if css:
+                field.widget.attrs.setdefault("class", css)
+            if field.help_text:
+                field.widget.attrs.setdefault("aria-describedby", f"id_{name}-hint")
+            if isinstance(field.widget, forms.DateInput):
+                field.widget.input_type = "date"
+
+    def full_clean(self):
+        """After validation, mark fields in error and point them at their messages."""
+        super().full_clean()
+        for name, field in self.fields.items():
+            described_by = []
+            if field.help_text:
+                described_by.append(f"{self[name].auto_id}-hint")
+            if name in self.errors:
+                described_by.append(f"{self[name].auto_id}-error")
+                css = field.widget.attrs.get("class", "")
+                if css and "--error" not in css:
+                    base = css.split()[0]
+                    field.widget.attrs["class"] = f"{css} {base}--error"
+            if described_by:
+                field.widget.attrs["aria-describedby"] = " ".join(described_by)
+
+    def error_summary(self) -> list[tuple[str, str]]:
+        """(anchor, message) pairs for the error summary at the top of the page."""
+        items = []
+        for name, errors in self.errors.items():
+            if name == "__all__":
+                anchor = next(iter(self.fields), "")
+            else:
+                anchor = name
+            bound = self[anchor] if anchor in self.fields else None
+            target = bound.id_for_label if bound is not None else ""
+            if bound is not None and bound.widget_type in ("checkboxselectmultiple", "radioselect"):
+                target = f"{bound.auto_id}_0"
+            items += [(target, str(message)) for message in errors]
+        return items
+
+
+class GovukForm(GovukFormMixin, forms.Form):
+    pass
+
+
+class GovukModelForm(GovukFormMixin, forms.ModelForm):
+    pass
+
+
+class OnceOnlyFormMixin:
+    """A hidden one-time token: the service acts on the first submission only."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["submission_token"] = forms.UUIDField(
+            widget=forms.HiddenInput, initial=uuid.uuid4
+        )

@@ -1,0 +1,55 @@
+"""What every import returns, and which service runs each kind of import."""
+
+from dataclasses import dataclass, field
+
+from django.utils.module_loading import import_string
+
+from caresight.core.files import RowError
+
+# kind -> service with signature (*, data, file_name, user, dry_run, progress) -> ImportResult
+IMPORTERS: dict[str, str] = {
+    "cqc": "caresight.registry.services.cqc_import",
+}
+IMPORT_LABELS = {"cqc": "CQC locations"}
+
+
+@dataclass
+class ImportResult:
+    rows: int = 0
+    counts: dict[str, int] = field(default_factory=dict)
+    errors: list[RowError] = field(default_factory=list)
+    file_error: str = ""
+    dry_run: bool = True
+    error_limit: int = 500
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors and not self.file_error
+
+    def summary(self) -> str:
+        if self.file_error:
+            return self.file_error
+        if self.errors:
+            return (f"{len(self.errors)} problems found in {self.rows} rows; nothing was "
+                    "imported. Correct the file and try again.")
+        counts = ", ".join(f"{n} {name}" for name, n in self.counts.items())
+        if self.dry_run:
+            return f"{self.rows} rows checked: {counts}. Nothing has been written yet."
+        return f"{self.rows} rows imported: {counts}."
+
+    def as_dict(self) -> dict:
+        return {
+            "rows": self.rows,
+            "counts": self.counts,
+            "errors": [e.as_dict() for e in self.errors[: self.error_limit]],
+            "error_count": len(self.errors),
+            "file_error": self.file_error,
+            "dry_run": self.dry_run,
+            "summary": self.summary(),
+        }
+
+
+def run_import(kind: str, **kwargs) -> ImportResult:
+    if kind not in IMPORTERS:
+        raise ValueError(f"Unknown import {kind!r}; choose one of {', '.join(IMPORTERS)}")
+    return import_string(IMPORTERS[kind])(**kwargs)

@@ -1,0 +1,44 @@
+"""caresight import KIND PATH — check a file, then import it all or nothing."""
+
+import getpass
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from caresight.accounts.models import User
+from caresight.core.imports import IMPORT_LABELS, IMPORTERS, run_import
+from caresight.core.progress import TerminalProgress
+
+
+class Command(BaseCommand):
+    help = "Import a file: " + "; ".join(f"{k} ({v})" for k, v in IMPORT_LABELS.items()) + "."
+
+    def add_arguments(self, parser):
+        parser.add_argument("kind", choices=sorted(IMPORTERS), help="what the file holds")
+        parser.add_argument("path", type=Path, help="the file to import")
+        parser.add_argument("--dry-run", action="store_true",
+                            help="check the file and report what would change; write nothing")
+        parser.add_argument("--user", metavar="EMAIL",
+                            help="record this user as the one who imported (audit)")
+        parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+
+    def handle(self, *args, kind, path, dry_run, user, no_progress, **options):
+        if not path.is_file():
+            raise CommandError(f"{path} is not a file.")
+        actor = None
+        if user:
+            actor = User.objects.filter(email=user.lower()).first()
+            if actor is None:
+                raise CommandError(f"No user has the email address {user}.")
+        progress = TerminalProgress(disable=no_progress)
+        result = run_import(
+            kind, data=path.read_bytes(),
+            file_name=f"{path.name} (command line, {getpass.getuser()})",
+            user=actor, dry_run=dry_run, progress=progress,
+        )
+        progress.finish()
+        for error in result.errors:
+            self.stderr.write(str(error))
+        if not result.ok:
+            raise CommandError(result.summary())
+        self.stdout.write(self.style.SUCCESS(result.summary()))

@@ -1,0 +1,102 @@
+"""Writes for shared plumbing: background jobs and one-time form tokens."""
+
+import logging
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from caresight.core.imports import IMPORTERS, ImportResult, run_import
+from caresight.core.progress import JobProgress
+
+from .models import Job, SubmissionToken
+
+logger = logging.getLogger(__name__)
+
+
+def submission_token_claim(*, token, user, result_url: str = "") -> str | None:
+    """Claim a form's one-time token. Return None the first time, else where the first went.
+
+    Call inside the transaction that does the form's work, so that a failed submission does
+    not use the token up.
+    """
+    try:
+        with transaction.atomic():
+            SubmissionToken.objects.create(token=token, user=user, result_url=result_url)
+    except IntegrityError:
+        first = SubmissionToken.objects.filter(token=token).first()
+        return (first.result_url if first else "") or "/"
+    return None
+
+
+def submission_token_record(*, token, url: str) -> None:
+    SubmissionToken.objects.filter(token=token).update(result_url=url)
+
+
+def import_job_create(*, kind: str, file_name: str, data: bytes, user) -> Job:
+    """Keep an uploaded file and start its preview (checks and a dry run) in the background."""
+    if kind not in IMPORTERS:
+        raise ValidationError({"kind": f"Unknown import {kind!r}."})
+    if not data:
+        raise ValidationError({"file": "The selected file is empty."})
+    if len(data) > settings.CARESIGHT_MAX_IMPORT_BYTES:
+        raise ValidationError({"file": "The selected file must be smaller than "
+                               f"{settings.CARESIGHT_MAX_IMPORT_BYTES // 1_000_000} MB."})
+    job = Job.objects.create(kind=kind, file_name=file_name[:255], payload=data, created_by=user)
+    _enqueue(job)
+    return job
+
+
+def import_job_confirm(*, job: Job, user) -> Job:
+    """Start writing a previewed import. A job can be confirmed once; a second time is refused."""
+    with transaction.atomic():
+        locked = Job.objects.select_for_update().get(pk=job.pk)
+        if locked.created_by_id != user.pk:
+            raise ValidationError("Only the person who uploaded this file can confirm it.")
+        if locked.phase == "apply":
+            raise ValidationError("This import has already been confirmed.")
+        if locked.status != Job.Status.PREVIEWED or not locked.result.get("ok"):
+            raise ValidationError("This import cannot be confirmed: its checks found problems.")
+        locked.phase, locked.status, locked.done = "apply", Job.Status.QUEUED, 0
+        locked.save(update_fields=["phase", "status", "done"])
+    _enqueue(locked)
+    return locked
+
+
+def _enqueue(job: Job) -> None:
+    from .tasks import run_job
+
+    transaction.on_commit(lambda: run_job.enqueue(str(job.pk)))
+
+
+def job_run(*, job_id: str) -> Job:
+    """Run one phase of an import job (called by the background worker)."""
+    job = Job.objects.select_related("created_by").get(pk=job_id)
+    if job.status not in (Job.Status.QUEUED,):
+        return job
+    Job.objects.filter(pk=job.pk).update(status=Job.Status.RUNNING)
+    dry_run = job.phase != "apply"
+    try:
+        result: ImportResult = run_import(
+            job.kind, data=bytes(job.payload), file_name=job.file_name, user=job.created_by,
+            dry_run=dry_run, progress=JobProgress(job),
+        )
+    except Exception:
+        logger.exception("Import job %s failed", job.pk)
+        job.status, job.message = Job.Status.FAILED, "Something went wrong; nothing was written."
+        job.finished_at = timezone.now()
+        job.save(update_fields=["status", "message", "finished_at"])
+        raise
+    job.result = dict(result.as_dict(), ok=result.ok)
+    job.message = result.summary()[:255]
+    if not result.ok:
+        job.status = Job.Status.FAILED
+    elif dry_run:
+        job.status = Job.Status.PREVIEWED
+    else:
+        job.status = Job.Status.DONE
+        job.payload = b""  # the file has been imported; do not keep a copy of it
+    job.finished_at = timezone.now()
+    job.save()
+    return job

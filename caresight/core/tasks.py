@@ -1,0 +1,10 @@
+"""Background tasks (django-tasks; run by `caresight db_worker`)."""
+
+from django_tasks import task
+
+
+@task()
+def run_job(job_id: str) -> None:
+    from .services import job_run
+
+    job_run(job_id=job_id)

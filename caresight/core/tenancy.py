@@ -1,0 +1,158 @@
+"""Who may see and change what. Every page, API route, export and report asks here.
+
+A user's memberships give them a role over authorities. The role grants capabilities; the
+authorities (and, for provider users, their own provider) bound where those capabilities apply.
+Records a user may not see are filtered out of querysets, so another council's record is "not
+found" (404) rather than "forbidden" (403), which would leak that it exists.
+"""
+
+from dataclasses import dataclass
+from enum import StrEnum
+from functools import reduce
+from operator import or_
+
+import rules
+from django.db.models import Q, QuerySet
+
+from caresight.accounts.models import Role
+
+
+class Capability(StrEnum):
+    VIEW_RECORDS = "view_records"  # record-level data about services
+    VIEW_AGGREGATES = "view_aggregates"  # counts and totals across authorities
+    EDIT_REGISTER = "edit_register"
+    IMPORT = "import"
+    EXPORT = "export"
+    MANAGE_USERS = "manage_users"
+
+
+C = Capability
+ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
+    Role.ADMIN: frozenset(C),
+    Role.COMMISSIONER: frozenset(
+        {C.VIEW_RECORDS, C.VIEW_AGGREGATES, C.EDIT_REGISTER, C.IMPORT, C.EXPORT}
+    ),
+    Role.QUALITY_OFFICER: frozenset({C.VIEW_RECORDS, C.VIEW_AGGREGATES, C.EDIT_REGISTER, C.EXPORT}),
+    Role.PUBLIC_HEALTH: frozenset({C.VIEW_RECORDS, C.VIEW_AGGREGATES, C.EXPORT}),
+    Role.FINANCE: frozenset({C.VIEW_RECORDS, C.VIEW_AGGREGATES, C.EXPORT}),
+    Role.PARTNER: frozenset({C.VIEW_RECORDS, C.VIEW_AGGREGATES, C.EXPORT}),
+    # Provider users see only their own provider's services, and nothing aggregated.
+    Role.PROVIDER_USER: frozenset({C.VIEW_RECORDS}),
+    Role.VIEWER: frozenset({C.VIEW_AGGREGATES}),
+}
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Where one capability applies for one user."""
+
+    authority_ids: frozenset[int]
+    # (provider id, authority id): a provider user's own services within their authorities.
+    provider_grants: frozenset[tuple[int, int]]
+
+    def __bool__(self) -> bool:
+        return bool(self.authority_ids or self.provider_grants)
+
+    def location_q(self, prefix: str = "") -> Q:
+        """A filter for locations (or rows reached from a location through `prefix`)."""
+        parts = []
+        if self.authority_ids:
+            parts.append(Q(**{f"{prefix}authority_id__in": self.authority_ids}))
+        parts += [
+            Q(**{f"{prefix}provider_id": p, f"{prefix}authority_id": a})
+            for p, a in sorted(self.provider_grants)
+        ]
+        return reduce(or_, parts) if parts else Q(pk__in=[])
+
+    def allows_location(self, location) -> bool:
+        return location.authority_id in self.authority_ids or (
+            (location.provider_id, location.authority_id) in self.provider_grants
+        )
+
+
+def scope(user, capability: Capability) -> Scope:
+    """Return where `user` holds `capability`, computed once per user object."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return Scope(frozenset(), frozenset())
+    cache = user.__dict__.setdefault("_caresight_scopes", {})
+    if capability not in cache:
+        cache[capability] = _compute_scope(user, capability)
+    return cache[capability]
+
+
+def _compute_scope(user, capability: Capability) -> Scope:
+    authority_ids: set[int] = set()
+    provider_grants: set[tuple[int, int]] = set()
+    memberships = user.memberships.select_related("organisation").prefetch_related("authorities")
+    for membership in memberships:
+        if capability not in ROLE_CAPABILITIES.get(membership.role, frozenset()):
+            continue
+        ids = {authority.pk for authority in membership.authorities.all()}
+        if membership.role == Role.PROVIDER_USER:
+            provider_id = membership.organisation.provider_id
+            provider_grants |= {(provider_id, a) for a in ids} if provider_id else set()
+        else:
+            authority_ids |= ids
+    return Scope(frozenset(authority_ids), frozenset(provider_grants))
+
+
+def has_capability(user, capability: Capability) -> bool:
+    return bool(scope(user, capability))
+
+
+def locations(user, capability: Capability, queryset: QuerySet) -> QuerySet:
+    """Narrow a queryset of locations to those `user` may use `capability` on."""
+    return queryset.filter(scope(user, capability).location_q())
+
+
+def providers(user, capability: Capability, queryset: QuerySet) -> QuerySet:
+    """Providers with a service in scope, or added by a council in scope."""
+    s = scope(user, capability)
+    from caresight.registry.models import Location
+
+    in_scope = Location.objects.filter(s.location_q()).values("provider_id")
+    return queryset.filter(
+        Q(pk__in=in_scope) | Q(home_authority_id__in=s.authority_ids)
+    )
+
+
+def authority_ids(user, capability: Capability) -> frozenset[int]:
+    """Authorities where `user` holds `capability` for the whole authority (not one provider)."""
+    return scope(user, capability).authority_ids
+
+
+def allows(user, capability: Capability, obj) -> bool:
+    """May `user` use `capability` on this record? Works for anything with an authority."""
+    s = scope(user, capability)
+    if hasattr(obj, "provider_id") and hasattr(obj, "authority_id"):
+        return s.allows_location(obj)
+    if hasattr(obj, "home_authority_id"):  # a provider
+        return obj.home_authority_id in s.authority_ids or any(
+            s.allows_location(location) for location in obj.locations.all()
+        )
+    if hasattr(obj, "authority_id"):
+        return obj.authority_id in s.authority_ids
+    return False
+
+
+def _object_predicate(capability: Capability):
+    @rules.predicate(name=f"can_{capability}")
+    def predicate(user, obj=None) -> bool:
+        return allows(user, capability, obj) if obj is not None else has_capability(user, capability)
+
+    return predicate
+
+
+# Django permission names, so views and the API can ask `user.has_perm(name, obj)`.
+rules.add_perm("registry.view_location", _object_predicate(C.VIEW_RECORDS))
+rules.add_perm("registry.change_location", _object_predicate(C.EDIT_REGISTER))
+rules.add_perm("registry.add_location", _object_predicate(C.EDIT_REGISTER))
+rules.add_perm("registry.view_provider", _object_predicate(C.VIEW_RECORDS))
+rules.add_perm("registry.change_provider", _object_predicate(C.EDIT_REGISTER))
+rules.add_perm("registry.add_provider", _object_predicate(C.EDIT_REGISTER))
+rules.add_perm("registry.view_locality", _object_predicate(C.VIEW_RECORDS))
+rules.add_perm("registry.change_locality", _object_predicate(C.EDIT_REGISTER))
+rules.add_perm("registry.import_cqc", _object_predicate(C.IMPORT))
+rules.add_perm("registry.export_locations", _object_predicate(C.EXPORT))
+rules.add_perm("registry.view_summary", _object_predicate(C.VIEW_AGGREGATES))
+rules.add_perm("accounts.manage_users", _object_predicate(C.MANAGE_USERS))

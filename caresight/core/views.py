@@ -1,0 +1,38 @@
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from caresight.core import tenancy
+from caresight.core.tenancy import Capability
+
+from .models import Job
+from .services import import_job_confirm
+
+
+def home(request):
+    if tenancy.has_capability(request.user, Capability.VIEW_RECORDS):
+        return redirect("registry:location-list")
+    if tenancy.has_capability(request.user, Capability.VIEW_AGGREGATES):
+        return redirect("registry:summary")
+    return redirect("accounts:account")
+
+
+def _own_job(request, pk) -> Job:
+    # A job is only ever shown to the person who started it: it may hold another council's file.
+    return get_object_or_404(Job.objects.defer("payload"), pk=pk, created_by=request.user)
+
+
+def job_detail(request, pk):
+    job = _own_job(request, pk)
+    return render(request, "core/job_detail.html", {"job": job, "result": job.result})
+
+
+@require_POST
+def job_confirm(request, pk):
+    job = _own_job(request, pk)
+    try:
+        import_job_confirm(job=job, user=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect("job-detail", pk=job.pk)

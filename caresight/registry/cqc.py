@@ -1,0 +1,292 @@
+"""Turn CQC files into register records: the CQC public API's location objects (JSON array or
+JSON lines) and the CQC care directory (CSV or XLSX). Reading only; `services` writes.
+
+The care directory's columns are matched by `DIRECTORY_COLUMNS` (case and punctuation are
+ignored); docs/data-formats.md lists them.
+"""
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+
+from caresight.core.files import ImportFileError, RowError, Table, match_columns, normalise_header
+
+from .models import CQC_ID_PATTERN, ClientGroup, CqcRating, RegistrationStatus, ServiceType
+
+# Care directory columns: our field -> the headings CQC has used for it.
+DIRECTORY_COLUMNS: dict[str, tuple[str, ...]] = {
+    "location_id": ("CQC Location ID (for office use only)", "Location ID", "CQC Location ID"),
+    "provider_id": ("CQC Provider ID (for office use only)", "Provider ID", "CQC Provider ID"),
+    "name": ("Name", "Location Name"),
+    "provider_name": ("Provider name",),
+    "address_line_1": ("Address", "Location Street Address", "Address line 1"),
+    "address_line_2": ("Location Address Line 2", "Address line 2"),
+    "town": ("Location City", "Town", "Town/City"),
+    "postcode": ("Postcode", "Location Postal Code"),
+    "phone": ("Phone number", "Location Telephone Number"),
+    "website": ("Service's website (if available)", "Location Web Address"),
+    "service_types": ("Service types", "Service type", "Location Type/Sector"),
+    "specialisms": ("Specialisms/services", "Specialisms", "Service user bands"),
+    "authority": ("Local authority", "Location Local Authority"),
+    "beds": ("Care homes beds", "Care home beds", "Number of beds", "Beds"),
+    "care_home": ("Care home?", "Care home"),
+    "registration_status": ("Registration status",),
+    "registration_date": ("Location HSCA start date", "Registration date"),
+    "deregistration_date": ("Deregistration date",),
+    "rating": ("Location Latest Overall Rating", "Latest overall rating", "Overall rating"),
+    "rating_date": ("Publication Date", "Date of latest check", "Rating date"),
+    "manager_name": ("Registered manager",),
+    "ods_code": ("Location ODS Code", "ODS code"),
+}
+REQUIRED_DIRECTORY_COLUMNS = ("location_id", "provider_id", "name", "authority")
+
+# Service types, most specific first: a location is given the first that applies.
+SERVICE_TYPE_WORDS: list[tuple[str, ServiceType]] = [
+    ("withnursing", ServiceType.CARE_HOME_NURSING),
+    ("nursinghome", ServiceType.CARE_HOME_NURSING),
+    ("withoutnursing", ServiceType.CARE_HOME),
+    ("residentialhome", ServiceType.CARE_HOME),
+    ("extracare", ServiceType.EXTRA_CARE),
+    ("supportedliving", ServiceType.SUPPORTED_LIVING),
+    ("domiciliary", ServiceType.DOMICILIARY),
+    ("homecare", ServiceType.DOMICILIARY),
+    ("dayservice", ServiceType.DAY_SERVICE),
+    ("daycare", ServiceType.DAY_SERVICE),
+]
+
+# CQC specialisms (service user bands) -> client groups.
+SPECIALISM_WORDS: list[tuple[str, ClientGroup]] = [
+    ("over65", ClientGroup.OLDER_PEOPLE),
+    ("olderpeople", ClientGroup.OLDER_PEOPLE),
+    ("under65", ClientGroup.YOUNGER_ADULTS),
+    ("youngeradults", ClientGroup.YOUNGER_ADULTS),
+    ("dementia", ClientGroup.DEMENTIA),
+    ("learningdisabilit", ClientGroup.LEARNING_DISABILITY),
+    ("autism", ClientGroup.LEARNING_DISABILITY),
+    ("mentalhealth", ClientGroup.MENTAL_HEALTH),
+    ("physicaldisabilit", ClientGroup.PHYSICAL_DISABILITY),
+    ("sensoryimpairment", ClientGroup.SENSORY_IMPAIRMENT),
+    ("substancemisuse", ClientGroup.SUBSTANCE_MISUSE),
+    ("drugs", ClientGroup.SUBSTANCE_MISUSE),
+    ("eatingdisorder", ClientGroup.EATING_DISORDERS),
+    ("children", ClientGroup.CHILDREN),
+]
+
+RATINGS = {normalise_header(label): value for value, label in CqcRating.choices}
+RATINGS["notyetrated"] = CqcRating.NOT_RATED
+RATINGS["insufficientevidencetorate"] = CqcRating.NOT_RATED
+RATINGS["inspectedbutnotrated"] = CqcRating.NOT_RATED
+POSTCODE = re.compile(r"^([A-Z]{1,2}\d[A-Z\d]?) ?(\d[A-Z]{2})$")
+
+
+@dataclass
+class CqcRecord:
+    """One location as read from a file, before it is matched to the database."""
+
+    row: int
+    location_id: str
+    provider_id: str
+    provider_name: str | None
+    authority_text: str
+    authority_field: str
+    # Only the fields the file carries; a column that is absent leaves the register's value.
+    values: dict = field(default_factory=dict)
+
+
+def parse(table: Table) -> tuple[list[CqcRecord], list[RowError]]:
+    """Read every row; return the records and every problem found, row by row."""
+    if table.format in ("json", "jsonl"):
+        reader, labels = _from_api_object, API_LABELS
+    else:
+        columns = match_columns(table.headers, DIRECTORY_COLUMNS, REQUIRED_DIRECTORY_COLUMNS)
+        labels = {f: columns.get(f, f) for f in DIRECTORY_COLUMNS}
+
+        def reader(raw: dict, errors: list) -> dict:
+            return {f: raw.get(h, "") for f, h in columns.items()}
+
+    if not table.rows:
+        raise ImportFileError("The file has no rows to import.")
+    records, errors, first_row_of = [], [], {}
+    for row, raw in table.rows:
+        row_errors: list[RowError] = []
+        fields = reader(raw, row_errors)
+        record = _record(row, fields, labels, row_errors)
+        if record and record.location_id in first_row_of:
+            row_errors.append(RowError(row, labels["location_id"], (
+                f"CQC location ID {record.location_id} appears more than once "
+                f"(first on row {first_row_of[record.location_id]})"
+            )))
+        elif record:
+            first_row_of[record.location_id] = row
+        errors += row_errors
+        if record and not row_errors:
+            records.append(record)
+    return records, errors
+
+
+API_LABELS = {
+    "location_id": "locationId", "provider_id": "providerId", "name": "name",
+    "provider_name": "providerName", "address_line_1": "postalAddressLine1",
+    "address_line_2": "postalAddressLine2", "town": "postalAddressTownCity",
+    "postcode": "postalCode", "phone": "mainPhoneNumber", "website": "website",
+    "service_types": "gacServiceTypes", "specialisms": "specialisms",
+    "authority": "localAuthority", "beds": "numberOfBeds", "care_home": "careHome",
+    "registration_status": "registrationStatus", "registration_date": "registrationDate",
+    "deregistration_date": "deregistrationDate", "rating": "currentRatings.overall.rating",
+    "rating_date": "currentRatings.overall.reportDate", "manager_name": "regulatedActivities",
+    "ods_code": "odsCode",
+}
+
+
+def _from_api_object(obj: dict, errors: list) -> dict:
+    overall = (obj.get("currentRatings") or {}).get("overall") or {}
+    managers = [
+        " ".join(filter(None, [c.get("personGivenName"), c.get("personFamilyName")]))
+        for activity in obj.get("regulatedActivities") or []
+        for c in activity.get("contacts") or []
+        if "Registered Manager" in (c.get("personRoles") or [])
+    ]
+    beds = obj.get("numberOfBeds")
+    return {
+        "location_id": obj.get("locationId"),
+        "provider_id": obj.get("providerId"),
+        "provider_name": obj.get("providerName"),
+        "name": obj.get("name"),
+        "address_line_1": obj.get("postalAddressLine1") or "",
+        "address_line_2": obj.get("postalAddressLine2") or "",
+        "town": obj.get("postalAddressTownCity") or "",
+        "postcode": obj.get("postalCode") or "",
+        "phone": obj.get("mainPhoneNumber") or "",
+        "service_types": "|".join(
+            f"{t.get('name', '')} {t.get('description', '')}"
+            for t in obj.get("gacServiceTypes") or []
+        ),
+        "specialisms": "|".join(s.get("name", "") for s in obj.get("specialisms") or []),
+        "authority": obj.get("localAuthority") or obj.get("onspdLocalAuthorityCode") or "",
+        "beds": "" if beds is None else beds,
+        "care_home": obj.get("careHome") or "",
+        "registration_status": obj.get("registrationStatus") or "",
+        "registration_date": obj.get("registrationDate") or "",
+        "deregistration_date": obj.get("deregistrationDate") or "",
+        "rating": overall.get("rating") or "",
+        "rating_date": overall.get("reportDate") or "",
+        "manager_name": managers[0] if managers else "",
+        "ods_code": obj.get("odsCode") or "",
+    }
+
+
+def _text(value) -> str:
+    return "" if value is None else str(value).strip()
+
+
+def _record(row: int, f: dict, labels: dict, errors: list[RowError]) -> CqcRecord | None:
+    def fail(name: str, message: str) -> None:
+        errors.append(RowError(row, labels.get(name, name), message))
+
+    location_id, provider_id = _text(f.get("location_id")), _text(f.get("provider_id"))
+    for name, value, what in (
+        ("location_id", location_id, "location"),
+        ("provider_id", provider_id, "provider"),
+    ):
+        if not value:
+            fail(name, f"the CQC {what} ID is missing")
+        elif not re.match(CQC_ID_PATTERN, value):
+            fail(name, f"{value!r} is not a CQC {what} ID (1- followed by 6 to 12 digits)")
+    name = _text(f.get("name"))
+    if not name:
+        fail("name", "the location name is missing")
+    authority_text = _text(f.get("authority"))
+    if not authority_text:
+        fail("authority", "the local authority is missing")
+
+    values: dict = {"name": name}
+    for key in ("address_line_1", "address_line_2", "town", "phone", "manager_name", "ods_code"):
+        if key in f:
+            values[key] = _text(f[key])[:200]
+    if "postcode" in f:
+        postcode = re.sub(r"\s+", "", _text(f["postcode"]).upper())
+        match = POSTCODE.match(postcode)
+        if postcode and not match:
+            fail("postcode", f"{_text(f['postcode'])!r} is not a UK postcode")
+        values["postcode"] = f"{match[1]} {match[2]}" if match else ""
+
+    service_words = normalise_header(f.get("service_types", ""))
+    care_home_flag = _text(f.get("care_home")).upper()[:1]
+    service_type = next((t for word, t in SERVICE_TYPE_WORDS if word in service_words), None)
+    if service_type is None:
+        service_type = ServiceType.CARE_HOME if care_home_flag == "Y" else ServiceType.OTHER
+    values["service_type"] = service_type
+
+    if "specialisms" in f:
+        specialisms = [s.strip() for s in re.split(r"[|;]", _text(f["specialisms"])) if s.strip()]
+        groups = []
+        for specialism in specialisms:
+            key = normalise_header(specialism)
+            groups += [g for word, g in SPECIALISM_WORDS if word in key and g not in groups]
+        values["cqc_specialisms"] = specialisms
+        values["client_groups"] = [g.value for g in ClientGroup if g in groups]
+
+    if "beds" in f:
+        beds_text = _text(f["beds"])
+        beds = None
+        if beds_text and not re.fullmatch(r"-?\d+", beds_text):
+            fail("beds", f"{beds_text!r} is not a whole number of beds")
+        elif beds_text and int(beds_text) < 0:
+            fail("beds", f"the number of beds cannot be negative ({beds_text})")
+        elif beds_text:
+            beds = int(beds_text)
+        is_care_home = service_type in (ServiceType.CARE_HOME, ServiceType.CARE_HOME_NURSING)
+        values["registered_beds"] = beds if is_care_home else None
+
+    if "registration_status" in f:
+        status = normalise_header(f["registration_status"])
+        if status.startswith("deregistered") or status == "inactive":
+            values["registration_status"] = RegistrationStatus.DEREGISTERED
+        elif status in ("", "registered", "active"):
+            values["registration_status"] = RegistrationStatus.REGISTERED
+        else:
+            fail("registration_status", f"{_text(f['registration_status'])!r} is not "
+                 "Registered or Deregistered")
+    for key, target in (
+        ("registration_date", "registration_date"),
+        ("deregistration_date", "deregistration_date"),
+        ("rating_date", "cqc_rating_date"),
+    ):
+        if key in f:
+            text = _text(f[key])
+            date = parse_date(text)
+            if text and date is None:
+                fail(key, f"{text!r} is not a date (use YYYY-MM-DD or DD/MM/YYYY)")
+            values[target] = date
+    if values.get("deregistration_date") and values.get("registration_status") is None:
+        values["registration_status"] = RegistrationStatus.DEREGISTERED
+    reg, dereg = values.get("registration_date"), values.get("deregistration_date")
+    if reg and dereg and dereg < reg:
+        fail("deregistration_date", "the deregistration date is before the registration date")
+    if "rating" in f:
+        rating_text = normalise_header(f["rating"])
+        if rating_text and rating_text not in RATINGS:
+            fail("rating", f"{_text(f['rating'])!r} is not a CQC rating")
+        values["cqc_rating"] = RATINGS.get(rating_text, "")
+
+    if not (location_id and provider_id and name and authority_text):
+        return None
+    return CqcRecord(
+        row=row,
+        location_id=location_id,
+        provider_id=provider_id,
+        provider_name=_text(f.get("provider_name")) or None,
+        authority_text=authority_text,
+        authority_field=labels.get("authority", "authority"),
+        values=values,
+    )
+
+
+def parse_date(text: str) -> dt.date | None:
+    text = (text or "").strip()[:10]
+    for fmt in ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y"):
+        try:
+            return dt.datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    return None

@@ -1,0 +1,81 @@
+from django import forms
+
+from caresight.core.forms import GovukForm, GovukModelForm, OnceOnlyFormMixin
+from caresight.core.imports import IMPORT_LABELS
+
+from .models import ClientGroup, Location, Provider
+
+
+class LocationForm(OnceOnlyFormMixin, GovukModelForm):
+    client_groups = forms.MultipleChoiceField(
+        choices=ClientGroup.choices, widget=forms.CheckboxSelectMultiple, required=False,
+        label="Client groups",
+    )
+
+    class Meta:
+        model = Location
+        fields = [
+            "name", "cqc_location_id", "provider", "service_type", "client_groups",
+            "registered_beds", "address_line_1", "address_line_2", "town", "postcode",
+            "district_code", "authority", "locality", "registration_status",
+            "registration_date", "deregistration_date", "cqc_rating", "cqc_rating_date",
+            "ods_code", "manager_name", "phone", "email", "clinical_lead",
+            "clinical_lead_contact",
+        ]
+        widgets = {
+            "registration_date": forms.DateInput(),
+            "deregistration_date": forms.DateInput(),
+            "cqc_rating_date": forms.DateInput(),
+        }
+        help_texts = {
+            "cqc_location_id": "Leave blank for a service CQC does not register.",
+            "registered_beds": "Care homes only.",
+            "locality": "Leave blank to place the service by its postcode or district.",
+        }
+
+    def __init__(self, *args, authorities, localities, providers, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["authority"].queryset = authorities
+        self.fields["locality"].queryset = localities
+        self.fields["provider"].queryset = providers
+        self.fields["provider"].help_text = "Not listed? Add the provider first."
+        if self.instance.pk:
+            del self.fields["submission_token"]
+
+    def clean_postcode(self):
+        return " ".join(self.cleaned_data["postcode"].upper().split())
+
+    def clean(self):
+        cleaned = super().clean()
+        beds, service_type = cleaned.get("registered_beds"), cleaned.get("service_type")
+        if beds and service_type and service_type not in ("care_home", "care_home_nursing"):
+            self.add_error("registered_beds", "Only care homes have registered beds; "
+                           "leave this blank for other services.")
+        locality, authority = cleaned.get("locality"), cleaned.get("authority")
+        if locality and authority and locality.authority_id != authority.pk:
+            self.add_error("locality", f"{locality} is not a locality of {authority}.")
+        return cleaned
+
+
+class ProviderForm(OnceOnlyFormMixin, GovukModelForm):
+    class Meta:
+        model = Provider
+        fields = ["name", "cqc_provider_id", "is_small", "contact_name", "phone", "email",
+                  "website"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            del self.fields["submission_token"]
+
+
+class ImportUploadForm(GovukForm):
+    file = forms.FileField(
+        label="Upload a file",
+        help_text="CQC API locations as JSON or JSON lines, or the CQC care directory as CSV "
+        "or XLSX. You will see what will change before anything is saved.",
+    )
+
+    def __init__(self, *args, kind="cqc", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.kind_label = IMPORT_LABELS[kind]

@@ -1,0 +1,227 @@
+"""Reads from the care provider register, always through the user's tenancy scope."""
+
+import datetime as dt
+
+import django_filters
+from django.db.models import Count, Q, QuerySet, Sum
+from django.shortcuts import get_object_or_404
+
+from caresight.core import tenancy
+from caresight.core.forms import GovukForm
+from caresight.core.tenancy import Capability
+
+from .models import (
+    Authority,
+    ClientGroup,
+    CqcRating,
+    Locality,
+    Location,
+    Provider,
+    RegistrationStatus,
+    ServiceType,
+)
+
+SORTS = {
+    "name": ("name", "Name (A to Z)"),
+    "-name": ("-name", "Name (Z to A)"),
+    "authority": ("authority__name", "Authority"),
+    "locality": ("locality__name", "Locality"),
+    "type": ("service_type", "Service type"),
+    "-beds": ("-registered_beds", "Most beds first"),
+    "beds": ("registered_beds", "Fewest beds first"),
+    "-registered": ("-registration_date", "Newest registration first"),
+}
+
+
+def _authority_choices(user):
+    return Authority.objects.filter(
+        Q(pk__in=tenancy.scope(user, Capability.VIEW_RECORDS).authority_ids)
+        | Q(pk__in=[a for _, a in tenancy.scope(user, Capability.VIEW_RECORDS).provider_grants])
+    )
+
+
+class LocationFilter(django_filters.FilterSet):
+    """The register's filters, shared by the list page, its downloads and the API."""
+
+    q = django_filters.CharFilter(method="search", label="Search")
+    authority = django_filters.ModelChoiceFilter(
+        field_name="authority", to_field_name="ons_code", queryset=_authority_choices,
+        label="Authority",
+    )
+    locality = django_filters.ModelChoiceFilter(
+        queryset=lambda request: Locality.objects.filter(
+            authority__in=_authority_choices(request.user)
+        ).select_related("authority"),
+        label="Locality",
+    )
+    service_type = django_filters.MultipleChoiceFilter(
+        choices=ServiceType.choices, label="Service type"
+    )
+    client_group = django_filters.ChoiceFilter(
+        choices=ClientGroup.choices, method="filter_client_group", label="Client group"
+    )
+    status = django_filters.ChoiceFilter(
+        field_name="registration_status", choices=RegistrationStatus.choices, label="Status"
+    )
+    rating = django_filters.ChoiceFilter(
+        field_name="cqc_rating", choices=CqcRating.choices, label="CQC rating"
+    )
+    provider = django_filters.NumberFilter(field_name="provider_id", label="Provider")
+    sort = django_filters.ChoiceFilter(
+        choices=[(key, label) for key, (_, label) in SORTS.items()], method="apply_sort",
+        label="Sort by", empty_label=None,
+    )
+
+    class Meta:
+        model = Location
+        fields: list[str] = []
+        form = GovukForm
+
+    def search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(name__icontains=value) | Q(postcode__istartswith=value)
+            | Q(cqc_location_id=value) | Q(provider__name__icontains=value)
+            | Q(town__icontains=value)
+        )
+
+    def filter_client_group(self, queryset, name, value):
+        # Client groups are a JSON list of codes; the quoted code matches whole entries only.
+        return queryset.filter(client_groups__icontains=f'"{value}"') if value else queryset
+
+    def apply_sort(self, queryset, name, value):
+        return queryset.order_by(SORTS.get(value, SORTS["name"])[0], "pk")
+
+
+def location_list(*, user, params=None, request=None, as_of: dt.date | None = None,
+                  capability: Capability = Capability.VIEW_RECORDS) -> QuerySet[Location]:
+    """Locations the user may see, filtered by `params` (the list page's query string)."""
+    queryset = tenancy.locations(
+        user, capability,
+        Location.objects.select_related("provider", "authority", "locality").order_by("name", "pk"),
+    )
+    if as_of is not None:
+        queryset = queryset.filter(registered_on_q(as_of))
+    if params is None:
+        return queryset
+    filterset = LocationFilter(params, queryset=queryset, request=request)
+    return filterset.qs if filterset.is_valid() else queryset.none()
+
+
+def registered_on_q(as_of: dt.date, prefix: str = "") -> Q:
+    """Registered on `as_of`: registered by then and not yet deregistered."""
+    return (
+        (Q(**{f"{prefix}registration_date__lte": as_of})
+         | Q(**{f"{prefix}registration_date__isnull": True}))
+        & (Q(**{f"{prefix}deregistration_date__gt": as_of})
+           | Q(**{f"{prefix}deregistration_date__isnull": True}))
+    )
+
+
+def location_get(*, user, pk: int) -> Location:
+    """One location, or 404 if it does not exist or the user may not see it."""
+    return get_object_or_404(location_list(user=user), pk=pk)
+
+
+def provider_list(*, user) -> QuerySet[Provider]:
+    return tenancy.providers(user, Capability.VIEW_RECORDS, Provider.objects.all())
+
+
+def provider_get(*, user, pk: int) -> Provider:
+    return get_object_or_404(provider_list(user=user), pk=pk)
+
+
+def provider_locations(*, user, provider: Provider) -> QuerySet[Location]:
+    return location_list(user=user).filter(provider=provider)
+
+
+def locality_list(*, user) -> QuerySet[Locality]:
+    ids = tenancy.authority_ids(user, Capability.VIEW_RECORDS)
+    return (
+        Locality.objects.filter(authority_id__in=ids)
+        .select_related("authority")
+        .prefetch_related("areas")
+        .annotate(services=Count("locations"))
+    )
+
+
+def locality_choices_for(*, user, authority: Authority | None = None) -> QuerySet[Locality]:
+    queryset = locality_list(user=user)
+    return queryset.filter(authority=authority) if authority else queryset
+
+
+def authority_list() -> QuerySet[Authority]:
+    """Every authority: public reference data."""
+    return Authority.objects.select_related("region")
+
+
+def editable_authorities(*, user) -> QuerySet[Authority]:
+    return Authority.objects.filter(pk__in=tenancy.authority_ids(user, Capability.EDIT_REGISTER))
+
+
+def register_summary(*, user, as_of: dt.date) -> list[dict]:
+    """Services and registered beds per authority and service type, on `as_of`.
+
+    Aggregates only: open to regional and national viewers across their authorities.
+    """
+    ids = tenancy.authority_ids(user, Capability.VIEW_AGGREGATES)
+    rows = (
+        Location.objects.filter(authority_id__in=ids)
+        .filter(registered_on_q(as_of))
+        .values("authority__ons_code", "authority__name", "service_type")
+        .annotate(services=Count("pk"), beds=Sum("registered_beds"))
+        .order_by("authority__name", "service_type")
+    )
+    labels = dict(ServiceType.choices)
+    return [
+        {
+            "authority_code": row["authority__ons_code"],
+            "authority": row["authority__name"],
+            "service_type": labels.get(row["service_type"], row["service_type"]),
+            "services": row["services"],
+            "beds": row["beds"] or 0,
+        }
+        for row in rows
+    ]
+
+
+EXPORT_COLUMNS = [
+    "cqc_location_id", "name", "provider_cqc_id", "provider_name", "authority_code",
+    "authority_name", "locality", "service_type", "client_groups", "registered_beds",
+    "registration_status", "registration_date", "deregistration_date", "cqc_rating",
+    "address_line_1", "address_line_2", "town", "postcode", "phone", "email", "manager_name",
+    "small_provider",
+]
+
+
+def location_export_rows(queryset: QuerySet[Location]):
+    """One flat dict per location, for CSV, JSON, XLSX and ODS downloads."""
+    for loc in queryset.iterator(chunk_size=2000):
+        yield {
+            "cqc_location_id": loc.cqc_location_id or "",
+            "name": loc.name,
+            "provider_cqc_id": loc.provider.cqc_provider_id or "",
+            "provider_name": loc.provider.name,
+            "authority_code": loc.authority.ons_code,
+            "authority_name": loc.authority.name,
+            "locality": loc.locality.name if loc.locality else "",
+            "service_type": loc.service_type,
+            "client_groups": list(loc.client_groups),
+            "registered_beds": loc.registered_beds,
+            "registration_status": loc.registration_status,
+            "registration_date": loc.registration_date.isoformat() if loc.registration_date else None,
+            "deregistration_date": (
+                loc.deregistration_date.isoformat() if loc.deregistration_date else None
+            ),
+            "cqc_rating": loc.cqc_rating,
+            "address_line_1": loc.address_line_1,
+            "address_line_2": loc.address_line_2,
+            "town": loc.town,
+            "postcode": loc.postcode,
+            "phone": loc.phone,
+            "email": loc.email,
+            "manager_name": loc.manager_name,
+            "small_provider": loc.provider.is_small,
+        }

@@ -1,0 +1,235 @@
+"""Register pages: thin views that call selectors to read and services to write."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+
+from caresight.core import tenancy
+from caresight.core.audit import history_entries
+from caresight.core.exports import FORMATS, render_table
+from caresight.core.services import (
+    import_job_create,
+    submission_token_claim,
+    submission_token_record,
+)
+from caresight.core.tenancy import Capability
+from caresight.core.timeutils import parse_as_of
+
+from . import selectors, services
+from .forms import ImportUploadForm, LocationForm, ProviderForm
+from .models import Location, Provider
+
+PAGE_SIZE = 50
+
+
+def _require(request, capability: Capability) -> None:
+    if not tenancy.has_capability(request.user, capability):
+        raise PermissionDenied
+
+
+def _check(request, permission: str, obj=None) -> None:
+    if not request.user.has_perm(permission, obj):
+        raise PermissionDenied
+
+
+def location_list(request):
+    _require(request, Capability.VIEW_RECORDS)
+    fmt = request.GET.get("download")
+    if fmt:
+        return _download(request, fmt)
+    params = request.GET.copy()
+    params.setdefault("status", "registered")
+    params.setdefault("sort", "name")
+    filterset = selectors.LocationFilter(
+        params, queryset=selectors.location_list(user=request.user), request=request
+    )
+    locations = filterset.qs if filterset.is_valid() else Location.objects.none()
+    page = Paginator(locations, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = params.copy()
+    query.pop("page", None)
+    return render(request, "registry/location_list.html", {
+        "filter_form": filterset.form, "page": page, "query": query.urlencode(),
+        "can_export": tenancy.has_capability(request.user, Capability.EXPORT),
+        "can_add": tenancy.has_capability(request.user, Capability.EDIT_REGISTER),
+        "formats": FORMATS,
+    })
+
+
+def _download(request, fmt: str) -> HttpResponse:
+    _require(request, Capability.EXPORT)
+    if fmt not in FORMATS:
+        return HttpResponse(f"Unknown download format {fmt!r}.", status=400,
+                            content_type="text/plain")
+    queryset = selectors.location_list(
+        user=request.user, params=request.GET, request=request, capability=Capability.EXPORT
+    )
+    content_type, extension = FORMATS[fmt]
+    body = render_table(selectors.location_export_rows(queryset), selectors.EXPORT_COLUMNS,
+                        fmt, title="Locations")
+    response = HttpResponse(body, content_type=content_type)
+    stamp = timezone.localdate().isoformat()
+    response["Content-Disposition"] = f'attachment; filename="locations-{stamp}.{extension}"'
+    return response
+
+
+def location_detail(request, pk: int):
+    location = selectors.location_get(user=request.user, pk=pk)
+    return render(request, "registry/location_detail.html", {
+        "location": location,
+        "can_edit": request.user.has_perm("registry.change_location", location),
+    })
+
+
+def _location_form(request, instance=None):
+    authorities = selectors.editable_authorities(user=request.user)
+    return LocationForm(
+        request.POST or None, instance=instance, authorities=authorities,
+        localities=selectors.locality_list(user=request.user).filter(authority__in=authorities),
+        providers=selectors.provider_list(user=request.user)
+        | Provider.objects.filter(pk=getattr(instance, "provider_id", None)),
+    )
+
+
+def location_create(request):
+    _require(request, Capability.EDIT_REGISTER)
+    form = _location_form(request)
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            first = submission_token_claim(
+                token=form.cleaned_data["submission_token"], user=request.user)
+            if first:
+                messages.info(request, "That form was already sent; it was saved once.")
+                return redirect(first)
+            data = {k: v for k, v in form.cleaned_data.items() if k != "submission_token"}
+            try:
+                location = services.location_create(user=request.user, **data)
+            except ValidationError as exc:
+                transaction.set_rollback(True)
+                _add_errors(form, exc)
+            else:
+                submission_token_record(token=form.cleaned_data["submission_token"],
+                                        url=location_url(location))
+                messages.success(request, f"{location.name} was added to the register.")
+                return redirect(location_url(location))
+    return render(request, "registry/location_form.html", {"form": form, "location": None})
+
+
+def location_edit(request, pk: int):
+    location = selectors.location_get(user=request.user, pk=pk)
+    _check(request, "registry.change_location", location)
+    form = _location_form(request, instance=location)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.location_update(location=location, user=request.user,
+                                     **form.cleaned_data)
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, f"Your changes to {location.name} were saved.")
+            return redirect(location_url(location))
+    return render(request, "registry/location_form.html", {"form": form, "location": location})
+
+
+def location_history(request, pk: int):
+    location = selectors.location_get(user=request.user, pk=pk)
+    return render(request, "core/history.html", {
+        "record": location, "entries": history_entries(location),
+        "back_url": location_url(location),
+    })
+
+
+def location_url(location: Location) -> str:
+    return f"/register/locations/{location.pk}/"
+
+
+def _add_errors(form, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
+
+
+def provider_detail(request, pk: int):
+    provider = selectors.provider_get(user=request.user, pk=pk)
+    return render(request, "registry/provider_detail.html", {
+        "provider": provider,
+        "locations": selectors.provider_locations(user=request.user, provider=provider),
+        "can_edit": request.user.has_perm("registry.change_provider", provider),
+    })
+
+
+def provider_create(request):
+    _require(request, Capability.EDIT_REGISTER)
+    form = ProviderForm(request.POST or None)
+    home = selectors.editable_authorities(user=request.user).first()
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            first = submission_token_claim(
+                token=form.cleaned_data["submission_token"], user=request.user)
+            if first:
+                return redirect(first)
+            data = {k: v for k, v in form.cleaned_data.items() if k != "submission_token"}
+            provider = services.provider_create(user=request.user, home_authority=home, **data)
+            url = f"/register/providers/{provider.pk}/"
+            submission_token_record(token=form.cleaned_data["submission_token"], url=url)
+        messages.success(request, f"{provider.name} was added.")
+        return redirect(url)
+    return render(request, "registry/provider_form.html", {"form": form, "provider": None})
+
+
+def provider_edit(request, pk: int):
+    provider = selectors.provider_get(user=request.user, pk=pk)
+    _check(request, "registry.change_provider", provider)
+    form = ProviderForm(request.POST or None, instance=provider)
+    if request.method == "POST" and form.is_valid():
+        services.provider_update(provider=provider, user=request.user, **form.cleaned_data)
+        messages.success(request, f"Your changes to {provider.name} were saved.")
+        return redirect(f"/register/providers/{provider.pk}/")
+    return render(request, "registry/provider_form.html", {"form": form, "provider": provider})
+
+
+def provider_history(request, pk: int):
+    provider = selectors.provider_get(user=request.user, pk=pk)
+    return render(request, "core/history.html", {
+        "record": provider, "entries": history_entries(provider),
+        "back_url": f"/register/providers/{provider.pk}/",
+    })
+
+
+def locality_list(request):
+    _require(request, Capability.VIEW_RECORDS)
+    return render(request, "registry/locality_list.html",
+                  {"localities": selectors.locality_list(user=request.user)})
+
+
+def summary(request):
+    _require(request, Capability.VIEW_AGGREGATES)
+    as_of = parse_as_of(request.GET.get("as_of"))
+    rows = selectors.register_summary(user=request.user, as_of=as_of)
+    return render(request, "registry/summary.html", {
+        "rows": rows, "as_of": as_of,
+        "total_services": sum(r["services"] for r in rows),
+        "total_beds": sum(r["beds"] for r in rows),
+    })
+
+
+def import_upload(request):
+    _require(request, Capability.IMPORT)
+    form = ImportUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            job = import_job_create(kind="cqc", file_name=upload.name, data=upload.read(),
+                                    user=request.user)
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            return redirect("job-detail", pk=job.pk)
+    return render(request, "registry/import.html", {"form": form})
+
+

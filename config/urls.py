@@ -1,0 +1,27 @@
+from django.contrib import admin
+from django.contrib.auth.decorators import login_not_required
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from caresight.core import views as core_views
+from caresight.registry import api as registry_api
+
+router = DefaultRouter()
+router.register("authorities", registry_api.AuthorityViewSet, basename="authority")
+router.register("localities", registry_api.LocalityViewSet, basename="locality")
+router.register("providers", registry_api.ProviderViewSet, basename="provider")
+router.register("locations", registry_api.LocationViewSet, basename="location")
+
+urlpatterns = [
+    path("", core_views.home, name="home"),
+    path("accounts/", include("caresight.accounts.urls")),
+    path("register/", include("caresight.registry.urls")),
+    path("jobs/<uuid:pk>/", core_views.job_detail, name="job-detail"),
+    path("jobs/<uuid:pk>/confirm/", core_views.job_confirm, name="job-confirm"),
+    path("api/", include(router.urls)),
+    path("api/schema/", login_not_required(SpectacularAPIView.as_view()), name="api-schema"),
+    path("api/docs/", login_not_required(SpectacularSwaggerView.as_view(url_name="api-schema")),
+         name="api-docs"),
+    path("admin/", admin.site.urls),
+]
