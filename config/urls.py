@@ -7,6 +7,10 @@ from rest_framework.routers import DefaultRouter
 from caresight.core import views as core_views
 from caresight.registry import api as registry_api
 
+# Django's admin bypasses tenancy, so it is for superusers (technical support) only.
+admin.site.has_permission = lambda request: request.user.is_active and request.user.is_superuser
+admin.site.site_header = "Caresight technical administration"
+
 router = DefaultRouter()
 router.register("authorities", registry_api.AuthorityViewSet, basename="authority")
 router.register("localities", registry_api.LocalityViewSet, basename="locality")

@@ -1,0 +1,46 @@
+# Caresight: `make run` to try it, `make test` to test it. Needs Python 3.11+ and make.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PYTEST_ARGS ?=
+
+.PHONY: run test e2e lint assets clean-db
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(BIN)/.installed-test: $(BIN)/.installed
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+## run: install, migrate, load the demo area and serve on http://127.0.0.1:8000 (Ctrl+C stops)
+run: $(BIN)/.installed
+	$(BIN)/caresight migrate --no-input -v0
+	$(BIN)/caresight demo
+	@trap 'kill 0' INT TERM EXIT; \
+	$(BIN)/caresight db_worker --no-reload >/dev/null 2>&1 & \
+	$(BIN)/caresight runserver 127.0.0.1:8000
+
+## test: the whole suite (SQLite, or the database in DATABASE_URL), then ruff
+test: $(BIN)/.installed-test
+	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/ruff check .
+
+## e2e: browser and accessibility tests in Debian's Chromium (needs chromium and npm)
+e2e: $(BIN)/.installed-test node_modules/axe-core/axe.min.js
+	@test -x /usr/bin/chromium || { echo "Install Chromium first: apt-get install chromium"; exit 1; }
+	$(BIN)/pytest -m e2e tests/e2e $(PYTEST_ARGS)
+
+node_modules/axe-core/axe.min.js: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+## assets: rebuild the GOV.UK Frontend stylesheet and scripts (needs npm)
+assets:
+	bash scripts/build_assets.sh
+
+clean-db:
+	rm -f caresight.sqlite3 caresight.sqlite3-wal caresight.sqlite3-shm

@@ -1,0 +1,222 @@
+"""Walk every page and API route as every role and check what must be refused is refused.
+
+Another council's record answers 404 (not 403, which would tell the caller that it exists).
+A route added without a row here fails `test_every_route_is_in_the_table`.
+"""
+
+import uuid
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from rest_framework.authtoken.models import Token
+
+from caresight.accounts.models import Role
+from caresight.core.models import Job
+from caresight.registry.models import Locality
+from caresight.registry.tests.factories import LocationFactory, ProviderFactory
+
+ANON = "anonymous"
+ROLES = [*Role.values, ANON]
+VIEW = {Role.ADMIN, Role.COMMISSIONER, Role.QUALITY_OFFICER, Role.PUBLIC_HEALTH, Role.FINANCE,
+        Role.PARTNER, Role.PROVIDER_USER}
+EDIT = {Role.ADMIN, Role.COMMISSIONER, Role.QUALITY_OFFICER}
+EXPORT = VIEW - {Role.PROVIDER_USER}
+AGGREGATES = (VIEW - {Role.PROVIDER_USER}) | {Role.VIEWER}
+IMPORT = {Role.ADMIN, Role.COMMISSIONER}
+STAFF = set(Role.values) - {Role.PROVIDER_USER}
+SIGNED_IN = set(Role.values)
+
+
+def page(granted, yes=200, no=403, anon=302):
+    return {role: anon if role == ANON else (yes if role in granted else no) for role in ROLES}
+
+
+def record(view, edit=None, yes=200):
+    """A record page: 200 if allowed, 403 if visible but not allowed, 404 if not visible."""
+    out = {}
+    for role in ROLES:
+        if role == ANON:
+            out[role] = 302
+        elif role not in view:
+            out[role] = 404
+        elif edit is not None and role not in edit:
+            out[role] = 403
+        else:
+            out[role] = yes
+    return out
+
+
+def hidden(anon=302):
+    return {role: anon if role == ANON else 404 for role in ROLES}
+
+
+def api(granted, yes=200, no=403):
+    return {role: 401 if role == ANON else (yes if role in granted else no) for role in ROLES}
+
+
+def api_record(view, yes=200):
+    return {role: 401 if role == ANON else (yes if role in view else 404) for role in ROLES}
+
+
+def api_write(view, edit, *, visible=True, yes=200):
+    out = {}
+    for role in ROLES:
+        if role == ANON:
+            out[role] = 401
+        elif role not in edit:
+            out[role] = 403  # refused before any record is looked up: reveals nothing
+        elif not visible:
+            out[role] = 404
+        else:
+            out[role] = yes
+    return out
+
+
+@pytest.fixture
+def world(cambs, devon, make_user):
+    own_provider = ProviderFactory(name="Own Provider")
+    own = LocationFactory(authority=cambs, provider=own_provider)
+    other = LocationFactory(authority=devon)
+    own_locality = Locality.objects.create(authority=cambs, name="Fenland")
+    other_locality = Locality.objects.create(authority=devon, name="Torridge")
+    users = {
+        role: make_user(role, cambs, provider=own_provider if role == Role.PROVIDER_USER else None)
+        for role in Role.values
+    }
+    stranger = make_user(Role.ADMIN, devon)
+    job = Job.objects.create(kind="cqc", created_by=stranger, status=Job.Status.PREVIEWED,
+                             result={"ok": True})
+    return {"own": own, "other": other, "own_provider": own_provider,
+            "other_provider": other.provider, "own_locality": own_locality,
+            "other_locality": other_locality, "users": users, "job": job}
+
+
+def rows(w):
+    """(route name, kwargs, method, body, query, expected status per role)."""
+    own, other = w["own"].pk, w["other"].pk
+    own_p, other_p = w["own_provider"].pk, w["other_provider"].pk
+    api_body = {"name": "Renamed by API"}
+    return [
+        ("home", {}, "get", None, "", page(SIGNED_IN, yes=302)),
+        ("registry:location-list", {}, "get", None, "", page(VIEW)),
+        ("registry:location-list", {}, "get", None, "download=csv", page(EXPORT)),
+        ("registry:location-create", {}, "get", None, "", page(EDIT)),
+        ("registry:location-detail", {"pk": own}, "get", None, "", record(VIEW)),
+        ("registry:location-detail", {"pk": other}, "get", None, "", hidden()),
+        ("registry:location-edit", {"pk": own}, "get", None, "", record(VIEW, EDIT)),
+        ("registry:location-edit", {"pk": other}, "get", None, "", hidden()),
+        ("registry:location-edit", {"pk": other}, "post", {"name": "x"}, "", hidden()),
+        ("registry:location-history", {"pk": own}, "get", None, "", record(VIEW)),
+        ("registry:location-history", {"pk": other}, "get", None, "", hidden()),
+        ("registry:provider-create", {}, "get", None, "", page(EDIT)),
+        ("registry:provider-detail", {"pk": own_p}, "get", None, "", record(VIEW)),
+        ("registry:provider-detail", {"pk": other_p}, "get", None, "", hidden()),
+        ("registry:provider-edit", {"pk": own_p}, "get", None, "", record(VIEW, EDIT)),
+        ("registry:provider-edit", {"pk": other_p}, "get", None, "", hidden()),
+        ("registry:provider-history", {"pk": own_p}, "get", None, "", record(VIEW)),
+        ("registry:provider-history", {"pk": other_p}, "get", None, "", hidden()),
+        ("registry:locality-list", {}, "get", None, "", page(VIEW)),
+        ("registry:summary", {}, "get", None, "", page(AGGREGATES)),
+        ("registry:import", {}, "get", None, "", page(IMPORT)),
+        ("job-detail", {"pk": w["job"].pk}, "get", None, "", hidden()),
+        ("job-detail", {"pk": uuid.uuid4()}, "get", None, "", hidden()),
+        ("job-confirm", {"pk": w["job"].pk}, "post", {}, "", hidden()),
+        ("accounts:sign-in", {}, "get", None, "", page(SIGNED_IN, anon=200)),
+        ("accounts:sign-in-code", {}, "get", None, "", page(set(), no=302)),
+        ("accounts:sign-out", {}, "post", {}, "", page(SIGNED_IN, yes=302)),
+        ("accounts:account", {}, "get", None, "", page(SIGNED_IN)),
+        ("accounts:two-factor-setup", {}, "get", None, "", page(STAFF, no=302)),
+        ("accounts:two-factor-disable", {}, "post", {}, "", page(SIGNED_IN, yes=302)),
+        ("api-schema", {}, "get", None, "", page(SIGNED_IN, anon=200)),
+        ("api-docs", {}, "get", None, "", page(SIGNED_IN, anon=200)),
+        ("api-root", {}, "get", None, "", api(SIGNED_IN)),
+        ("authority-list", {}, "get", None, "", api(SIGNED_IN)),
+        ("authority-detail", {"ons_code": "E10000008"}, "get", None, "", api(SIGNED_IN)),
+        ("locality-list", {}, "get", None, "", api(VIEW)),
+        ("locality-detail", {"pk": w["own_locality"].pk}, "get", None, "",
+         api_record(VIEW - {Role.PROVIDER_USER}) | {Role.VIEWER: 403, Role.PROVIDER_USER: 404}),
+        ("locality-detail", {"pk": w["other_locality"].pk}, "get", None, "",
+         api_record(set()) | {Role.VIEWER: 403}),
+        ("provider-list", {}, "get", None, "", api(VIEW)),
+        ("provider-list", {}, "post", {"name": "New Provider Ltd"}, "", api(EDIT, yes=201)),
+        ("provider-detail", {"pk": own_p}, "get", None, "",
+         api_record(VIEW) | {Role.VIEWER: 403}),
+        ("provider-detail", {"pk": other_p}, "get", None, "", api_record(set())
+         | {Role.VIEWER: 403}),
+        ("provider-detail", {"pk": own_p}, "patch", {"phone": "01223 111111"}, "",
+         api_write(VIEW, EDIT)),
+        ("provider-detail", {"pk": other_p}, "patch", {"phone": "01223 111111"}, "",
+         api_write(VIEW, EDIT, visible=False)),
+        ("location-list", {}, "get", None, "", api(VIEW)),
+        ("location-list", {}, "post", {}, "", api(EDIT, yes=400)),
+        ("location-detail", {"pk": own}, "get", None, "", api_record(VIEW) | {Role.VIEWER: 403}),
+        ("location-detail", {"pk": other}, "get", None, "", api_record(set())
+         | {Role.VIEWER: 403}),
+        ("location-detail", {"pk": own}, "patch", api_body, "", api_write(VIEW, EDIT)),
+        ("location-detail", {"pk": other}, "patch", api_body, "",
+         api_write(VIEW, EDIT, visible=False)),
+        ("admin:index", {}, "get", None, "", page(set(), no=302)),
+    ]
+
+
+# Routes not walked, and why.
+NOT_WALKED = {
+    "admin": "Django's admin: superusers only; admin:index is walked to prove others are sent away",
+}
+
+
+def route_names() -> set[str]:
+    names = set()
+
+    def walk(patterns, namespace=""):
+        for p in patterns:
+            if isinstance(p, URLResolver):
+                ns = f"{namespace}{p.namespace}:" if p.namespace else namespace
+                walk(p.url_patterns, ns)
+            elif isinstance(p, URLPattern) and p.name:
+                names.add(f"{namespace}{p.name}")
+
+    walk(get_resolver().url_patterns)
+    return {n for n in names if n.split(":")[0] not in NOT_WALKED}
+
+
+@pytest.mark.django_db
+def test_every_route_is_in_the_table(world):
+    covered = {row[0] for row in rows(world)}
+    assert route_names() - covered == set()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ROLES)
+def test_every_route_refuses_what_it_must(role, world, client):
+    user = None if role == ANON else world["users"][role]
+    failures = []
+    for name, kwargs, method, body, query, expected in rows(world):
+        url = reverse(name, kwargs=kwargs) + (f"?{query}" if query else "")
+        if name.startswith(("api", "authority", "locality-", "provider-", "location-")) \
+                and ":" not in name and name not in ("api-schema", "api-docs"):
+            from rest_framework.test import APIClient
+
+            api_client = APIClient()
+            if user:
+                api_client.credentials(
+                    HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
+            response = getattr(api_client, method)(url, body, format="json")
+        else:
+            client.logout()
+            if user:
+                client.force_login(user)
+            response = getattr(client, method)(url, body or {})
+        if response.status_code != expected[role]:
+            failures.append(f"{method.upper()} {url}: {response.status_code}, "
+                            f"expected {expected[role]}")
+    assert failures == []
+
+
+@pytest.mark.django_db
+def test_refused_writes_change_nothing(world, client):
+    other = world["other"]
+    client.force_login(world["users"][Role.COMMISSIONER])
+    client.post(reverse("registry:location-edit", kwargs={"pk": other.pk}), {"name": "Hijacked"})
+    other.refresh_from_db()
+    assert other.name != "Hijacked"
