@@ -1,0 +1,260 @@
+"""Benchmark the register list page with 25,000 locations.
+
+Target: "The register list with 25,000 locations: median page time under 300 ms on
+PostgreSQL."
+
+The driver creates a fresh PostgreSQL database (and, with --sqlite, a fresh SQLite file),
+runs `caresight migrate`, and starts one worker process (this script with --worker) with
+DATABASE_URL set and DEBUG off. The worker loads the locations with cqc_import (the same
+generated clones of the real CQC sample as bench/import_cqc.py), runs ANALYZE on
+PostgreSQL (as autovacuum would soon after a bulk load), creates an admin over every
+authority in England with accounts.services.user_create, and requests each page through
+django.test.Client after force_login: two warm-up requests, then --repeat timed ones.
+
+A page time is the whole Django request in-process: middleware, session and user, tenancy,
+filters, SQL and template rendering. It leaves out a web server and the network.
+
+    .venv/bin/python bench/register_list.py              # PostgreSQL, 25,000 locations
+    .venv/bin/python bench/register_list.py --sqlite     # SQLite as well
+    .venv/bin/python bench/register_list.py --profile --show-sql
+"""
+
+import argparse
+import json
+import re
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import _common  # noqa: E402
+
+TARGET_MS = 300.0
+ADMIN_EMAIL = "bench-admin@example.org"
+ADMIN_PASSWORD = "bench-password-123"
+LIST = "/register/locations/"
+# (label, path, is the register list page). "{detail}" becomes a location's pk.
+QUERIES = [
+    ("first page", LIST, True),
+    ("service_type=care_home_nursing", LIST + "?service_type=care_home_nursing", True),
+    ("q=house", LIST + "?q=house", True),
+    ("sort=-beds", LIST + "?sort=-beds", True),
+    ("page=200", LIST + "?page=200", True),
+    ("authority=E10000008&client_group=dementia",
+     LIST + "?authority=E10000008&client_group=dementia", True),
+    ("location detail", "/register/locations/{detail}/", False),
+    ("API page_size=50", "/api/locations/?page_size=50", False),
+]
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description="Time the register list page, a location page and the locations API with "
+        "N locations on a fresh PostgreSQL database (and SQLite with --sqlite).",
+    )
+    parser.add_argument("--locations", type=int, default=25_000,
+                        help="locations to load (default 25000)")
+    parser.add_argument("--providers", type=int, default=12_000,
+                        help="distinct providers among them (default 12000)")
+    parser.add_argument("--seed", type=int, default=2021, help="random seed (default 2021)")
+    parser.add_argument("--sample", type=Path, default=_common.SAMPLE,
+                        help="real CQC API locations (JSON lines) to clone (default %(default)s)")
+    parser.add_argument("--repeat", type=int, default=30,
+                        help="timed requests per page (default 30)")
+    parser.add_argument("--warmup", type=int, default=2,
+                        help="untimed requests per page first (default 2)")
+    parser.add_argument("--postgres-url", default=_common.DEFAULT_POSTGRES_URL,
+                        help="PostgreSQL database to create, use and drop; its name must "
+                        "contain 'bench' (default %(default)s)")
+    parser.add_argument("--no-postgres", action="store_true", help="skip PostgreSQL")
+    parser.add_argument("--sqlite", action="store_true", help="also benchmark SQLite")
+    parser.add_argument("--no-analyze", action="store_true",
+                        help="do not ANALYZE the PostgreSQL tables after loading")
+    parser.add_argument("--show-sql", action="store_true",
+                        help="print each page's SQL statements with their times")
+    parser.add_argument("--profile", action="store_true",
+                        help="profile one request of each page with cProfile")
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--database-url", help=argparse.SUPPRESS)
+    return parser.parse_args(argv)
+
+
+# --- Worker -------------------------------------------------------------------------------
+
+
+def worker(args: argparse.Namespace) -> None:
+    _common.setup_django()
+    from django.db import connection
+    from django.test import Client
+
+    from caresight.accounts.services import user_create
+    from caresight.registry.models import Location
+    from caresight.registry.services import cqc_import
+
+    data = _common.generate_locations(args.locations, providers=args.providers,
+                                      seed=args.seed, sample=args.sample)
+    began = time.perf_counter()
+    result = cqc_import(data=data, file_name="bench.jsonl", user=None, dry_run=False)
+    load_seconds = time.perf_counter() - began
+    if not result.ok:
+        raise SystemExit(f"Loading failed: {result.summary()}")
+    del data
+    if connection.vendor == "postgresql" and not args.no_analyze:
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+    user, _ = user_create(email=ADMIN_EMAIL, role="admin", authority_codes=["england"],
+                          password=ADMIN_PASSWORD)
+    client = Client()
+    client.force_login(user)
+    pks = list(Location.objects.order_by("pk").values_list("pk", flat=True))
+    detail = pks[len(pks) // 2]
+
+    pages = []
+    for label, path, is_list in QUERIES:
+        path = path.format(detail=detail)
+        for _ in range(args.warmup):
+            _get(client, path)
+        times = []
+        for _ in range(args.repeat):
+            started = time.perf_counter()
+            response = _get(client, path)
+            times.append((time.perf_counter() - started) * 1000)
+        sql = _sql_of(client, path)
+        if args.show_sql:
+            _print_sql(label, sql)
+        if args.profile:
+            _profile(client, path, label)
+        pages.append({
+            "label": label, "path": path, "list": is_list, "times_ms": times,
+            "matches": _matches(response), "bytes": len(response.content),
+            "queries": len(sql), "sql_ms": sum(ms for ms, _ in sql),
+        })
+    _common.report({
+        "database": _common.database_label(args.database_url),
+        "locations": Location.objects.count(), "load_seconds": load_seconds,
+        "repeat": args.repeat, "pages": pages,
+    })
+
+
+def _get(client, path: str):
+    response = client.get(path)
+    if response.status_code != 200:
+        raise SystemExit(f"GET {path} answered {response.status_code}")
+    return response
+
+
+def _matches(response) -> str:
+    """How many locations the page says match: the list's count, or the API's."""
+    if response["Content-Type"].startswith("application/json"):
+        return str(json.loads(response.content).get("count", ""))
+    found = re.search(rb'data-testid="result-count"><strong>([\d,]+)</strong>', response.content)
+    return found[1].decode() if found else "-"
+
+
+def _sql_of(client, path: str) -> list[tuple[float, str]]:
+    """Request the page once more, recording its SQL: (milliseconds, statement)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        _get(client, path)
+    return [(float(q["time"]) * 1000, q["sql"]) for q in ctx.captured_queries]
+
+
+def _print_sql(label: str, sql: list[tuple[float, str]]) -> None:
+    print(f"--- SQL of {label}: {len(sql)} statements, {sum(ms for ms, _ in sql):.1f} ms ---")
+    for ms, statement in sql:
+        print(f"{ms:8.1f} ms  {statement[:400]}")
+
+
+def _profile(client, path: str, label: str) -> None:
+    import cProfile
+    import io
+    import pstats
+
+    profiler = cProfile.Profile()
+    profiler.enable()
+    _get(client, path)
+    profiler.disable()
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).strip_dirs().sort_stats("cumulative").print_stats(25)
+    print(f"--- cProfile of one request of {label} ---")
+    print(out.getvalue())
+
+
+# --- Driver -------------------------------------------------------------------------------
+
+
+def driver(args: argparse.Namespace) -> None:
+    worker_args = [
+        "--locations", str(args.locations), "--providers", str(args.providers),
+        "--seed", str(args.seed), "--sample", str(args.sample), "--repeat", str(args.repeat),
+        "--warmup", str(args.warmup),
+        *(["--no-analyze"] if args.no_analyze else []),
+        *(["--show-sql"] if args.show_sql else []),
+        *(["--profile"] if args.profile else []),
+    ]
+    results = []
+    if not args.no_postgres:
+        problem = _common.postgres_reachable(args.postgres_url)
+        if problem:
+            print(f"Note: PostgreSQL skipped, {args.postgres_url} is unreachable: {problem}")
+        else:
+            with _common.postgres_database(args.postgres_url) as url:
+                results.append(_one_database(url, worker_args))
+    if args.sqlite:
+        with _common.sqlite_database() as url:
+            results.append(_one_database(url, worker_args))
+    for result in results:
+        _print_result(result)
+    if not results:
+        print("No database was benchmarked.")
+
+
+def _one_database(url: str, worker_args: list[str]) -> dict:
+    label = _common.database_label(url)
+    print(f"{label}: migrating a fresh database…", flush=True)
+    _common.migrate(url)
+    print(f"{label}: loading locations and requesting pages…", flush=True)
+    return _common.run_worker(Path(__file__).resolve(), worker_args, url,
+                              ALLOWED_HOSTS="testserver,127.0.0.1")
+
+
+def _print_result(result: dict) -> None:
+    print()
+    print(f"{result['database']}: {result['locations']:,} locations (loaded in "
+          f"{result['load_seconds']:.1f} s), {result['repeat']} timed requests per page")
+    rows = []
+    for page in result["pages"]:
+        times = page["times_ms"]
+        rows.append([
+            page["label"], f"{statistics.median(times):.1f}",
+            f"{_common.percentile(times, 0.95):.1f}", f"{max(times):.1f}", page["queries"],
+            f"{page['sql_ms']:.1f}", page["matches"], f"{page['bytes'] / 1000:.0f}",
+        ])
+    _common.print_table(["page", "median ms", "p95 ms", "max ms", "queries", "SQL ms",
+                         "matches", "kB"], rows)
+    every = [t for page in result["pages"] for t in page["times_ms"]]
+    lists = [t for page in result["pages"] if page["list"] for t in page["times_ms"]]
+    worst = max((p for p in result["pages"] if p["list"]),
+                key=lambda p: statistics.median(p["times_ms"]))
+    median = statistics.median(lists)
+    verdict = "met" if median < TARGET_MS else "MISSED"
+    print(f"Overall median: {statistics.median(every):.1f} ms over every request; "
+          f"{median:.1f} ms over the register list pages (target under {TARGET_MS:.0f} ms: "
+          f"{verdict}). Slowest list query: {worst['label']} "
+          f"({statistics.median(worst['times_ms']):.1f} ms median).")
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    if args.worker:
+        worker(args)
+    else:
+        driver(args)
+
+
+if __name__ == "__main__":
+    main()
