@@ -46,7 +46,7 @@ class User(AbstractBaseUser, PermissionsMixin):
 
 
 class Organisation(models.Model):
-    """A council, NHS partner, care provider or regional/national body whose people use Caresight."""
+    """A council, NHS partner, care provider, or regional or national body using Caresight."""
 
     class Kind(models.TextChoices):
         COUNCIL = "council", "Council"

@@ -111,7 +111,8 @@ def two_factor_setup(request):
     if device is None or request.method == "GET":
         device = services.totp_device_start(user=request.user)
     secret = base64.b32encode(device.bin_key).decode()
-    qr = segno.make(device.config_url, error="m").svg_inline(scale=4, title="QR code for your authenticator app")
+    qr = segno.make(device.config_url, error="m").svg_inline(
+        scale=4, title="QR code for your authenticator app")
     return render(request, "accounts/two_factor_setup.html",
                   {"form": form, "secret": secret, "qr": qr})
 

@@ -42,7 +42,8 @@ def bulk_update_audited(objs: list, model, fields: list[str], *, user, reason: s
 
 def history_entries(obj: models.Model, *, limit: int = 200) -> list[dict]:
     """The record's history, newest first, each with the fields that changed."""
-    records = list(obj.history.select_related("history_user").order_by("-history_date")[: limit + 1])
+    history = obj.history.select_related("history_user").order_by("-history_date")
+    records = list(history[: limit + 1])
     entries = []
     for index, record in enumerate(records[:limit]):
         previous = records[index + 1] if index + 1 < len(records) else None

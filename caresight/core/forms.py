@@ -56,10 +56,7 @@ class GovukFormMixin:
         """(anchor, message) pairs for the error summary at the top of the page."""
         items = []
         for name, errors in self.errors.items():
-            if name == "__all__":
-                anchor = next(iter(self.fields), "")
-            else:
-                anchor = name
+            anchor = next(iter(self.fields), "") if name == "__all__" else name
             bound = self[anchor] if anchor in self.fields else None
             target = bound.id_for_label if bound is not None else ""
             if bound is not None and bound.widget_type in ("checkboxselectmultiple", "radioselect"):

@@ -4,7 +4,6 @@ import time
 from typing import Protocol
 
 
-
 class Progress(Protocol):
     def start(self, total: int, message: str = "") -> None: ...
     def advance(self, count: int = 1) -> None: ...

@@ -138,7 +138,9 @@ def allows(user, capability: Capability, obj) -> bool:
 def _object_predicate(capability: Capability):
     @rules.predicate(name=f"can_{capability}")
     def predicate(user, obj=None) -> bool:
-        return allows(user, capability, obj) if obj is not None else has_capability(user, capability)
+        if obj is None:
+            return has_capability(user, capability)
+        return allows(user, capability, obj)
 
     return predicate
 

@@ -211,7 +211,9 @@ def location_export_rows(queryset: QuerySet[Location]):
             "client_groups": list(loc.client_groups),
             "registered_beds": loc.registered_beds,
             "registration_status": loc.registration_status,
-            "registration_date": loc.registration_date.isoformat() if loc.registration_date else None,
+            "registration_date": (
+                loc.registration_date.isoformat() if loc.registration_date else None
+            ),
             "deregistration_date": (
                 loc.deregistration_date.isoformat() if loc.deregistration_date else None
             ),
