@@ -196,8 +196,7 @@ CARE_HOME_GROUPS = (
     "Kingfisher Lodge Healthcare Ltd", "Cambrook Care Homes Ltd", "Marshland Care Group Ltd",
     "Silverbirch Healthcare Ltd", "Greenacre Care Homes Ltd", "Eastfen Care Ltd",
     "Larkrise Living Ltd", "Hereward Care Group Ltd", "Poppyfield Care Ltd",
-    "The Elmstead Trust", "Rivermead Healthcare Ltd", "Harvest Moon Care Ltd",
-    "Cornflower Care Group Ltd", "St Audrey's Care Homes Trust",
+    "The Elmstead Trust", "Rivermead Healthcare Ltd", "St Audrey's Care Homes Trust",
 )
 # A community provider group: its name, the service in its branch names, and what it runs.
 COMMUNITY_GROUPS = (
@@ -600,10 +599,10 @@ class _Generator:
 
         # Services that closed in 2020 (single-service providers, as is usual).
         for service in rng.sample(singles, DEREGISTERED):
-            registered = service.fields["registration_date"]
+            last_seen = service.fields["cqc_rating_date"] or service.fields["registration_date"]
             service.fields["registration_status"] = RegistrationStatus.DEREGISTERED
             service.fields["deregistration_date"] = self.date_between(
-                max(registered, dt.date(2020, 1, 1)) + dt.timedelta(days=1), dt.date(2020, 11, 30)
+                max(last_seen, dt.date(2020, 1, 1)) + dt.timedelta(days=1), dt.date(2020, 11, 30)
             )
 
         for provider in providers:
@@ -651,7 +650,7 @@ def signin_table(plan: DemoPlan) -> str:
     ]
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
     rows.insert(1, tuple("-" * w for w in widths))
-    lines = ["", f"Caresight demo: sign in at {DEMO_URL}", ""]
+    lines = [f"Caresight demo: sign in at {DEMO_URL}", ""]
     lines += ["  " + "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
               for row in rows]
     lines += [

@@ -283,8 +283,10 @@ def _apply_cqc_plan(plan: _CqcPlan, *, user, reason: str) -> None:
     for location, provider_cqc_id, *_ in plan.new_locations + plan.changed_locations:
         location.provider_id = plan.providers[provider_cqc_id].pk
     for location, *_ in plan.new_locations:
-        # Foreign keys were resolved above; checking each one again would cost a query a row.
-        location.full_clean(exclude=["provider", "authority", "locality"], validate_unique=False)
+        # Foreign keys were resolved above, and the database enforces uniqueness and the check
+        # constraints; checking them here would cost queries on every row.
+        location.full_clean(exclude=["provider", "authority", "locality"], validate_unique=False,
+                            validate_constraints=False)
     bulk_create_audited([loc for loc, _ in plan.new_locations], Location, user=user, reason=reason)
     bulk_update_audited(
         [loc for loc, *_ in plan.changed_locations], Location, CQC_LOCATION_FIELDS,
