@@ -1,8 +1,10 @@
 """Forms rendered in GOV.UK Design System markup, with the error summary pattern."""
 
+import copy
 import uuid
 
 from django import forms
+from django.core import validators
 
 WIDGET_CLASSES = {
     forms.TextInput: "govuk-input",
@@ -33,6 +35,7 @@ class GovukFormMixin:
                 field.widget.attrs.setdefault("class", css)
             if field.help_text:
                 field.widget.attrs.setdefault("aria-describedby", f"id_{name}-hint")
+            _name_the_field_in_messages(field)
             if isinstance(field.widget, forms.DateInput):
                 field.widget.input_type = "date"
 
@@ -81,3 +84,29 @@ class OnceOnlyFormMixin:
         self.fields["submission_token"] = forms.UUIDField(
             widget=forms.HiddenInput, initial=uuid.uuid4
         )
+
+
+def _name_the_field_in_messages(field: forms.Field) -> None:
+    """Say which field is wrong, as the GOV.UK error message guidance asks."""
+    label = str(field.label or "This field")
+    lower = label[0].lower() + label[1:]
+    field.error_messages = {
+        **field.error_messages,
+        "required": f"Enter {lower}" if not isinstance(
+            field, (forms.ChoiceField, forms.ModelChoiceField)) else f"Choose {lower}",
+        "invalid": f"Enter a valid {lower}",
+        "invalid_choice": f"Choose {lower} from the list",
+    }
+    replaced = []
+    for validator in field.validators:
+        if isinstance(validator, validators.MinValueValidator):
+            validator = copy.copy(validator)
+            validator.message = f"{label} must be %(limit_value)s or more"
+        elif isinstance(validator, validators.MaxValueValidator):
+            validator = copy.copy(validator)
+            validator.message = f"{label} must be %(limit_value)s or less"
+        elif isinstance(validator, validators.MaxLengthValidator):
+            validator = copy.copy(validator)
+            validator.message = f"{label} must be %(limit_value)d characters or fewer"
+        replaced.append(validator)
+    field.validators = replaced

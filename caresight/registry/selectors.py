@@ -3,6 +3,7 @@
 import datetime as dt
 
 import django_filters
+from django import forms
 from django.db.models import Count, Q, QuerySet, Sum
 from django.shortcuts import get_object_or_404
 
@@ -46,27 +47,32 @@ class LocationFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label="Search")
     authority = django_filters.ModelChoiceFilter(
         field_name="authority", to_field_name="ons_code", queryset=_authority_choices,
-        label="Authority",
+        label="Authority", empty_label="Any",
     )
     locality = django_filters.ModelChoiceFilter(
         queryset=lambda request: Locality.objects.filter(
             authority__in=_authority_choices(request.user)
         ).select_related("authority"),
-        label="Locality",
+        label="Locality", empty_label="Any",
     )
     service_type = django_filters.MultipleChoiceFilter(
-        choices=ServiceType.choices, label="Service type"
+        choices=ServiceType.choices, label="Service type", widget=forms.CheckboxSelectMultiple
     )
     client_group = django_filters.ChoiceFilter(
-        choices=ClientGroup.choices, method="filter_client_group", label="Client group"
+        choices=ClientGroup.choices, method="filter_client_group", label="Client group",
+        empty_label="Any",
     )
     status = django_filters.ChoiceFilter(
-        field_name="registration_status", choices=RegistrationStatus.choices, label="Status"
+        field_name="registration_status", choices=RegistrationStatus.choices, label="Status",
+        empty_label="Any",
     )
     rating = django_filters.ChoiceFilter(
-        field_name="cqc_rating", choices=CqcRating.choices, label="CQC rating"
+        field_name="cqc_rating", choices=CqcRating.choices, label="CQC rating",
+        empty_label="Any",
     )
-    provider = django_filters.NumberFilter(field_name="provider_id", label="Provider")
+    # Not shown in the sidebar: the provider page links to the register filtered by it.
+    provider = django_filters.NumberFilter(field_name="provider_id", label="Provider",
+                                           widget=forms.HiddenInput)
     sort = django_filters.ChoiceFilter(
         choices=[(key, label) for key, (_, label) in SORTS.items()], method="apply_sort",
         label="Sort by", empty_label=None,
