@@ -17,6 +17,7 @@ Getting started
 Register
   import cqc PATH               import CQC locations (JSON, JSON lines, CSV or XLSX)
   export locations --format csv|json|xlsx|ods [--authority CODE] [--output FILE]
+  locality create --authority CODE --name NAME [--district CODE] [--postcode-district PE13]
 
 People and access
   user create --email E --role R --authority CODE [--organisation NAME]

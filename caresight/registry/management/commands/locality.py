@@ -1,0 +1,35 @@
+"""caresight locality create — name one of an authority's sub-areas and the areas it covers."""
+
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+
+from caresight.registry import services
+from caresight.registry.models import Authority
+
+
+class Command(BaseCommand):
+    help = "Create a locality; the authority's services are placed in it by postcode or district."
+
+    def add_arguments(self, parser):
+        sub = parser.add_subparsers(dest="action", required=True)
+        create = sub.add_parser("create", help="create a locality")
+        create.add_argument("--authority", required=True, metavar="CODE", help="ONS code")
+        create.add_argument("--name", required=True)
+        create.add_argument("--district", action="append", default=[], metavar="CODE",
+                            help="a lower-tier district's ONS code (E07…); repeat for more")
+        create.add_argument("--postcode-district", action="append", default=[],
+                            metavar="OUTCODE", help="a postcode district like PE13; repeat")
+
+    def handle(self, *args, authority, name, district, postcode_district, **options):
+        found = Authority.objects.filter(ons_code=authority.upper()).first()
+        if found is None:
+            raise CommandError(f"{authority!r} is not an authority's ONS code.")
+        try:
+            locality = services.locality_create(
+                authority=found, name=name, district_codes=district,
+                postcode_districts=postcode_district, user=None)
+        except ValidationError as exc:
+            raise CommandError(" ".join(exc.messages)) from exc
+        count = locality.locations.count()
+        self.stdout.write(self.style.SUCCESS(
+            f"{locality} ({found}) covers {count} service{'' if count == 1 else 's'}."))
