@@ -32,7 +32,8 @@ class ImportResult:
         if self.errors:
             return (f"{len(self.errors)} problems found in {self.rows} rows; nothing was "
                     "imported. Correct the file and try again.")
-        counts = ", ".join(f"{n} {name}" for name, n in self.counts.items())
+        counts = ", ".join(f"{n} {name}" for name, n in self.counts.items()
+                           if n or not name.startswith("outside"))
         if self.dry_run:
             return f"{self.rows} rows checked: {counts}. Nothing has been written yet."
         return f"{self.rows} rows imported: {counts}."

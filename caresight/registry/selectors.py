@@ -4,7 +4,7 @@ import datetime as dt
 
 import django_filters
 from django import forms
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.shortcuts import get_object_or_404
 
 from caresight.core import tenancy
@@ -28,9 +28,10 @@ SORTS = {
     "authority": ("authority__name", "Authority"),
     "locality": ("locality__name", "Locality"),
     "type": ("service_type", "Service type"),
-    "-beds": ("-registered_beds", "Most beds first"),
-    "beds": ("registered_beds", "Fewest beds first"),
-    "-registered": ("-registration_date", "Newest registration first"),
+    # Services without beds sort last either way, on SQLite and PostgreSQL alike.
+    "-beds": (F("registered_beds").desc(nulls_last=True), "Most beds first"),
+    "beds": (F("registered_beds").asc(nulls_last=True), "Fewest beds first"),
+    "-registered": (F("registration_date").desc(nulls_last=True), "Newest registration first"),
 }
 
 

@@ -8,10 +8,12 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from caresight.core import tenancy
 from caresight.core.audit import bulk_create_audited, bulk_update_audited, save_audited
 from caresight.core.files import ImportFileError, RowError, read_table
 from caresight.core.imports import ImportResult
 from caresight.core.progress import NoProgress, Progress
+from caresight.core.tenancy import Capability
 
 from . import cqc
 from .models import (
@@ -159,7 +161,9 @@ def cqc_import(
     """Create or update providers and locations from a CQC file, all or nothing.
 
     Rows are matched by CQC ID. If any row has a problem, every problem is reported and
-    nothing is written. Importing the same file again finds everything unchanged.
+    nothing is written. Importing the same file again finds everything unchanged. Rows for
+    services outside the importing user's authorities are counted and left alone, so a council
+    can import the national file and take only its own services.
     """
     progress = progress or NoProgress()
     result = ImportResult(dry_run=dry_run)
@@ -170,7 +174,9 @@ def cqc_import(
     except ImportFileError as exc:
         result.file_error = str(exc)
         return result
-    plan = _plan_cqc_changes(records, errors, progress)
+    # People import into their own authorities; the command line (no user) may import anywhere.
+    allowed = None if user is None else tenancy.authority_ids(user, Capability.IMPORT)
+    plan = _plan_cqc_changes(records, errors, progress, allowed_authority_ids=allowed)
     result.errors = sorted(errors, key=lambda e: e.row)
     result.counts = plan.counts()
     if result.errors or dry_run:
@@ -190,6 +196,7 @@ class _CqcPlan:
         self.changed_locations: list[tuple[Location, str, list[str]]] = []
         self.unchanged = 0
         self.deregistered = 0
+        self.outside = 0
 
     def counts(self) -> dict[str, int]:
         return {
@@ -199,6 +206,7 @@ class _CqcPlan:
             "deregistered": self.deregistered,
             "providers created": len(self.new_providers),
             "providers updated": len(self.changed_providers),
+            "outside your authorities (left alone)": self.outside,
         }
 
 
@@ -208,7 +216,8 @@ def _chunks(items: list, size: int = BATCH):
 
 
 def _plan_cqc_changes(
-    records: list[cqc.CqcRecord], errors: list[RowError], progress: Progress
+    records: list[cqc.CqcRecord], errors: list[RowError], progress: Progress,
+    allowed_authority_ids: frozenset[int] | None,
 ) -> _CqcPlan:
     plan = _CqcPlan()
     matcher = AuthorityMatcher(timezone.localdate())
@@ -234,6 +243,13 @@ def _plan_cqc_changes(
                                    f"{record.authority_text!r} is not an English authority with "
                                    "social care duties (give its name or ONS code)"))
             continue
+        existing = existing_locations.get(record.location_id)
+        if allowed_authority_ids is not None and (
+            authority.pk not in allowed_authority_ids
+            or (existing is not None and existing.authority_id not in allowed_authority_ids)
+        ):
+            plan.outside += 1
+            continue
         provider = providers.get(record.provider_id)
         if provider is None:
             provider = Provider(
@@ -246,7 +262,7 @@ def _plan_cqc_changes(
             if provider not in plan.changed_providers:
                 plan.changed_providers.append(provider)
 
-        location = existing_locations.get(record.location_id)
+        location = existing
         values = dict(record.values, authority_id=authority.pk)
         if location is None:
             location = Location(cqc_location_id=record.location_id, **values)

@@ -220,3 +220,12 @@ def test_refused_writes_change_nothing(world, client):
     client.post(reverse("registry:location-edit", kwargs={"pk": other.pk}), {"name": "Hijacked"})
     other.refresh_from_db()
     assert other.name != "Hijacked"
+
+
+@pytest.mark.django_db
+def test_refusals_are_gov_uk_pages(world, client):
+    client.force_login(world["users"][Role.PARTNER])
+    forbidden = client.get(reverse("registry:location-create"))
+    missing = client.get(reverse("registry:location-detail", kwargs={"pk": world["other"].pk}))
+    assert "You do not have access to this page" in forbidden.content.decode()
+    assert "Page not found" in missing.content.decode()

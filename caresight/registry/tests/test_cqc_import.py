@@ -247,3 +247,28 @@ class TestBadInput:
         result = run(b"\n".join(lines))
         assert [(e.row, e.field) for e in result.errors] == [(101, "numberOfBeds")]
         self.assert_nothing_written()
+
+
+@pytest.mark.django_db
+class TestImportersOwnAuthorities:
+    def test_rows_outside_the_importers_authorities_are_counted_and_left_alone(
+            self, make_user, cambs, devon):
+        importer = make_user("commissioner", cambs)
+        data = jsonl(api_object(),  # Devon
+                     api_object(locationId="1-500000001", localAuthority="Cambridgeshire",
+                                postalCode="CB7 4AA"))
+        result = run(data, user=importer)
+        assert result.ok
+        assert result.counts["created"] == 1
+        assert result.counts["outside your authorities (left alone)"] == 1
+        assert list(Location.objects.values_list("authority__ons_code", flat=True)) == [
+            "E10000003"]
+
+    def test_cannot_take_over_another_councils_service(self, make_user, cambs, devon):
+        theirs = LocationFactory(cqc_location_id="1-1000587219", authority=devon, name="Theirs")
+        importer = make_user("commissioner", cambs)
+        result = run(jsonl(api_object(localAuthority="Cambridgeshire", name="Mine now")),
+                     user=importer)
+        assert result.counts["outside your authorities (left alone)"] == 1
+        theirs.refresh_from_db()
+        assert theirs.name == "Theirs" and theirs.authority == devon

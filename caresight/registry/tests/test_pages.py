@@ -235,7 +235,11 @@ class TestImportPages:
 
     def test_upload_preview_confirm_and_confirm_again(self, client, make_user, devon,
                                                       shared_data):
-        admin = make_user(Role.ADMIN, devon)
+        from caresight.registry.models import Authority
+
+        south_west = Authority.objects.filter(
+            ons_code__in=["E10000008", "E06000066", "E06000026", "E06000027"])
+        admin = make_user(Role.ADMIN, *south_west)
         client.force_login(admin)
         data = (shared_data / "cqc/cqc-api-locations-care-homes-south-west-2021-02.jsonl")
         response = self.upload(client, data.read_bytes())
