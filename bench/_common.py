@@ -174,6 +174,26 @@ def setup_django() -> None:
     django.setup()
 
 
+def code_version() -> str:
+    """The commit the code under test is at, with "+changes" if the work tree differs."""
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, text=True,
+                                capture_output=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "caresight", "config"],
+                               cwd=ROOT, text=True, capture_output=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return commit + ("+changes" if dirty else "")
+
+
+def banner(title: str) -> None:
+    """Say what was measured where: the code's commit, the machine and the date."""
+    import platform
+
+    print(f"{title}: code {code_version()}, {os.cpu_count()} CPUs, Python "
+          f"{platform.python_version()}, {time.strftime('%Y-%m-%d %H:%M %Z')}", flush=True)
+
+
 def database_label(url: str) -> str:
     return "PostgreSQL" if url.startswith(("postgres", "pgsql")) else "SQLite"
 

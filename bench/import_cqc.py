@@ -18,6 +18,8 @@ it (inside cqc_import) is.
 """
 
 import argparse
+import os
+import resource
 import sys
 import tempfile
 import time
@@ -51,7 +53,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--keep-file", type=Path, metavar="PATH",
                         help="also write the generated JSON lines file here")
     parser.add_argument("--profile", action="store_true",
-                        help="profile the first import with cProfile and print the top functions")
+                        help="profile each run with cProfile and print the top functions")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--database-url", help=argparse.SUPPRESS)
     parser.add_argument("--data-file", type=Path, help=argparse.SUPPRESS)
@@ -110,15 +112,15 @@ def worker(args: argparse.Namespace) -> None:
     for label, dry_run in RUNS:
         timer = PhaseTimer()
         profiler = None
-        if args.profile and label == "first import":
+        if args.profile:
             import cProfile
 
             profiler = cProfile.Profile()
             profiler.enable()
-        began = time.perf_counter()
+        began, cpu_began = time.perf_counter(), time.process_time()
         result = cqc_import(data=data, file_name=args.data_file.name, user=None,
                             dry_run=dry_run, progress=timer)
-        ended = time.perf_counter()
+        ended, cpu = time.perf_counter(), time.process_time() - cpu_began
         if profiler is not None:
             profiler.disable()
             _print_profile(profiler, label)
@@ -126,7 +128,7 @@ def worker(args: argparse.Namespace) -> None:
             raise SystemExit(f"{label} failed: {result.summary()} "
                              f"{[str(e) for e in result.errors[:5]]}")
         runs.append({
-            "run": label, "rows": result.rows, "seconds": ended - began,
+            "run": label, "rows": result.rows, "seconds": ended - began, "cpu_seconds": cpu,
             "counts": result.counts, "phases": timer.phases(began, ended),
         })
     _common.report({
@@ -134,7 +136,8 @@ def worker(args: argparse.Namespace) -> None:
         "bytes": len(data), "runs": runs,
         "locations": Location.objects.count(), "providers": Provider.objects.count(),
         "location_history": Location.history.count(),
-        "provider_history": Provider.history.count(),
+        "provider_history": Provider.history.count(), "load_average": os.getloadavg(),
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     })
 
 
@@ -153,6 +156,7 @@ def _print_profile(profiler, label: str) -> None:
 
 
 def driver(args: argparse.Namespace) -> None:
+    _common.banner("CQC import benchmark")
     started = time.perf_counter()
     data = _common.generate_locations(args.rows, providers=args.providers, seed=args.seed,
                                       sample=args.sample)
@@ -167,7 +171,8 @@ def driver(args: argparse.Namespace) -> None:
         data_file = Path(folder) / f"cqc-locations-{args.rows}.jsonl"
         data_file.write_bytes(data)
         del data
-        worker_args = ["--data-file", str(data_file)] + (["--profile"] if args.profile else [])
+        worker_args = ["--data-file", str(data_file)]
+        worker_args += ["--profile"] if args.profile else []
         if not args.no_sqlite:
             with _common.sqlite_database() as url:
                 results.append(_one_database(url, worker_args))
@@ -202,12 +207,13 @@ def _print_results(results: list[dict]) -> None:
             c = run["counts"]
             rows.append([
                 res["database"], run["run"], f"{run['rows']:,}", f"{run['seconds']:.1f}",
+                f"{run['cpu_seconds']:.1f}",
                 f"{run['rows'] / run['seconds']:,.0f}", c["created"], c["updated"],
                 c["unchanged"], c["providers created"],
             ])
     _common.print_table(
-        ["database", "run", "rows", "seconds", "rows/s", "created", "updated", "unchanged",
-         "providers created"], rows)
+        ["database", "run", "rows", "seconds", "python cpu s", "rows/s", "created", "updated",
+         "unchanged", "providers created"], rows)
     print()
     _common.print_table(
         ["database", "run", "read+parse+lookups s", "check rows s", "save s"],
@@ -222,9 +228,11 @@ def _print_results(results: list[dict]) -> None:
         print(f"{res['database']} ({res['journal']}): {res['locations']:,} locations, "
               f"{res['providers']:,} providers, {res['location_history']:,} location and "
               f"{res['provider_history']:,} provider history rows; migrate "
-              f"{res['migrate_seconds']:.1f} s; file {res['bytes'] / 1e6:.0f} MB. Target "
+              f"{res['migrate_seconds']:.1f} s; file {res['bytes'] / 1e6:.0f} MB; worker peak "
+              f"memory {res['peak_rss_mb']:,.0f} MB. Target "
               f"(first import under {TARGET_SECONDS:.0f} s): {verdict} "
-              f"({first['seconds']:.1f} s).")
+              f"({first['seconds']:.1f} s). Load average at the end: "
+              f"{', '.join(f'{x:.2f}' for x in res['load_average'])}.")
 
 
 def main(argv=None) -> None:

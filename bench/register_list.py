@@ -21,10 +21,12 @@ filters, SQL and template rendering. It leaves out a web server and the network.
 
 import argparse
 import json
+import os
 import re
 import statistics
 import sys
 import time
+import warnings
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -85,6 +87,8 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 def worker(args: argparse.Namespace) -> None:
+    # WhiteNoise warns that STATIC_ROOT has not been collected; the pages do not need it.
+    warnings.filterwarnings("ignore", message="No directory at", category=UserWarning)
     _common.setup_django()
     from django.db import connection
     from django.test import Client
@@ -116,11 +120,12 @@ def worker(args: argparse.Namespace) -> None:
         path = path.format(detail=detail)
         for _ in range(args.warmup):
             _get(client, path)
-        times = []
+        times, cpu = [], []
         for _ in range(args.repeat):
-            started = time.perf_counter()
+            started, cpu_started = time.perf_counter(), time.process_time()
             response = _get(client, path)
             times.append((time.perf_counter() - started) * 1000)
+            cpu.append((time.process_time() - cpu_started) * 1000)
         sql = _sql_of(client, path)
         if args.show_sql:
             _print_sql(label, sql)
@@ -128,13 +133,14 @@ def worker(args: argparse.Namespace) -> None:
             _profile(client, path, label)
         pages.append({
             "label": label, "path": path, "list": is_list, "times_ms": times,
+            "cpu_ms": cpu,
             "matches": _matches(response), "bytes": len(response.content),
             "queries": len(sql), "sql_ms": sum(ms for ms, _ in sql),
         })
     _common.report({
         "database": _common.database_label(args.database_url),
         "locations": Location.objects.count(), "load_seconds": load_seconds,
-        "repeat": args.repeat, "pages": pages,
+        "repeat": args.repeat, "pages": pages, "load_average": os.getloadavg(),
     })
 
 
@@ -150,7 +156,10 @@ def _matches(response) -> str:
     if response["Content-Type"].startswith("application/json"):
         return str(json.loads(response.content).get("count", ""))
     found = re.search(rb'data-testid="result-count"><strong>([\d,]+)</strong>', response.content)
-    return found[1].decode() if found else "-"
+    if not found:
+        return "-"
+    rejected = b"govuk-error-message" in response.content  # the filter form was invalid
+    return found[1].decode() + (" (filter rejected)" if rejected else "")
 
 
 def _sql_of(client, path: str) -> list[tuple[float, str]]:
@@ -188,6 +197,7 @@ def _profile(client, path: str, label: str) -> None:
 
 
 def driver(args: argparse.Namespace) -> None:
+    _common.banner("Register list benchmark")
     worker_args = [
         "--locations", str(args.locations), "--providers", str(args.providers),
         "--seed", str(args.seed), "--sample", str(args.sample), "--repeat", str(args.repeat),
@@ -224,17 +234,21 @@ def _one_database(url: str, worker_args: list[str]) -> dict:
 
 def _print_result(result: dict) -> None:
     print()
+    load = ", ".join(f"{x:.2f}" for x in result["load_average"])
     print(f"{result['database']}: {result['locations']:,} locations (loaded in "
-          f"{result['load_seconds']:.1f} s), {result['repeat']} timed requests per page")
+          f"{result['load_seconds']:.1f} s), {result['repeat']} timed requests per "
+          f"page; load average at the end {load}")
     rows = []
     for page in result["pages"]:
         times = page["times_ms"]
         rows.append([
             page["label"], f"{statistics.median(times):.1f}",
-            f"{_common.percentile(times, 0.95):.1f}", f"{max(times):.1f}", page["queries"],
+            f"{_common.percentile(times, 0.95):.1f}", f"{max(times):.1f}",
+            f"{statistics.median(page['cpu_ms']):.1f}", page["queries"],
             f"{page['sql_ms']:.1f}", page["matches"], f"{page['bytes'] / 1000:.0f}",
         ])
-    _common.print_table(["page", "median ms", "p95 ms", "max ms", "queries", "SQL ms",
+    _common.print_table(["page", "median ms", "p95 ms", "max ms", "python cpu ms", "queries",
+                         "SQL ms",
                          "matches", "kB"], rows)
     every = [t for page in result["pages"] for t in page["times_ms"]]
     lists = [t for page in result["pages"] if page["list"] for t in page["times_ms"]]
