@@ -7,10 +7,11 @@ The driver writes the test file (clones of the real South West sample, see
 _common.generate_locations), then for each database creates it fresh, runs `caresight
 migrate`, and starts one worker process (this script with --worker) with DATABASE_URL set.
 The worker sets Django up and times, in-process, three calls of
-registry.services.cqc_import(user=None) on the same file: the first import (everything
+core.imports.run_import("cqc", user=None) — what `caresight import cqc` and the background
+job call — on the same file: the first import (everything
 created), a second import (everything unchanged) and a dry run. Django's start-up and the
 migrations are not in the timings; reading the file into memory is not either, but parsing
-it (inside cqc_import) is.
+it (inside the import) is.
 
     .venv/bin/python bench/import_cqc.py                 # SQLite and PostgreSQL, 30,000 rows
     .venv/bin/python bench/import_cqc.py --rows 5000 --no-postgres
@@ -96,8 +97,8 @@ def worker(args: argparse.Namespace) -> None:
     _common.setup_django()
     from django.db import connection
 
+    from caresight.core.imports import run_import
     from caresight.registry.models import Location, Provider
-    from caresight.registry.services import cqc_import
 
     data = args.data_file.read_bytes()
     engine = connection.vendor
@@ -118,7 +119,7 @@ def worker(args: argparse.Namespace) -> None:
             profiler = cProfile.Profile()
             profiler.enable()
         began, cpu_began = time.perf_counter(), time.process_time()
-        result = cqc_import(data=data, file_name=args.data_file.name, user=None,
+        result = run_import("cqc", data=data, file_name=args.data_file.name, user=None,
                             dry_run=dry_run, progress=timer)
         ended, cpu = time.perf_counter(), time.process_time() - cpu_began
         if profiler is not None:

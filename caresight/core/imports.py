@@ -1,5 +1,6 @@
 """What every import returns, and which service runs each kind of import."""
 
+import gc
 from dataclasses import dataclass, field
 
 from django.utils.module_loading import import_string
@@ -53,4 +54,12 @@ class ImportResult:
 def run_import(kind: str, **kwargs) -> ImportResult:
     if kind not in IMPORTERS:
         raise ValueError(f"Unknown import {kind!r}; choose one of {', '.join(IMPORTERS)}")
-    return import_string(IMPORTERS[kind])(**kwargs)
+    # An import makes hundreds of thousands of small objects that live until it ends; the
+    # cyclic garbage collector would rescan them again and again (a sixth of the time).
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return import_string(IMPORTERS[kind])(**kwargs)
+    finally:
+        if collecting:
+            gc.enable()

@@ -71,29 +71,34 @@ class Scope:
 
 
 def scope(user, capability: Capability) -> Scope:
-    """Return where `user` holds `capability`, computed once per user object."""
+    """Return where `user` holds `capability`; every capability is worked out once per user."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return Scope(frozenset(), frozenset())
-    cache = user.__dict__.setdefault("_caresight_scopes", {})
-    if capability not in cache:
-        cache[capability] = _compute_scope(user, capability)
-    return cache[capability]
+    if "_caresight_scopes" not in user.__dict__:
+        user.__dict__["_caresight_scopes"] = _compute_scopes(user)
+    return user.__dict__["_caresight_scopes"][capability]
 
 
-def _compute_scope(user, capability: Capability) -> Scope:
-    authority_ids: set[int] = set()
-    provider_grants: set[tuple[int, int]] = set()
-    memberships = user.memberships.select_related("organisation").prefetch_related("authorities")
-    for membership in memberships:
-        if capability not in ROLE_CAPABILITIES.get(membership.role, frozenset()):
+def _compute_scopes(user) -> dict[Capability, Scope]:
+    from caresight.accounts.models import Membership
+
+    grants = Membership.objects.filter(user=user).values_list(
+        "role", "organisation__provider_id", "authorities__id"
+    )
+    authorities: dict[Capability, set[int]] = {c: set() for c in Capability}
+    providers: dict[Capability, set[tuple[int, int]]] = {c: set() for c in Capability}
+    for role, provider_id, authority_id in grants:
+        if authority_id is None:
             continue
-        ids = {authority.pk for authority in membership.authorities.all()}
-        if membership.role == Role.PROVIDER_USER:
-            provider_id = membership.organisation.provider_id
-            provider_grants |= {(provider_id, a) for a in ids} if provider_id else set()
-        else:
-            authority_ids |= ids
-    return Scope(frozenset(authority_ids), frozenset(provider_grants))
+        for capability in ROLE_CAPABILITIES.get(role, ()):
+            if role == Role.PROVIDER_USER:
+                if provider_id:
+                    providers[capability].add((provider_id, authority_id))
+            else:
+                authorities[capability].add(authority_id)
+    return {
+        c: Scope(frozenset(authorities[c]), frozenset(providers[c])) for c in Capability
+    }
 
 
 def has_capability(user, capability: Capability) -> bool:

@@ -284,7 +284,13 @@ def _record(row: int, f: dict, labels: dict, errors: list[RowError]) -> CqcRecor
 
 def parse_date(text: str) -> dt.date | None:
     text = (text or "").strip()[:10]
-    for fmt in ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y"):
+    if not text:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        pass
+    for fmt in ("%d/%m/%Y", "%d-%m-%Y"):
         try:
             return dt.datetime.strptime(text, fmt).date()
         except ValueError:

@@ -36,9 +36,9 @@ SORTS = {
 
 
 def _authority_choices(user):
+    scope = tenancy.scope(user, Capability.VIEW_RECORDS)
     return Authority.objects.filter(
-        Q(pk__in=tenancy.scope(user, Capability.VIEW_RECORDS).authority_ids)
-        | Q(pk__in=[a for _, a in tenancy.scope(user, Capability.VIEW_RECORDS).provider_grants])
+        pk__in=scope.authority_ids | {a for _, a in scope.provider_grants}
     )
 
 
@@ -47,7 +47,8 @@ class LocationFilter(django_filters.FilterSet):
 
     q = django_filters.CharFilter(method="search", label="Search")
     authority = django_filters.ModelChoiceFilter(
-        field_name="authority", to_field_name="ons_code", queryset=_authority_choices,
+        field_name="authority", to_field_name="ons_code",
+        queryset=lambda request: _authority_choices(request.user),
         label="Authority", empty_label="Any",
     )
     locality = django_filters.ModelChoiceFilter(
@@ -57,7 +58,8 @@ class LocationFilter(django_filters.FilterSet):
         label="Locality", empty_label="Any",
     )
     service_type = django_filters.MultipleChoiceFilter(
-        choices=ServiceType.choices, label="Service type", widget=forms.CheckboxSelectMultiple
+        choices=ServiceType.choices, label="Service type", widget=forms.CheckboxSelectMultiple,
+        distinct=False,  # one value per row: DISTINCT would only slow the query
     )
     client_group = django_filters.ChoiceFilter(
         choices=ClientGroup.choices, method="filter_client_group", label="Client group",
@@ -88,9 +90,12 @@ class LocationFilter(django_filters.FilterSet):
         value = value.strip()
         if not value:
             return queryset
+        # Matching providers by subquery, not a join, keeps PostgreSQL from joining every
+        # provider to every location before it filters.
+        providers = Provider.objects.filter(name__icontains=value).values("pk")
         return queryset.filter(
             Q(name__icontains=value) | Q(postcode__istartswith=value)
-            | Q(cqc_location_id=value) | Q(provider__name__icontains=value)
+            | Q(cqc_location_id=value) | Q(provider_id__in=providers)
             | Q(town__icontains=value)
         )
 

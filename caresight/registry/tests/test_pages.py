@@ -296,3 +296,19 @@ def test_locality_list(officer_client, two_councils, cambs):
     assert locality.name == "East Cambs" and locality.services == 1  # Fen View is in CB7
 
 
+
+
+@pytest.mark.django_db
+def test_filter_by_authority_on_the_page_and_the_api(client, make_user, cambs, peterborough,
+                                                     devon):
+    LocationFactory(authority=cambs, name="In Cambs")
+    LocationFactory(authority=peterborough, name="In Peterborough")
+    LocationFactory(authority=devon, name="In Devon")
+    client.force_login(make_user(Role.COMMISSIONER, cambs, peterborough))
+    page = client.get(reverse("registry:location-list"), {"authority": "E06000031"})
+    assert [loc.name for loc in page.context["page"]] == ["In Peterborough"]
+    api = client.get("/api/locations/", {"authority": "E06000031"}).json()
+    assert [row["name"] for row in api["results"]] == ["In Peterborough"]
+    # Another council's code is not a choice: nothing is shown, rather than everything.
+    refused = client.get("/api/locations/", {"authority": "E10000008"})
+    assert refused.status_code == 400
