@@ -31,13 +31,16 @@ class ImportResult:
         if self.file_error:
             return self.file_error
         if self.errors:
-            return (f"{len(self.errors)} problems found in {self.rows} rows; nothing was "
-                    "imported. Correct the file and try again.")
+            problems = len(self.errors)
+            return (f"{problems} problem{'' if problems == 1 else 's'} found in {self.rows} "
+                    f"row{'' if self.rows == 1 else 's'}; nothing was imported. Correct the "
+                    "file and try again.")
         counts = ", ".join(f"{n} {name}" for name, n in self.counts.items()
                            if n or not name.startswith("outside"))
+        rows = f"{self.rows} row{'' if self.rows == 1 else 's'}"
         if self.dry_run:
-            return f"{self.rows} rows checked: {counts}. Nothing has been written yet."
-        return f"{self.rows} rows imported: {counts}."
+            return f"{rows} checked: {counts}. Nothing has been written yet."
+        return f"{rows} imported: {counts}."
 
     def as_dict(self) -> dict:
         return {
