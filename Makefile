@@ -26,7 +26,7 @@ run: $(BIN)/.installed
 
 ## test: the whole suite (SQLite, or the database in DATABASE_URL), then ruff
 test: $(BIN)/.installed-test
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n auto $(PYTEST_ARGS)
 	$(BIN)/ruff check .
 
 ## e2e: browser and accessibility tests in Debian's Chromium (needs chromium and npm)
