@@ -14,6 +14,7 @@ urlpatterns = [
     path("providers/<int:pk>/edit/", views.provider_edit, name="provider-edit"),
     path("providers/<int:pk>/history/", views.provider_history, name="provider-history"),
     path("localities/", views.locality_list, name="locality-list"),
+    path("localities/<int:pk>/history/", views.locality_history, name="locality-history"),
     path("summary/", views.summary, name="summary"),
     path("import/", views.import_upload, name="import"),
 ]

@@ -5,7 +5,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 
 from caresight.core import tenancy
@@ -205,6 +206,14 @@ def locality_list(request):
     _require(request, Capability.VIEW_RECORDS)
     return render(request, "registry/locality_list.html",
                   {"localities": selectors.locality_list(user=request.user)})
+
+
+def locality_history(request, pk: int):
+    locality = get_object_or_404(selectors.locality_list(user=request.user), pk=pk)
+    return render(request, "core/history.html", {
+        "record": locality, "entries": history_entries(locality),
+        "back_url": reverse("registry:locality-list"),
+    })
 
 
 def summary(request):

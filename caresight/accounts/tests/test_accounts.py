@@ -134,3 +134,17 @@ class TestUserCommand:
         with pytest.raises(CommandError, match="No provider"):
             call_command("user", "create", "--email", "p@example.org", "--role", "provider_user",
                          "--authority", "E10000003", "--provider", "1-000000001")
+
+
+@pytest.mark.django_db
+def test_changes_to_people_and_roles_are_audited_and_shown_to_superusers(client, make_user,
+                                                                        cambs):
+    user = make_user(Role.FINANCE, cambs)
+    user.full_name = "Fran Finance"
+    user.save()
+    assert user.history.count() == 2
+    assert Membership.history.filter(user=user).exists()
+    superuser = User.objects.create_superuser("root@example.org", PASSWORD)
+    client.force_login(superuser)
+    page = client.get(reverse("admin:accounts_user_history", args=[user.pk]))
+    assert page.status_code == 200 and "Fran Finance" in page.content.decode()
