@@ -45,18 +45,6 @@ class LocationForm(OnceOnlyFormMixin, GovukModelForm):
     def clean_postcode(self):
         return " ".join(self.cleaned_data["postcode"].upper().split())
 
-    def clean(self):
-        cleaned = super().clean()
-        beds, service_type = cleaned.get("registered_beds"), cleaned.get("service_type")
-        if beds and service_type and service_type not in ("care_home", "care_home_nursing"):
-            self.add_error("registered_beds", "Only care homes have registered beds; "
-                           "leave this blank for other services.")
-        locality, authority = cleaned.get("locality"), cleaned.get("authority")
-        if locality and authority and locality.authority_id != authority.pk:
-            self.add_error("locality", f"{locality} is not a locality of {authority}.")
-        return cleaned
-
-
 class ProviderForm(OnceOnlyFormMixin, GovukModelForm):
     class Meta:
         model = Provider

@@ -1,5 +1,6 @@
 import re
 
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import F, Q
@@ -246,6 +247,19 @@ class Location(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        """Rules that span fields; forms, the API and imports all meet them through full_clean."""
+        errors = {}
+        if self.registered_beds and self.service_type not in CARE_HOME_TYPES:
+            errors["registered_beds"] = (
+                "Only care homes have registered beds; leave this blank for other services.")
+        if self.locality_id and self.authority_id and (
+            self.locality.authority_id != self.authority_id
+        ):
+            errors["locality"] = f"{self.locality} is not a locality of {self.authority}."
+        if errors:
+            raise ValidationError(errors)
 
     @property
     def is_care_home(self) -> bool:

@@ -4,7 +4,6 @@ import datetime as dt
 import re
 from collections.abc import Iterable
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -144,11 +143,9 @@ def location_create(*, user, **fields) -> Location:
 
 @transaction.atomic
 def location_update(*, location: Location, user, **fields) -> Location:
-    """Change a service's details. The locality must belong to the service's authority."""
+    """Change a service's details (validated by Location.clean, among others)."""
     for name, value in fields.items():
         setattr(location, name, value)
-    if location.locality_id and location.locality.authority_id != location.authority_id:
-        raise ValidationError({"locality": "Choose a locality in the service's own authority."})
     return save_audited(location, user=user)
 
 

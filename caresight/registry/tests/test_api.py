@@ -111,3 +111,12 @@ def test_token_command_prints_a_working_token(make_user, cambs, capsys):
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     assert client.get("/api/locations/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_the_api_meets_the_same_rules_as_the_forms(api, two_councils):
+    response = api.patch(f"/api/locations/{two_councils['own'].pk}/",
+                         {"service_type": "domiciliary", "registered_beds": 12}, format="json")
+    assert response.status_code == 400
+    assert "Only care homes have registered beds" in " ".join(
+        response.json()["error"]["fields"]["registered_beds"])
