@@ -19,7 +19,8 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true",
                             help="check the file and report what would change; write nothing")
         parser.add_argument("--user", metavar="EMAIL",
-                            help="record this user as the one who imported (audit)")
+                            help="import as this user: named in the audit, and only into the "
+                            "authorities where they may import (default: every authority)")
         parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
     def handle(self, *args, kind, path, dry_run, user, no_progress, **options):
