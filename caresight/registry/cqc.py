@@ -9,9 +9,19 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
+from django.db.models import CharField
+
 from caresight.core.files import ImportFileError, RowError, Table, match_columns, normalise_header
 
-from .models import CQC_ID_PATTERN, ClientGroup, CqcRating, RegistrationStatus, ServiceType
+from .models import (
+    CQC_ID_PATTERN,
+    ClientGroup,
+    CqcRating,
+    Location,
+    Provider,
+    RegistrationStatus,
+    ServiceType,
+)
 
 # Care directory columns: our field -> the headings CQC has used for it.
 DIRECTORY_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -72,6 +82,13 @@ SPECIALISM_WORDS: list[tuple[str, ClientGroup]] = [
     ("children", ClientGroup.CHILDREN),
 ]
 
+# Longest text each field may hold, so an over-long value is a row error, not a database error.
+MAX_LENGTHS = {
+    field.name: field.max_length
+    for field in Location._meta.concrete_fields
+    if isinstance(field, CharField) and field.max_length
+} | {"provider_name": Provider._meta.get_field("name").max_length}
+
 RATINGS = {normalise_header(label): value for value, label in CqcRating.choices}
 RATINGS["notyetrated"] = CqcRating.NOT_RATED
 RATINGS["insufficientevidencetorate"] = CqcRating.NOT_RATED
@@ -91,6 +108,14 @@ class CqcRecord:
     authority_field: str
     # Only the fields the file carries; a column that is absent leaves the register's value.
     values: dict = field(default_factory=dict)
+    labels: dict = field(default_factory=dict)  # our field name -> the file's column
+
+    def label_for(self, model_field: str) -> str:
+        """The file's name for a register field, to name it in a row error."""
+        key = {"registered_beds": "beds", "cqc_rating": "rating", "cqc_rating_date": "rating_date",
+               "cqc_specialisms": "specialisms", "client_groups": "specialisms",
+               "service_type": "service_types"}.get(model_field, model_field)
+        return self.labels.get(key, model_field)
 
 
 def parse(table: Table) -> tuple[list[CqcRecord], list[RowError]]:
@@ -202,7 +227,7 @@ def _record(row: int, f: dict, labels: dict, errors: list[RowError]) -> CqcRecor
     values: dict = {"name": name}
     for key in ("address_line_1", "address_line_2", "town", "phone", "manager_name", "ods_code"):
         if key in f:
-            values[key] = _text(f[key])[:200]
+            values[key] = _text(f[key])
     if "postcode" in f:
         postcode = re.sub(r"\s+", "", _text(f["postcode"]).upper())
         match = POSTCODE.match(postcode)
@@ -269,16 +294,22 @@ def _record(row: int, f: dict, labels: dict, errors: list[RowError]) -> CqcRecor
             fail("rating", f"{_text(f['rating'])!r} is not a CQC rating")
         values["cqc_rating"] = RATINGS.get(rating_text, "")
 
+    provider_name = _text(f.get("provider_name"))
+    for key, value in [*values.items(), ("provider_name", provider_name)]:
+        limit = MAX_LENGTHS.get(key)
+        if limit and isinstance(value, str) and len(value) > limit:
+            fail(key, f"is {len(value)} characters long; the most the register holds is {limit}")
     if not (location_id and provider_id and name and authority_text):
         return None
     return CqcRecord(
         row=row,
         location_id=location_id,
         provider_id=provider_id,
-        provider_name=_text(f.get("provider_name")) or None,
+        provider_name=provider_name or None,
         authority_text=authority_text,
         authority_field=labels.get("authority", "authority"),
         values=values,
+        labels=labels,
     )
 
 

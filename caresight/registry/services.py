@@ -4,6 +4,7 @@ import datetime as dt
 import re
 from collections.abc import Iterable
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -39,10 +40,12 @@ class LocalityResolver:
     """Finds the locality of a location from its postcode district, else its district code."""
 
     def __init__(self, authority_ids: Iterable[int] | None = None):
-        areas = LocalityArea.objects.all()
+        areas, localities = LocalityArea.objects.all(), Locality.objects.all()
         if authority_ids is not None:
             areas = areas.filter(authority_id__in=list(authority_ids))
+            localities = localities.filter(authority_id__in=list(authority_ids))
         self.areas = {(a.authority_id, a.kind, a.code): a.locality_id for a in areas}
+        self.localities = {locality.pk: locality for locality in localities}
 
     def locality_id(self, authority_id: int, postcode: str, district_code: str) -> int | None:
         return self.areas.get(
@@ -275,6 +278,20 @@ def _plan_cqc_changes(
             changed.append("provider_id")  # a new provider has no pk yet, so this is a change
         for name, value in values.items():
             setattr(location, name, value)
+        if location.locality_id:
+            location.locality = resolver.localities[location.locality_id]  # no query in clean()
+        if location.pk is None or changed:
+            try:
+                # Foreign keys were resolved above and the database enforces uniqueness and
+                # the check constraints; checking them again here would cost queries a row.
+                location.full_clean(exclude=["provider", "authority", "locality"],
+                                    validate_unique=False, validate_constraints=False)
+            except ValidationError as exc:
+                errors += [
+                    RowError(record.row, record.label_for(name), " ".join(messages))
+                    for name, messages in exc.message_dict.items()
+                ]
+                continue
         if location.pk is None:
             plan.new_locations.append((location, record.provider_id))
         elif changed:
@@ -295,11 +312,6 @@ def _apply_cqc_plan(plan: _CqcPlan, *, user, reason: str) -> None:
     bulk_update_audited(plan.changed_providers, Provider, ["name"], user=user, reason=reason)
     for location, provider_cqc_id, *_ in plan.new_locations + plan.changed_locations:
         location.provider_id = plan.providers[provider_cqc_id].pk
-    for location, *_ in plan.new_locations:
-        # Foreign keys were resolved above, and the database enforces uniqueness and the check
-        # constraints; checking them here would cost queries on every row.
-        location.full_clean(exclude=["provider", "authority", "locality"], validate_unique=False,
-                            validate_constraints=False)
     bulk_create_audited([loc for loc, _ in plan.new_locations], Location, user=user, reason=reason)
     bulk_update_audited(
         [loc for loc, *_ in plan.changed_locations], Location, CQC_LOCATION_FIELDS,

@@ -272,3 +272,30 @@ class TestImportersOwnAuthorities:
         assert result.counts["outside your authorities (left alone)"] == 1
         theirs.refresh_from_db()
         assert theirs.name == "Theirs" and theirs.authority == devon
+
+
+@pytest.mark.django_db
+class TestOddValues:
+    @pytest.mark.parametrize("overrides, field", [
+        ({"name": "N" * 201}, "name"),
+        ({"mainPhoneNumber": "0" * 31}, "mainPhoneNumber"),
+        ({"odsCode": "X" * 11}, "odsCode"),
+        ({"providerName": "P" * 201}, "providerName"),
+        ({"numberOfBeds": 12.5}, "numberOfBeds"),
+        ({"localAuthority": 5}, "localAuthority"),
+        ({"name": None}, "name"),
+    ])
+    def test_become_row_errors_and_nothing_is_written(self, overrides, field):
+        result = run(jsonl(api_object(**overrides)))
+        assert [e.field for e in result.errors] == [field], result.errors
+        assert not Location.objects.exists()
+
+    def test_a_locality_in_use_costs_no_query_per_row(self, cambs, django_assert_max_num_queries):
+        from caresight.registry.services import locality_create
+
+        locality_create(authority=cambs, name="East Cambs", postcode_districts=["CB7"], user=None)
+        rows = [api_object(locationId=f"1-5000000{n:02d}", localAuthority="Cambridgeshire",
+                           postalCode=f"CB7 4A{chr(65 + n)}") for n in range(20)]
+        with django_assert_max_num_queries(20):
+            result = run(jsonl(*rows), dry_run=True)
+        assert result.ok and result.counts["created"] == 20
