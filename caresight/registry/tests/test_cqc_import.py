@@ -299,3 +299,14 @@ class TestOddValues:
         with django_assert_max_num_queries(20):
             result = run(jsonl(*rows), dry_run=True)
         assert result.ok and result.counts["created"] == 20
+
+    def test_any_rule_the_register_enforces_is_reported_against_the_row(self, monkeypatch):
+        from django.core.exceptions import ValidationError
+
+        def refuse(location):
+            raise ValidationError({"registered_beds": "A rule the register enforces."})
+
+        monkeypatch.setattr(Location, "clean", refuse)
+        result = run(jsonl(api_object()), dry_run=True)
+        assert [str(e) for e in result.errors] == [
+            "Row 1, numberOfBeds: A rule the register enforces."]
