@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.decorators import login_not_required
-from django.urls import include, path
+from django.contrib.auth.views import redirect_to_login
+from django.urls import include, path, reverse_lazy
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
@@ -10,6 +11,11 @@ from caresight.registry import api as registry_api
 # Django's admin bypasses tenancy, so it is for superusers (technical support) only.
 admin.site.has_permission = lambda request: request.user.is_active and request.user.is_superuser
 admin.site.site_header = "Caresight technical administration"
+# Everyone signs in through Caresight's own sign-in, with its lockout and two-factor step.
+admin.site.login = login_not_required(
+    lambda request, extra_context=None: redirect_to_login(
+        request.GET.get("next", "/admin/"), reverse_lazy("accounts:sign-in"))
+)
 
 router = DefaultRouter()
 router.register("authorities", registry_api.AuthorityViewSet, basename="authority")

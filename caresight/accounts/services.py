@@ -43,7 +43,14 @@ def resolve_authorities(codes: Iterable[str]) -> list[Authority]:
 def organisation_get_or_create(
     *, name: str, kind: str, user, provider: Provider | None = None
 ) -> Organisation:
-    organisation = Organisation.objects.filter(name=name).first()
+    organisation = (
+        Organisation.objects.filter(kind=kind, provider=provider).first() if provider
+        else Organisation.objects.filter(name=name).first()
+    )
+    if organisation is None and Organisation.objects.filter(name=name).exists():
+        raise ValidationError({"organisation": (
+            f"An organisation called {name} already exists for someone else; choose "
+            "another name.")})
     if organisation:
         if organisation.kind != kind:
             raise ValidationError({"organisation": (
@@ -73,8 +80,10 @@ def user_create(
         raise ValidationError({"provider": "A provider user needs the provider they work for."})
     kind = KIND_FOR_ROLE.get(role, Organisation.Kind.COUNCIL)
     if not organisation_name:
-        organisation_name = provider.name if provider else authorities[0].name + (
-            " Council" if kind == Organisation.Kind.COUNCIL else "")
+        organisation_name = (
+            f"{provider.name} ({provider.cqc_provider_id or provider.pk})" if provider
+            else authorities[0].name + (" Council" if kind == Organisation.Kind.COUNCIL else "")
+        )
     organisation = organisation_get_or_create(
         name=organisation_name, kind=kind, user=by, provider=provider
     )

@@ -19,6 +19,7 @@ from .forms import CodeForm, SignInForm
 from .models import User
 
 PENDING = "caresight_pending_user"
+TWO_FACTOR_REQUIRED = "caresight_two_factor_required"
 MAX_CODE_TRIES = 5
 
 
@@ -73,6 +74,7 @@ def sign_in_code(request):
             del request.session[PENDING]
             login(request, user, backend=pending["backend"])
             otp_login(request, device)
+            request.session[TWO_FACTOR_REQUIRED] = True
             return redirect(pending["next"])
     return render(request, "accounts/sign_in_code.html", {"form": form})
 
@@ -107,6 +109,7 @@ def two_factor_setup(request):
             form.add_error("code", exc.message_dict["code"])
         else:
             otp_login(request, device)
+            request.session[TWO_FACTOR_REQUIRED] = True
             return render(request, "accounts/backup_codes.html", {"codes": codes})
     if device is None or request.method == "GET":
         device = services.totp_device_start(user=request.user)
@@ -120,5 +123,6 @@ def two_factor_setup(request):
 @require_POST
 def two_factor_disable(request):
     services.two_factor_disable(user=request.user)
+    request.session[TWO_FACTOR_REQUIRED] = False
     messages.success(request, "Two-factor sign-in is off.")
     return redirect("accounts:account")

@@ -98,6 +98,10 @@ def read_table(data: bytes, file_name: str = "") -> Table:
         return _read_csv(data)
     except UnicodeDecodeError as exc:
         raise ImportFileError("The file is not text in UTF-8 or Windows-1252.") from exc
+    except csv.Error as exc:
+        raise ImportFileError(f"The CSV cannot be read: {exc}.") from exc
+    except RecursionError as exc:
+        raise ImportFileError("The JSON is nested too deeply to be location data.") from exc
 
 
 def _read_json(data: bytes) -> Table:
@@ -134,6 +138,13 @@ def _sheet_rows(header: list, body: Iterator[tuple[int, list]], fmt: str) -> Tab
     headers = [str(h).strip() if h is not None else "" for h in header]
     if not any(headers):
         raise ImportFileError("The first row must hold the column headings.")
+    seen: dict[str, str] = {}
+    for heading in filter(None, headers):
+        key = normalise_header(heading)
+        if key in seen:
+            raise ImportFileError(f"The columns {seen[key]!r} and {heading!r} have the same "
+                                  "heading; remove or rename one.")
+        seen[key] = heading
     rows = []
     for number, values in body:
         cells = ["" if v is None else str(v).strip() for v in values]

@@ -25,7 +25,7 @@ def submission_token_claim(*, token, user, result_url: str = "") -> str | None:
         with transaction.atomic():
             SubmissionToken.objects.create(token=token, user=user, result_url=result_url)
     except IntegrityError:
-        first = SubmissionToken.objects.filter(token=token).first()
+        first = SubmissionToken.objects.filter(token=token, user=user).first()
         return (first.result_url if first else "") or "/"
     return None
 
@@ -72,10 +72,11 @@ def _enqueue(job: Job) -> None:
 
 def job_run(*, job_id: str) -> Job:
     """Run one phase of an import job (called by the background worker)."""
+    # Claim the job in one statement, so that two workers never both run it.
+    if not Job.objects.filter(pk=job_id, status=Job.Status.QUEUED).update(
+            status=Job.Status.RUNNING):
+        return Job.objects.get(pk=job_id)
     job = Job.objects.select_related("created_by").get(pk=job_id)
-    if job.status not in (Job.Status.QUEUED,):
-        return job
-    Job.objects.filter(pk=job.pk).update(status=Job.Status.RUNNING)
     dry_run = job.phase != "apply"
     try:
         result: ImportResult = run_import(

@@ -132,9 +132,14 @@ def allows(user, capability: Capability, obj) -> bool:
     if hasattr(obj, "provider_id") and hasattr(obj, "authority_id"):
         return s.allows_location(obj)
     if hasattr(obj, "home_authority_id"):  # a provider
+        locations = list(obj.locations.all())
+        if capability == Capability.EDIT_REGISTER:
+            # A provider shared with other councils is changed only by one that has them all.
+            home_ok = obj.home_authority_id is None or obj.home_authority_id in s.authority_ids
+            return home_ok and bool(locations or obj.home_authority_id) and all(
+                s.allows_location(location) for location in locations)
         return obj.home_authority_id in s.authority_ids or any(
-            s.allows_location(location) for location in obj.locations.all()
-        )
+            s.allows_location(location) for location in locations)
     if hasattr(obj, "authority_id"):
         return obj.authority_id in s.authority_ids
     return False

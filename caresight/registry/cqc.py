@@ -126,7 +126,7 @@ def parse(table: Table) -> tuple[list[CqcRecord], list[RowError]]:
         columns = match_columns(table.headers, DIRECTORY_COLUMNS, REQUIRED_DIRECTORY_COLUMNS)
         labels = {f: columns.get(f, f) for f in DIRECTORY_COLUMNS}
 
-        def reader(raw: dict, errors: list) -> dict:
+        def reader(raw: dict, errors: list, row: int) -> dict:
             return {f: raw.get(h, "") for f, h in columns.items()}
 
     if not table.rows:
@@ -134,7 +134,7 @@ def parse(table: Table) -> tuple[list[CqcRecord], list[RowError]]:
     records, errors, first_row_of = [], [], {}
     for row, raw in table.rows:
         row_errors: list[RowError] = []
-        fields = reader(raw, row_errors)
+        fields = reader(raw, row_errors, row)
         record = _record(row, fields, labels, row_errors)
         if record and record.location_id in first_row_of:
             row_errors.append(RowError(row, labels["location_id"], (
@@ -163,12 +163,34 @@ API_LABELS = {
 }
 
 
-def _from_api_object(obj: dict, errors: list) -> dict:
-    overall = (obj.get("currentRatings") or {}).get("overall") or {}
+def _objects(obj: dict, key: str, errors: list, row: int) -> list[dict]:
+    """The list of objects at `key`, or [] with a row error if it is something else."""
+    value = obj.get(key)
+    if value in (None, "", []):
+        return []
+    if isinstance(value, list) and all(isinstance(item, dict) for item in value):
+        return value
+    errors.append(RowError(row, key, "must be a list of objects, as in the CQC API"))
+    return []
+
+
+def _object(obj: dict, key: str, errors: list, row: int) -> dict:
+    value = obj.get(key)
+    if value in (None, ""):
+        return {}
+    if isinstance(value, dict):
+        return value
+    errors.append(RowError(row, key, "must be an object, as in the CQC API"))
+    return {}
+
+
+def _from_api_object(obj: dict, errors: list, row: int) -> dict:
+    overall = _object(_object(obj, "currentRatings", errors, row), "overall", errors, row)
     managers = [
-        " ".join(filter(None, [c.get("personGivenName"), c.get("personFamilyName")]))
-        for activity in obj.get("regulatedActivities") or []
-        for c in activity.get("contacts") or []
+        " ".join(filter(None, [str(c.get("personGivenName") or ""),
+                               str(c.get("personFamilyName") or "")]))
+        for activity in _objects(obj, "regulatedActivities", errors, row)
+        for c in _objects(activity, "contacts", errors, row)
         if "Registered Manager" in (c.get("personRoles") or [])
     ]
     beds = obj.get("numberOfBeds")
@@ -184,9 +206,10 @@ def _from_api_object(obj: dict, errors: list) -> dict:
         "phone": obj.get("mainPhoneNumber") or "",
         "service_types": "|".join(
             f"{t.get('name', '')} {t.get('description', '')}"
-            for t in obj.get("gacServiceTypes") or []
+            for t in _objects(obj, "gacServiceTypes", errors, row)
         ),
-        "specialisms": "|".join(s.get("name", "") for s in obj.get("specialisms") or []),
+        "specialisms": "|".join(
+            str(s.get("name", "")) for s in _objects(obj, "specialisms", errors, row)),
         "authority": obj.get("localAuthority") or obj.get("onspdLocalAuthorityCode") or "",
         "beds": "" if beds is None else beds,
         "care_home": obj.get("careHome") or "",
@@ -235,12 +258,14 @@ def _record(row: int, f: dict, labels: dict, errors: list[RowError]) -> CqcRecor
             fail("postcode", f"{_text(f['postcode'])!r} is not a UK postcode")
         values["postcode"] = f"{match[1]} {match[2]}" if match else ""
 
-    service_words = normalise_header(f.get("service_types", ""))
-    care_home_flag = _text(f.get("care_home")).upper()[:1]
-    service_type = next((t for word, t in SERVICE_TYPE_WORDS if word in service_words), None)
-    if service_type is None:
-        service_type = ServiceType.CARE_HOME if care_home_flag == "Y" else ServiceType.OTHER
-    values["service_type"] = service_type
+    service_type = None
+    if "service_types" in f or "care_home" in f:
+        service_words = normalise_header(f.get("service_types", ""))
+        care_home_flag = _text(f.get("care_home")).upper()[:1]
+        service_type = next((t for word, t in SERVICE_TYPE_WORDS if word in service_words), None)
+        if service_type is None:
+            service_type = ServiceType.CARE_HOME if care_home_flag == "Y" else ServiceType.OTHER
+        values["service_type"] = service_type
 
     if "specialisms" in f:
         specialisms = [s.strip() for s in re.split(r"[|;]", _text(f["specialisms"])) if s.strip()]
@@ -260,7 +285,9 @@ def _record(row: int, f: dict, labels: dict, errors: list[RowError]) -> CqcRecor
             fail("beds", f"the number of beds cannot be negative ({beds_text})")
         elif beds_text:
             beds = int(beds_text)
-        is_care_home = service_type in (ServiceType.CARE_HOME, ServiceType.CARE_HOME_NURSING)
+        # Beds belong to care homes; a file without service types keeps the beds it gives.
+        is_care_home = service_type in (None, ServiceType.CARE_HOME,
+                                        ServiceType.CARE_HOME_NURSING)
         values["registered_beds"] = beds if is_care_home else None
 
     if "registration_status" in f:

@@ -258,6 +258,10 @@ class Location(models.Model):
             self.locality.authority_id != self.authority_id
         ):
             errors["locality"] = f"{self.locality} is not a locality of {self.authority}."
+        if (self.registration_date and self.deregistration_date
+                and self.deregistration_date < self.registration_date):
+            errors["deregistration_date"] = (
+                "The deregistration date is before the registration date.")
         if errors:
             raise ValidationError(errors)
 

@@ -53,7 +53,7 @@ class LocationFilter(django_filters.FilterSet):
     )
     locality = django_filters.ModelChoiceFilter(
         queryset=lambda request: Locality.objects.filter(
-            authority__in=_authority_choices(request.user)
+            authority_id__in=tenancy.authority_ids(request.user, Capability.VIEW_RECORDS)
         ).select_related("authority"),
         label="Locality", empty_label="Any",
     )

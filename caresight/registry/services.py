@@ -23,6 +23,7 @@ from .models import (
     Location,
     Provider,
     RegistrationStatus,
+    ServiceType,
     postcode_district,
 )
 
@@ -232,6 +233,13 @@ def _plan_cqc_changes(
             cqc_provider_id__in=chunk))
     resolver = LocalityResolver()
     plan.providers = providers
+    # A provider with services elsewhere is shared with other councils: a scoped import
+    # may add services to it but not rename it.
+    shared = set() if allowed_authority_ids is None else set(
+        Location.objects.filter(provider_id__in=[p.pk for p in providers.values()])
+        .exclude(authority_id__in=allowed_authority_ids).values_list("provider_id", flat=True)
+    ) | {p.pk for p in providers.values()
+         if p.home_authority_id and p.home_authority_id not in allowed_authority_ids}
 
     progress.start(len(records), "Checking rows")
     for index, record in enumerate(records):
@@ -257,7 +265,8 @@ def _plan_cqc_changes(
                 name=record.provider_name or f"CQC provider {record.provider_id}",
             )
             providers[record.provider_id] = plan.new_providers[record.provider_id] = provider
-        elif record.provider_name and provider.name != record.provider_name and provider.pk:
+        elif (record.provider_name and provider.name != record.provider_name and provider.pk
+              and provider.pk not in shared):
             provider.name = record.provider_name
             if provider not in plan.changed_providers:
                 plan.changed_providers.append(provider)
@@ -265,7 +274,9 @@ def _plan_cqc_changes(
         location = existing
         values = dict(record.values, authority_id=authority.pk)
         if location is None:
-            location = Location(cqc_location_id=record.location_id, **values)
+            # A file without service types adds services as "other" until someone says.
+            location = Location(cqc_location_id=record.location_id,
+                                **{"service_type": ServiceType.OTHER, **values})
         values["locality_id"] = resolver.locality_id(
             authority.pk, values.get("postcode", location.postcode), location.district_code
         ) or (location.locality_id if location.authority_id == authority.pk else None)
