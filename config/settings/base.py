@@ -41,7 +41,6 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
     "axes",
-    "govuk_frontend_django",
     "django_tasks",
     "django_tasks_db",
     "caresight.core",
