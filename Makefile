@@ -24,10 +24,11 @@ run: $(BIN)/.installed
 	$(BIN)/caresight db_worker --no-reload >/dev/null 2>&1 & \
 	$(BIN)/caresight runserver 127.0.0.1:8000
 
-## test: the whole suite (SQLite, or the database in DATABASE_URL), then ruff
+## test: the whole suite (SQLite, or the database in DATABASE_URL), then ruff and mypy
 test: $(BIN)/.installed-test
 	$(BIN)/pytest -n auto $(PYTEST_ARGS)
 	$(BIN)/ruff check .
+	$(BIN)/mypy caresight config
 
 ## e2e: browser and accessibility tests in Debian's Chromium (needs chromium and npm)
 e2e: $(BIN)/.installed-test node_modules/axe-core/axe.min.js

@@ -9,12 +9,13 @@ from caresight.core import views as core_views
 from caresight.registry import api as registry_api
 
 # Django's admin bypasses tenancy, so it is for superusers (technical support) only.
-admin.site.has_permission = lambda request: request.user.is_active and request.user.is_superuser
+admin.site.has_permission = (  # type: ignore[method-assign]
+    lambda request: request.user.is_active and request.user.is_superuser)
 admin.site.site_header = "Caresight technical administration"
 # Everyone signs in through Caresight's own sign-in, with its lockout and two-factor step.
-admin.site.login = login_not_required(
+admin.site.login = login_not_required(  # type: ignore[method-assign]
     lambda request, extra_context=None: redirect_to_login(
-        request.GET.get("next", "/admin/"), reverse_lazy("accounts:sign-in"))
+        request.GET.get("next", "/admin/"), str(reverse_lazy("accounts:sign-in")))
 )
 
 router = DefaultRouter()

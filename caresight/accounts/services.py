@@ -15,7 +15,7 @@ from caresight.registry.models import Authority, Provider
 
 from .models import Membership, Organisation, Role, User
 
-KIND_FOR_ROLE = {
+KIND_FOR_ROLE: dict[str, str] = {
     Role.PARTNER: Organisation.Kind.NHS_PARTNER,
     Role.PROVIDER_USER: Organisation.Kind.CARE_PROVIDER,
     Role.VIEWER: Organisation.Kind.REGIONAL_BODY,
@@ -97,11 +97,9 @@ def user_create(
         else:
             user.set_unusable_password()
         save_audited(user, user=by, reason="User created")
-    membership = Membership.objects.filter(user=user, organisation=organisation, role=role).first()
-    if membership is None:
-        membership = save_audited(
-            Membership(user=user, organisation=organisation, role=role), user=by
-        )
+    membership = Membership.objects.filter(
+        user=user, organisation=organisation, role=role).first() or save_audited(
+        Membership(user=user, organisation=organisation, role=role), user=by)
     membership.authorities.add(*authorities)
     return user, membership
 

@@ -4,22 +4,30 @@ In a web request the user comes from the request (HistoryRequestMiddleware); els
 command line, background jobs) services pass the acting user explicitly through these helpers.
 """
 
+from typing import Any, TypeVar
+
 from django.db import connection, models
 from django.utils import timezone
 
+M = TypeVar("M", bound=models.Model)
 
-def save_audited(obj: models.Model, *, user, reason: str = "") -> models.Model:
+
+def save_audited(obj: M, *, user, reason: str = "") -> M:
     """Validate and save one record, recording `user` and `reason` in its history."""
     obj.full_clean()
-    obj._history_user = user
-    obj._change_reason = reason[:100]
+    _stamp(obj, user, reason)
     obj.save()
     return obj
 
 
-def delete_audited(obj: models.Model, *, user, reason: str = "") -> None:
+def _stamp(obj: Any, user, reason: str) -> None:
+    # simple-history reads these attributes when it writes the history row.
     obj._history_user = user
     obj._change_reason = reason[:100]
+
+
+def delete_audited(obj: models.Model, *, user, reason: str = "") -> None:
+    _stamp(obj, user, reason)
     obj.delete()
 
 
@@ -58,7 +66,7 @@ def _snapshot_history(model, pks: list, *, user, reason: str, history_type: str)
     row by row in Python (it builds one history object per row); for an import of tens of
     thousands of rows that is most of the time. The rows are the same as simple-history's.
     """
-    history = model.history.model
+    history = getattr(model, "history").model  # noqa: B009 (added by simple-history)
     source = {f.column for f in model._meta.concrete_fields}
     copied = [f.column for f in history._meta.concrete_fields if f.column in source]
     qn = connection.ops.quote_name
@@ -80,7 +88,8 @@ def _snapshot_history(model, pks: list, *, user, reason: str, history_type: str)
 
 def history_entries(obj: models.Model, *, limit: int = 200) -> list[dict]:
     """The record's history, newest first, each with the fields that changed."""
-    history = obj.history.select_related("history_user").order_by("-history_date")
+    manager = getattr(obj, "history")  # noqa: B009 (simple-history adds it; mypy cannot see it)
+    history = manager.select_related("history_user").order_by("-history_date")
     records = list(history[: limit + 1])
     entries = []
     for index, record in enumerate(records[:limit]):
@@ -91,7 +100,7 @@ def history_entries(obj: models.Model, *, limit: int = 200) -> list[dict]:
             for change in delta.changes:
                 field = obj._meta.get_field(change.field)
                 changes.append({
-                    "field": str(field.verbose_name).capitalize(),
+                    "field": str(getattr(field, "verbose_name", change.field)).capitalize(),
                     "old": _display(field, change.old),
                     "new": _display(field, change.new),
                 })

@@ -649,7 +649,7 @@ def signin_table(plan: DemoPlan) -> str:
         (u.email, Role(u.role).label, DEMO_PASSWORD) for u in users
     ]
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
-    rows.insert(1, tuple("-" * w for w in widths))
+    rows.insert(1, ("-" * widths[0], "-" * widths[1], "-" * widths[2]))
     lines = [f"Caresight demo: sign in at {DEMO_URL}", ""]
     lines += ["  " + "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
               for row in rows]

@@ -2,6 +2,7 @@
 
 import copy
 import uuid
+from typing import TYPE_CHECKING
 
 from django import forms
 from django.core import validators
@@ -20,7 +21,13 @@ WIDGET_CLASSES = {
 }
 
 
-class GovukFormMixin:
+if TYPE_CHECKING:
+    _FormBase = forms.BaseForm
+else:
+    _FormBase = object
+
+
+class GovukFormMixin(_FormBase):
     """Adds GOV.UK classes to widgets and an error summary; renders with includes/form.html."""
 
     template_name = "includes/form.html"

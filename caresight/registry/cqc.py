@@ -7,6 +7,7 @@ ignored); docs/data-formats.md lists them.
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.db.models import CharField
@@ -120,6 +121,7 @@ class CqcRecord:
 
 def parse(table: Table) -> tuple[list[CqcRecord], list[RowError]]:
     """Read every row; return the records and every problem found, row by row."""
+    reader: Callable[[dict, list, int], dict]
     if table.format in ("json", "jsonl"):
         reader, labels = _from_api_object, API_LABELS
     else:
@@ -131,7 +133,9 @@ def parse(table: Table) -> tuple[list[CqcRecord], list[RowError]]:
 
     if not table.rows:
         raise ImportFileError("The file has no rows to import.")
-    records, errors, first_row_of = [], [], {}
+    records: list[CqcRecord] = []
+    errors: list[RowError] = []
+    first_row_of: dict[str, int] = {}
     for row, raw in table.rows:
         row_errors: list[RowError] = []
         fields = reader(raw, row_errors, row)

@@ -254,7 +254,7 @@ class Location(models.Model):
         if self.registered_beds and self.service_type not in CARE_HOME_TYPES:
             errors["registered_beds"] = (
                 "Only care homes have registered beds; leave this blank for other services.")
-        if self.locality_id and self.authority_id and (
+        if self.locality is not None and self.authority_id and (
             self.locality.authority_id != self.authority_id
         ):
             errors["locality"] = f"{self.locality} is not a locality of {self.authority}."

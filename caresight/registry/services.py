@@ -58,7 +58,8 @@ class AuthorityMatcher:
     """Matches an authority by ONS code or by name, preferring one that exists today."""
 
     def __init__(self, today: dt.date):
-        self.by_code, self.by_name = {}, {}
+        self.by_code: dict[str, Authority] = {}
+        self.by_name: dict[str, Authority] = {}
         for authority in Authority.objects.order_by("valid_to"):
             self.by_code[authority.ons_code] = authority
             current = authority.valid_to is None or authority.valid_to >= today
@@ -190,7 +191,7 @@ def cqc_import(
 
 class _CqcPlan:
     def __init__(self):
-        self.providers: dict[str, Provider] = {}  # every provider named in the file
+        self.providers: dict[str | None, Provider] = {}  # every provider named in the file
         self.new_providers: dict[str, Provider] = {}
         self.changed_providers: list[Provider] = []
         self.new_locations: list[tuple[Location, str]] = []  # with the provider's CQC ID
@@ -222,12 +223,12 @@ def _plan_cqc_changes(
 ) -> _CqcPlan:
     plan = _CqcPlan()
     matcher = AuthorityMatcher(timezone.localdate())
-    existing_locations: dict[str, Location] = {}
+    existing_locations: dict[str | None, Location] = {}
     for chunk in _chunks([r.location_id for r in records]):
         existing_locations.update(
             (loc.cqc_location_id, loc) for loc in Location.objects.filter(cqc_location_id__in=chunk)
         )
-    providers: dict[str, Provider] = {}
+    providers: dict[str | None, Provider] = {}
     for chunk in _chunks(sorted({r.provider_id for r in records})):
         providers.update((p.cqc_provider_id, p) for p in Provider.objects.filter(
             cqc_provider_id__in=chunk))
