@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "caresight.core",
     "caresight.accounts",
     "caresight.registry",
+    "caresight.returns",
 ]
 
 MIDDLEWARE = [

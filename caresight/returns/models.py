@@ -1,0 +1,91 @@
+"""The questions providers answer (measure sets, versioned, as data)."""
+
+from django.db import models
+from django.db.models import F, Q
+from simple_history.models import HistoricalRecords
+
+from caresight.registry.models import ServiceType
+
+
+class ServiceGroup(models.TextChoices):
+    """Which services answer which measure set."""
+
+    CARE_HOME = "care_home", "Care homes"
+    COMMUNITY = "community", "Home care, extra care and supported living"
+
+
+SERVICE_GROUP_OF_TYPE: dict[str, str] = {
+    ServiceType.CARE_HOME: ServiceGroup.CARE_HOME,
+    ServiceType.CARE_HOME_NURSING: ServiceGroup.CARE_HOME,
+    ServiceType.DOMICILIARY: ServiceGroup.COMMUNITY,
+    ServiceType.EXTRA_CARE: ServiceGroup.COMMUNITY,
+    ServiceType.SUPPORTED_LIVING: ServiceGroup.COMMUNITY,
+}
+
+
+class MeasureSet(models.Model):
+    """One version of the questions for a group of services.
+
+    A changed question is a new version; returns keep the version they were answered against.
+    """
+
+    service_group = models.CharField(max_length=20, choices=ServiceGroup.choices)
+    version = models.PositiveIntegerField()
+    title = models.CharField(max_length=200)
+    in_use_from = models.DateField()
+    expected_every_days = models.PositiveIntegerField(
+        default=7, help_text="A service that has not returned for this many days is chased."
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["service_group", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["service_group", "version"],
+                                    name="one_measure_set_version"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} (version {self.version})"
+
+
+class Measure(models.Model):
+    """One question: what it asks, what kind of answer, and the bounds of a true answer."""
+
+    class Kind(models.TextChoices):
+        YES_NO = "yes_no", "Yes or no"
+        WHOLE_NUMBER = "whole_number", "Whole number"
+        DECIMAL = "decimal", "Decimal"
+        CHOICE = "choice", "Choice"
+        DATE = "date", "Date"
+
+    measure_set = models.ForeignKey(MeasureSet, on_delete=models.CASCADE,
+                                    related_name="measures")
+    code = models.SlugField(max_length=60)
+    section = models.CharField(max_length=100)
+    label = models.CharField(max_length=255)
+    hint = models.CharField(max_length=500, blank=True)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    minimum = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    maximum = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    choices = models.JSONField(default=list, blank=True,
+                               help_text="For choice measures: [[value, label], …].")
+    required = models.BooleanField(default=True)
+    position = models.PositiveIntegerField()
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["measure_set", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["measure_set", "code"], name="one_measure_per_code"),
+            models.CheckConstraint(
+                condition=Q(minimum__isnull=True) | Q(maximum__isnull=True)
+                | Q(maximum__gte=F("minimum")),
+                name="measure_bounds_in_order",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
