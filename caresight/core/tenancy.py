@@ -24,20 +24,23 @@ class Capability(StrEnum):
     IMPORT = "import"
     EXPORT = "export"
     MANAGE_USERS = "manage_users"
+    SUBMIT_RETURNS = "submit_returns"  # a provider's own, or an officer's on its behalf
 
 
 C = Capability
 ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
     Role.ADMIN: frozenset(C),
     Role.COMMISSIONER: frozenset(
-        {C.VIEW_RECORDS, C.VIEW_AGGREGATES, C.EDIT_REGISTER, C.IMPORT, C.EXPORT}
+        {C.VIEW_RECORDS, C.VIEW_AGGREGATES, C.EDIT_REGISTER, C.IMPORT, C.EXPORT, C.SUBMIT_RETURNS}
     ),
-    Role.QUALITY_OFFICER: frozenset({C.VIEW_RECORDS, C.VIEW_AGGREGATES, C.EDIT_REGISTER, C.EXPORT}),
+    Role.QUALITY_OFFICER: frozenset(
+        {C.VIEW_RECORDS, C.VIEW_AGGREGATES, C.EDIT_REGISTER, C.EXPORT, C.SUBMIT_RETURNS}
+    ),
     Role.PUBLIC_HEALTH: frozenset({C.VIEW_RECORDS, C.VIEW_AGGREGATES, C.EXPORT}),
     Role.FINANCE: frozenset({C.VIEW_RECORDS, C.VIEW_AGGREGATES, C.EXPORT}),
     Role.PARTNER: frozenset({C.VIEW_RECORDS, C.VIEW_AGGREGATES, C.EXPORT}),
     # Provider users see only their own provider's services, and nothing aggregated.
-    Role.PROVIDER_USER: frozenset({C.VIEW_RECORDS}),
+    Role.PROVIDER_USER: frozenset({C.VIEW_RECORDS, C.SUBMIT_RETURNS}),
     Role.VIEWER: frozenset({C.VIEW_AGGREGATES}),
 }
 

@@ -63,11 +63,16 @@ def check(definition: dict) -> list[dict]:
             })
         if not measures:
             raise MeasureSetError(f"{name}: it has no measures")
+        rules = item.get("rules") or []
+        for rule in rules:
+            if rule.get("code") not in codes or rule.get("at_most") not in codes:
+                raise MeasureSetError(f"{name}: the rule {rule} names a measure it does not have")
         checked.append({
             "service_group": item["service_group"], "version": item["version"],
             "title": item.get("title") or item["service_group"],
             "in_use_from": item.get("in_use_from"),
             "expected_every_days": int(item.get("expected_every_days", 7)),
+            "rules": rules,
             "measures": measures,
         })
     return checked
@@ -87,7 +92,7 @@ def load(definition: dict, *, MeasureSet, Measure) -> list:  # noqa: N803 (model
                 {f: getattr(m, f) for f in item["measures"][0]}
                 for m in Measure.objects.filter(measure_set=existing).order_by("position")
             ]
-            if loaded != item["measures"]:
+            if loaded != item["measures"] or existing.rules != item["rules"]:
                 raise MeasureSetError(
                     f"{item['service_group']} version {item['version']} is already loaded with "
                     "different questions; give the changed questions a new version number.")

@@ -36,6 +36,10 @@ class MeasureSet(models.Model):
     expected_every_days = models.PositiveIntegerField(
         default=7, help_text="A service that has not returned for this many days is chased."
     )
+    rules = models.JSONField(
+        default=list, blank=True,
+        help_text='What cannot be true: [{"code": "beds_occupied", "at_most": "beds_registered"}]',
+    )
 
     history = HistoricalRecords()
 
@@ -89,3 +93,36 @@ class Measure(models.Model):
 
     def __str__(self) -> str:
         return self.label
+
+
+class Return(models.Model):
+    """A service's answers for one day. Submitting again that day makes a new version;
+    earlier versions stay in the history."""
+
+    class Source(models.TextChoices):
+        PROVIDER = "provider", "Provider"
+        OFFICER = "officer", "Council officer on the provider's behalf"
+        IMPORT = "import", "Capacity Tracker import"
+
+    location = models.ForeignKey("registry.Location", on_delete=models.PROTECT,
+                                 related_name="returns")
+    measure_set = models.ForeignKey(MeasureSet, on_delete=models.PROTECT, related_name="returns")
+    for_date = models.DateField(help_text="The day the answers are true for.")
+    version = models.PositiveIntegerField(default=1)
+    values = models.JSONField(default=dict)
+    source = models.CharField(max_length=20, choices=Source.choices)
+    submitted_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    submitted_at = models.DateTimeField()
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-for_date"]
+        constraints = [
+            models.UniqueConstraint(fields=["location", "for_date"], name="one_return_a_day"),
+        ]
+        indexes = [models.Index(fields=["location", "-for_date"])]
+
+    def __str__(self) -> str:
+        return f"{self.location} on {self.for_date:%d %B %Y}"
