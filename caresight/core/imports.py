@@ -10,8 +10,9 @@ from caresight.core.files import RowError
 # kind -> service with signature (*, data, file_name, user, dry_run, progress) -> ImportResult
 IMPORTERS: dict[str, str] = {
     "cqc": "caresight.registry.services.cqc_import",
+    "returns": "caresight.returns.services.capacity_tracker_import",
 }
-IMPORT_LABELS = {"cqc": "CQC locations"}
+IMPORT_LABELS = {"cqc": "CQC locations", "returns": "Capacity Tracker returns"}
 
 
 @dataclass

@@ -1,10 +1,31 @@
-"""Reads for provider returns."""
+"""Reads for provider returns: the current return of each service on a day, completeness,
+and the summaries of the seed reports. Always through the user's tenancy scope.
+
+"Current" on a day means a service's latest return on or before that day, within its measure
+set's expected window (default 7 days). Every figure says how many services it is based on.
+"""
 
 import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from django.db.models import Count, IntegerField, Max, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast
+from django.shortcuts import get_object_or_404
 
-from .models import SERVICE_GROUP_OF_TYPE, Measure, MeasureSet
+from caresight.core import tenancy
+from caresight.core.tenancy import Capability
+from caresight.registry.models import Authority, Location, ServiceType
+from caresight.registry.selectors import registered_on_q
+
+from .models import SERVICE_GROUP_OF_TYPE, Measure, MeasureSet, Return, ServiceGroup
+
+IPC_SECTION = "Infection prevention and control"
+PPE_CODES = ["ppe_days_masks", "ppe_days_aprons", "ppe_days_gloves", "ppe_days_eye_protection",
+             "ppe_days_sanitiser"]
+PPE_LOW_DAYS = 7
+CHUNK = 5000  # returns per aggregate query: within every database's parameter limit
 
 
 def measure_set_for(*, service_type: str, as_of: dt.date) -> MeasureSet | None:
@@ -12,9 +33,479 @@ def measure_set_for(*, service_type: str, as_of: dt.date) -> MeasureSet | None:
     group = SERVICE_GROUP_OF_TYPE.get(service_type)
     if group is None:
         return None
+    return measure_set_in_use(group=group, as_of=as_of)
+
+
+def measure_set_in_use(*, group: str, as_of: dt.date) -> MeasureSet | None:
     return (MeasureSet.objects.filter(service_group=group, in_use_from__lte=as_of)
             .order_by("-version").first())
 
 
 def measure_list(*, measure_set: MeasureSet) -> QuerySet[Measure]:
     return measure_set.measures.order_by("position")
+
+
+# --- Which services should have returned, and have they ----------------------------------
+
+
+def expected_locations(*, user, as_of: dt.date, capability: Capability = Capability.VIEW_RECORDS,
+                       authority: str | None = None) -> QuerySet[Location]:
+    """Services that make returns and were registered on `as_of`, in the user's scope.
+
+    `user=None` is the operator at the command line: every service.
+    """
+    queryset = Location.objects.filter(registered_on_q(as_of),
+                                       service_type__in=list(SERVICE_GROUP_OF_TYPE))
+    if user is not None:
+        queryset = tenancy.locations(user, capability, queryset)
+    if authority:
+        queryset = queryset.filter(authority__ons_code=authority.upper())
+    return queryset
+
+
+def windows(as_of: dt.date) -> dict[str, int]:
+    """Days a return stays current, per service group, from the measure sets in use."""
+    found = {}
+    for group in ServiceGroup.values:
+        measure_set = measure_set_in_use(group=group, as_of=as_of)
+        found[group] = measure_set.expected_every_days if measure_set else 7
+    return found
+
+
+@dataclass(frozen=True)
+class Current:
+    """A service expected to return on a day, and its current return (if any)."""
+
+    location_id: int
+    cqc_location_id: str | None
+    locality_id: int | None
+    service_type: str
+    return_id: int | None
+
+
+def current_returns(locations: QuerySet[Location], as_of: dt.date) -> list[Current]:
+    """Each service's current return on `as_of` (None where it has not returned in time)."""
+    found: list[Current] = []
+    for group, days in windows(as_of).items():
+        types = [t for t, g in SERVICE_GROUP_OF_TYPE.items() if g == group]
+        latest = (Return.objects.filter(location=OuterRef("pk"), for_date__lte=as_of,
+                                        for_date__gt=as_of - dt.timedelta(days=days))
+                  .order_by("-for_date").values("pk")[:1])
+        rows = (locations.filter(service_type__in=types).order_by()
+                .annotate(current=Subquery(latest))
+                .values_list("pk", "cqc_location_id", "locality_id", "service_type", "current"))
+        found += [Current(*row) for row in rows]
+    return found
+
+
+def last_return_dates(location_ids: list[int], as_of: dt.date) -> dict[int, dt.date]:
+    """The day of each service's latest return on or before `as_of`, ever."""
+    dates: dict[int, dt.date] = {}
+    for start in range(0, len(location_ids), CHUNK):
+        dates.update(
+            Return.objects.filter(location_id__in=location_ids[start:start + CHUNK],
+                                  for_date__lte=as_of)
+            .values("location_id").annotate(latest=Max("for_date")).values_list(
+                "location_id", "latest")
+        )
+    return dates
+
+
+def chase_list(*, user, as_of: dt.date, authority: str | None = None) -> list[dict]:
+    """Services that have not returned within their window on `as_of`, with who to chase."""
+    locations = expected_locations(user=user, as_of=as_of, authority=authority)
+    missing = [c.location_id for c in current_returns(locations, as_of) if c.return_id is None]
+    last = last_return_dates(missing, as_of)
+    rows = []
+    queryset = (Location.objects.filter(pk__in=missing)
+                .select_related("provider", "authority", "locality").order_by("name"))
+    for start in range(0, len(missing), CHUNK):
+        for loc in queryset.filter(pk__in=missing[start:start + CHUNK]):
+            rows.append({
+                "location_id": loc.pk,
+                "cqc_location_id": loc.cqc_location_id or "",
+                "name": loc.name,
+                "authority": loc.authority.name,
+                "locality": loc.locality.name if loc.locality else "No locality",
+                "service_type": loc.get_service_type_display(),
+                "last_return": last.get(loc.pk),
+                "manager": loc.manager_name,
+                "phone": loc.phone or loc.provider.phone,
+                "email": loc.email or loc.provider.email,
+                "provider": loc.provider.name,
+                "provider_contact": loc.provider.contact_name,
+            })
+    rows.sort(key=lambda r: (r["locality"], r["name"]))
+    return rows
+
+
+CHASE_COLUMNS = ["cqc_location_id", "name", "authority", "locality", "service_type",
+                 "last_return", "manager", "phone", "email", "provider", "provider_contact"]
+
+
+def completion_over_time(*, user, as_of: dt.date, authority: str | None = None,
+                         weeks: int = 12) -> list[dict]:
+    """The share of services with a current return, on `as_of` and each week before it."""
+    points = []
+    for back in range(weeks - 1, -1, -1):
+        day = as_of - dt.timedelta(weeks=back)
+        current = current_returns(
+            expected_locations(user=user, as_of=day, authority=authority), day)
+        reported = sum(1 for c in current if c.return_id is not None)
+        points.append({"date": day, "locations": len(current), "reported": reported,
+                       "completion_rate": _pct(reported, len(current))})
+    return points
+
+
+# --- Summaries ------------------------------------------------------------------------------
+
+# Figures that add numbers up over the returns that answered every number in the figure, so
+# that a rate never divides one set of services' staff by another set's.
+FIGURES: dict[str, tuple[str, list[str]]] = {
+    "beds": (ServiceGroup.CARE_HOME, ["beds_registered", "beds_occupied", "beds_vacant"]),
+    "beds_vacant_accepting": (ServiceGroup.CARE_HOME, ["beds_vacant_accepting"]),
+    "residents_covid": (ServiceGroup.CARE_HOME,
+                        ["beds_occupied", "residents_covid_confirmed"]),
+    "absence_nurses": (ServiceGroup.CARE_HOME,
+                       ["nurses_employed", "nurses_absent_covid", "nurses_absent_other"]),
+    "absence_care_workers": (ServiceGroup.CARE_HOME, [
+        "care_workers_employed", "care_workers_absent_covid", "care_workers_absent_other"]),
+    "absence_non_care_staff": (ServiceGroup.CARE_HOME, [
+        "non_care_staff_employed", "non_care_staff_absent_covid",
+        "non_care_staff_absent_other"]),
+    "absence_community": (ServiceGroup.COMMUNITY, ["care_workers_employed",
+                                                   "care_workers_absent"]),
+    "vaccination_care_home_staff": (ServiceGroup.CARE_HOME, [
+        "nurses_employed", "care_workers_employed", "non_care_staff_employed",
+        "staff_flu_vaccinated", "staff_covid_vaccinated"]),
+    "vaccination_residents": (ServiceGroup.CARE_HOME, [
+        "beds_occupied", "residents_flu_vaccinated", "residents_covid_vaccinated"]),
+    "vaccination_community_staff": (ServiceGroup.COMMUNITY, [
+        "care_workers_employed", "staff_flu_vaccinated", "staff_covid_vaccinated"]),
+    "vaccination_people_supported": (ServiceGroup.COMMUNITY, [
+        "people_supported", "people_flu_vaccinated", "people_covid_vaccinated"]),
+    "people_supported": (ServiceGroup.COMMUNITY, ["people_supported", "people_covid_confirmed"]),
+}
+ABSENCE = [
+    ("absence_nurses", "Care home nurses", "nurses"),
+    ("absence_care_workers", "Care home care workers", "care_workers"),
+    ("absence_non_care_staff", "Care home non-care staff", "non_care_staff"),
+]
+VACCINATION = [
+    ("vaccination_care_home_staff", "Care home staff",
+     ["nurses_employed", "care_workers_employed", "non_care_staff_employed"]),
+    ("vaccination_residents", "Care home residents", ["beds_occupied"]),
+    ("vaccination_community_staff", "Home care staff", ["care_workers_employed"]),
+    ("vaccination_people_supported", "People supported at home", ["people_supported"]),
+]
+VISITING_CODE = "visiting_status"
+
+
+def _has(codes: list[str]) -> Q:
+    return Q(values__has_keys=codes) if len(codes) > 1 else Q(values__has_key=codes[0])
+
+
+def _aggregates(ipc_codes: list[str], visiting: list[str], *, full: bool) -> dict:
+    exprs: dict = {"n": Count("pk")}
+    for code in ipc_codes:
+        exprs[f"yes__{code}"] = Count("pk", filter=Q(**{f"values__{code}": True}))
+        exprs[f"answered__{code}"] = Count("pk", filter=_has([code]))
+    if not full:
+        return exprs
+    for key, (_, codes) in FIGURES.items():
+        answered = _has(codes)
+        exprs[f"n__{key}"] = Count("pk", filter=answered)
+        for code in codes:
+            exprs[f"sum__{key}__{code}"] = Sum(Cast(KT(f"values__{code}"), IntegerField()),
+                                               filter=answered)
+    exprs["answered__ppe"] = Count("pk", filter=Q(values__has_any_keys=PPE_CODES))
+    exprs["low__ppe"] = Count("pk", filter=_any_low_ppe(PPE_CODES))
+    for code in PPE_CODES:
+        exprs[f"low__{code}"] = Count("pk", filter=_any_low_ppe([code]))
+    exprs["answered__admissions"] = Count("pk", filter=_has(["admissions_open"]))
+    exprs["closed__admissions"] = Count("pk", filter=Q(values__admissions_open=False))
+    exprs["answered__visiting"] = Count("pk", filter=_has([VISITING_CODE]))
+    for choice in visiting:
+        exprs[f"visiting__{choice}"] = Count("pk", filter=Q(**{f"values__{VISITING_CODE}": choice}))
+    return exprs
+
+
+def _any_low_ppe(codes: list[str]) -> Q:
+    q = Q()
+    for code in codes:
+        q |= Q(**{f"values__{code}__lt": PPE_LOW_DAYS})
+    return q
+
+
+def _aggregate_by_group(current: list[Current], exprs: dict) -> dict[tuple, dict]:
+    """Add the aggregates up per (locality, service type), a chunk of returns at a time."""
+    ids = [c.return_id for c in current if c.return_id is not None]
+    totals: dict[tuple, dict] = defaultdict(lambda: defaultdict(int))
+    for start in range(0, len(ids), CHUNK):
+        rows = (Return.objects.filter(pk__in=ids[start:start + CHUNK])
+                .values("location__locality_id", "location__service_type")
+                .annotate(**exprs).order_by())
+        for row in rows:
+            group = totals[(row.pop("location__locality_id"), row.pop("location__service_type"))]
+            for key, value in row.items():
+                group[key] += value or 0
+    return totals
+
+
+def _pct(part: int, whole: int) -> float | None:
+    return round(100 * part / whole, 1) if whole else None
+
+
+def _add(rows: list[dict]) -> dict:
+    total: dict = defaultdict(int)
+    for row in rows:
+        for key, value in row.items():
+            total[key] += value
+    return total
+
+
+def _figure(totals: dict, key: str) -> dict:
+    codes = FIGURES[key][1]
+    out = {code: totals.get(f"sum__{key}__{code}", 0) for code in codes}
+    out["based_on"] = totals.get(f"n__{key}", 0)
+    return out
+
+
+def returns_summary(*, user, as_of: dt.date, previous: dt.date | None = None,
+                    authority: str | None = None) -> dict:
+    """The authority (or wider) summary of the seed reports, from current returns on `as_of`.
+
+    Aggregates over every service in the user's scope (VIEW_AGGREGATES); `not_reported` names
+    only services whose records the user may see.
+    """
+    locations = expected_locations(user=user, as_of=as_of, authority=authority,
+                                   capability=Capability.VIEW_AGGREGATES)
+    current = current_returns(locations, as_of)
+    care_home_set = measure_set_in_use(group=ServiceGroup.CARE_HOME, as_of=as_of)
+    ipc = list(care_home_set.measures.filter(section=IPC_SECTION, kind=Measure.Kind.YES_NO)
+               .order_by("position")) if care_home_set else []
+    visiting_measure = (care_home_set.measures.filter(code=VISITING_CODE).first()
+                        if care_home_set else None)
+    visiting = [value for value, _ in visiting_measure.choices] if visiting_measure else []
+    ipc_codes = [m.code for m in ipc]
+    by_group = _aggregate_by_group(current, _aggregates(ipc_codes, visiting, full=True))
+    groups_of = {g: [row for (_, st), row in by_group.items() if SERVICE_GROUP_OF_TYPE[st] == g]
+                 for g in ServiceGroup.values}
+    care_homes, community = _add(groups_of[ServiceGroup.CARE_HOME]), _add(
+        groups_of[ServiceGroup.COMMUNITY])
+    everyone = _add(list(by_group.values()))
+
+    before: dict = {}
+    if previous is not None:
+        before_current = current_returns(
+            expected_locations(user=user, as_of=previous, authority=authority,
+                               capability=Capability.VIEW_AGGREGATES), previous)
+        before = _add(list(_aggregate_by_group(
+            before_current, _aggregates(ipc_codes, [], full=False)).values()))
+
+    reported = [c for c in current if c.return_id is not None]
+    visible = (None if user is None else tenancy.scope(user, Capability.VIEW_RECORDS))
+    missing_ids = {c.location_id for c in current if c.return_id is None}
+    if visible is not None:
+        missing_ids = set(Location.objects.filter(visible.location_q(), pk__in=missing_ids)
+                          .values_list("pk", flat=True)) if missing_ids else set()
+    beds = _figure(care_homes, "beds")
+    return {
+        "as_of": as_of.isoformat(),
+        "previous": previous.isoformat() if previous else None,
+        "authority": authority.upper() if authority else None,
+        "locations": len(current),
+        "reported": len(reported),
+        "not_reported": sorted(c.cqc_location_id or f"location {c.location_id}"
+                               for c in current if c.location_id in missing_ids),
+        "completion_rate": _pct(len(reported), len(current)),
+        "beds": {
+            "registered": beds["beds_registered"], "occupied": beds["beds_occupied"],
+            "vacant": beds["beds_vacant"],
+            "vacant_accepting": _figure(care_homes, "beds_vacant_accepting")[
+                "beds_vacant_accepting"],
+            "based_on": beds["based_on"],
+        },
+        "measures": [
+            {"code": m.code, "label": m.label,
+             "current_pct": _pct(everyone.get(f"yes__{m.code}", 0),
+                                 everyone.get(f"answered__{m.code}", 0)),
+             "previous_pct": _pct(before.get(f"yes__{m.code}", 0),
+                                  before.get(f"answered__{m.code}", 0)) if before else None,
+             "based_on": everyone.get(f"answered__{m.code}", 0),
+             "previous_based_on": before.get(f"answered__{m.code}", 0) if before else None}
+            for m in ipc
+        ],
+        "beds_by_locality": _beds_by_locality(by_group),
+        "absence": _absence(care_homes, community),
+        "ppe_under_7_days": {
+            "locations": everyone.get("low__ppe", 0),
+            "based_on": everyone.get("answered__ppe", 0),
+            "by_item": {code.removeprefix("ppe_days_"): everyone.get(f"low__{code}", 0)
+                        for code in PPE_CODES},
+        },
+        "admissions_closed": {"locations": care_homes.get("closed__admissions", 0),
+                              "based_on": care_homes.get("answered__admissions", 0)},
+        "visiting": {
+            "based_on": care_homes.get("answered__visiting", 0),
+            "statuses": [{"status": value, "label": label,
+                          "locations": care_homes.get(f"visiting__{value}", 0)}
+                         for value, label in (visiting_measure.choices if visiting_measure
+                                              else [])],
+        },
+        "vaccination": _vaccination(care_homes, community),
+        "people_supported": _figure(community, "people_supported"),
+    }
+
+
+def _beds_by_locality(by_group: dict[tuple, dict]) -> list[dict]:
+    from caresight.registry.models import Locality
+
+    names = dict(Locality.objects.filter(pk__in={loc for loc, _ in by_group if loc})
+                 .values_list("pk", "name"))
+    types = dict(ServiceType.choices)
+    rows = []
+    for (locality_id, service_type), totals in by_group.items():
+        if SERVICE_GROUP_OF_TYPE[service_type] != ServiceGroup.CARE_HOME:
+            continue
+        beds = _figure(totals, "beds")
+        rows.append({"locality": names.get(locality_id, "No locality"),
+                     "service_type": types.get(service_type, service_type),
+                     "registered": beds["beds_registered"], "occupied": beds["beds_occupied"],
+                     "vacant": beds["beds_vacant"], "based_on": beds["based_on"]})
+    return sorted(rows, key=lambda r: (r["locality"] == "No locality", r["locality"],
+                                       r["service_type"]))
+
+
+def _absence(care_homes: dict, community: dict) -> list[dict]:
+    rows = []
+    for key, label, prefix in ABSENCE:
+        figure = _figure(care_homes, key)
+        employed = figure[f"{prefix}_employed"]
+        absent = figure[f"{prefix}_absent_covid"] + figure[f"{prefix}_absent_other"]
+        rows.append({"group": label, "employed": employed,
+                     "absent_covid": figure[f"{prefix}_absent_covid"],
+                     "absent_other": figure[f"{prefix}_absent_other"],
+                     "absence_rate": _pct(absent, employed), "based_on": figure["based_on"]})
+    figure = _figure(community, "absence_community")
+    rows.append({"group": "Home care workers", "employed": figure["care_workers_employed"],
+                 "absent_covid": None, "absent_other": None,
+                 "absence_rate": _pct(figure["care_workers_absent"],
+                                      figure["care_workers_employed"]),
+                 "based_on": figure["based_on"]})
+    return rows
+
+
+def _vaccination(care_homes: dict, community: dict) -> list[dict]:
+    rows = []
+    for key, label, denominators in VACCINATION:
+        group = care_homes if FIGURES[key][0] == ServiceGroup.CARE_HOME else community
+        figure = _figure(group, key)
+        people = sum(figure[code] for code in denominators)
+        flu, covid = [figure[c] for c in FIGURES[key][1][len(denominators):]]
+        rows.append({"group": label, "people": people, "flu": flu, "covid": covid,
+                     "flu_rate": _pct(flu, people), "covid_rate": _pct(covid, people),
+                     "based_on": figure["based_on"]})
+    return rows
+
+
+def summary_authorities(*, user) -> QuerySet[Authority]:
+    """Authorities whose summaries the user may see."""
+    queryset = Authority.objects.select_related("region").order_by("name")
+    if user is None:
+        return queryset
+    return queryset.filter(pk__in=tenancy.authority_ids(user, Capability.VIEW_AGGREGATES))
+
+
+# --- One service's returns ------------------------------------------------------------------
+
+
+def return_list(*, user, location: Location | None = None, date_from: dt.date | None = None,
+                date_to: dt.date | None = None, authority: str | None = None,
+                capability: Capability = Capability.VIEW_RECORDS) -> QuerySet[Return]:
+    """Returns the user may see, newest first."""
+    queryset = Return.objects.select_related("location", "location__authority", "measure_set",
+                                             "submitted_by")
+    if user is not None:
+        queryset = queryset.filter(tenancy.scope(user, capability).location_q("location__"))
+    if location is not None:
+        queryset = queryset.filter(location=location)
+    if date_from:
+        queryset = queryset.filter(for_date__gte=date_from)
+    if date_to:
+        queryset = queryset.filter(for_date__lte=date_to)
+    if authority:
+        queryset = queryset.filter(location__authority__ons_code=authority.upper())
+    return queryset.order_by("-for_date", "location__name")
+
+
+def return_get(*, user, pk: int) -> Return:
+    return get_object_or_404(return_list(user=user), pk=pk)
+
+
+def latest_returns(*, user, as_of: dt.date, authority: str | None = None) -> QuerySet[Return]:
+    """Each visible service's current return on `as_of`."""
+    current = current_returns(expected_locations(user=user, as_of=as_of, authority=authority),
+                              as_of)
+    ids = [c.return_id for c in current if c.return_id is not None]
+    return return_list(user=user).filter(pk__in=ids)
+
+
+def submittable_locations(*, user) -> QuerySet[Location]:
+    """Services the user may submit returns for, with the day of their latest return."""
+    return tenancy.locations(
+        user, Capability.SUBMIT_RETURNS,
+        Location.objects.filter(service_type__in=list(SERVICE_GROUP_OF_TYPE))
+        .select_related("authority", "provider"),
+    ).annotate(last_return=Max("returns__for_date")).order_by("name")
+
+
+TIMELINE_MEASURES = {
+    ServiceGroup.CARE_HOME: ["beds_occupied", "beds_vacant", "residents_covid_confirmed",
+                             "residents_covid_suspected", "care_workers_absent_covid"],
+    ServiceGroup.COMMUNITY: ["people_supported", "people_covid_confirmed", "care_workers_absent"],
+}
+
+
+def location_timeline(*, location: Location, as_of: dt.date, days: int = 90) -> dict:
+    """A service's returns over the `days` up to `as_of`: chart series and table rows."""
+    group = SERVICE_GROUP_OF_TYPE.get(location.service_type)
+    codes = TIMELINE_MEASURES.get(group, []) if group else []
+    measure_set = measure_set_in_use(group=group, as_of=as_of) if group else None
+    labels = dict(measure_set.measures.values_list("code", "label")) if measure_set else {}
+    returns = list(Return.objects.filter(
+        location=location, for_date__lte=as_of, for_date__gt=as_of - dt.timedelta(days=days))
+        .order_by("for_date"))
+    return {
+        "columns": [(code, labels.get(code, code)) for code in codes],
+        "rows": [{"date": r.for_date, "pk": r.pk, "version": r.version,
+                  "source": r.get_source_display(),
+                  "values": [r.values.get(code) for code in codes]} for r in returns],
+    }
+
+
+def export_rows(queryset: QuerySet[Return], measure_codes: list[str]):
+    """One flat dict per return: the service, the day, and every answer."""
+    for ret in queryset.iterator(chunk_size=2000):
+        row = {
+            "cqc_location_id": ret.location.cqc_location_id or "",
+            "location": ret.location.name,
+            "authority_code": ret.location.authority.ons_code,
+            "for_date": ret.for_date.isoformat(),
+            "version": ret.version,
+            "source": ret.source,
+            "measure_set": f"{ret.measure_set.service_group} v{ret.measure_set.version}",
+            "submitted_at": ret.submitted_at.isoformat(timespec="seconds"),
+        }
+        row.update({code: ret.values.get(code) for code in measure_codes})
+        yield row
+
+
+def export_columns() -> tuple[list[str], list[str]]:
+    """The export's columns: the fixed ones, then every measure code of every set."""
+    fixed = ["cqc_location_id", "location", "authority_code", "for_date", "version", "source",
+             "measure_set", "submitted_at"]
+    codes = list(dict.fromkeys(
+        Measure.objects.order_by("measure_set__service_group", "position")
+        .values_list("code", flat=True)))
+    return fixed, codes

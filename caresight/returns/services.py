@@ -10,12 +10,15 @@ from django.db import transaction
 from django.utils import timezone
 
 from caresight.core import tenancy
-from caresight.core.audit import save_audited
+from caresight.core.audit import bulk_create_audited, bulk_update_audited, save_audited
+from caresight.core.files import ImportFileError, RowError, read_table
+from caresight.core.imports import ImportResult
+from caresight.core.progress import NoProgress, Progress
 from caresight.core.tenancy import Capability
 from caresight.registry.models import Location
 
-from . import measure_sets
-from .models import Measure, MeasureSet, Return
+from . import capacity_tracker, measure_sets
+from .models import SERVICE_GROUP_OF_TYPE, Measure, MeasureSet, Return
 from .selectors import measure_set_for
 
 YES = {"yes", "y", "true", "1"}
@@ -45,10 +48,10 @@ class Submitted:
     warnings: list[str] = field(default_factory=list)
 
 
-def answer_clean(measure: Measure, raw) -> object:
+def answer_clean(measure: Measure, raw, *, required: bool | None = None) -> object:
     """Turn one answer (text, number or boolean) into its stored form, or raise ValueError."""
     if raw is None or (isinstance(raw, str) and not raw.strip()):
-        if measure.required:
+        if measure.required if required is None else required:
             raise ValueError("Answer this question")
         return None
     text = str(raw).strip()
@@ -82,6 +85,37 @@ def answer_clean(measure: Measure, raw) -> object:
     return int(number) if measure.kind == Measure.Kind.WHOLE_NUMBER else str(number)
 
 
+def answers_check(measure_set: MeasureSet, measures: dict[str, Measure], answers: dict, *,
+                  partial: bool = False, label=None) -> tuple[dict, dict[str, str]]:
+    """Turn answers into stored values and check them against the set's rules.
+
+    Returns (values, errors by measure code). Unanswered questions are left out of the values;
+    with `partial` (an import that holds only some measures) they are not errors either.
+    `label(code)` names a question in messages (default: the measure's label).
+    """
+    label = label or (lambda code: measures[code].label)
+    errors: dict[str, str] = {}
+    values: dict[str, object] = {}
+    for code, measure in measures.items():
+        if partial and code not in answers:
+            continue
+        try:
+            value = answer_clean(measure, answers.get(code), required=measure.required
+                                 and not partial)
+        except ValueError as exc:
+            errors[code] = f"{label(code)}: {exc}"
+            continue
+        if value is not None:
+            values[code] = value
+    for rule in measure_set.rules:
+        left, right = values.get(rule["code"]), values.get(rule["at_most"])
+        if left is not None and right is not None and Decimal(str(left)) > Decimal(str(right)):
+            errors.setdefault(rule["code"], (
+                f"{label(rule['code'])} ({left}) cannot be more than "
+                f"{label(rule['at_most']).lower()} ({right})"))
+    return values, errors
+
+
 @transaction.atomic
 def return_submit(*, location: Location, for_date: dt.date, answers: dict, user,
                   source: str = Return.Source.PROVIDER) -> Submitted:
@@ -100,22 +134,10 @@ def return_submit(*, location: Location, for_date: dt.date, answers: dict, user,
         raise ValidationError({"location": f"{location.get_service_type_display()} services "
                                "have no return to make."})
     measures = {m.code: m for m in measure_set.measures.all()}
-    errors: dict[str, str] = {}
+    values, errors = answers_check(measure_set, measures, answers)
     unknown = sorted(set(answers) - set(measures))
     if unknown:
         errors["__all__"] = f"These are not questions of this return: {', '.join(unknown)}"
-    values: dict[str, object] = {}
-    for code, measure in measures.items():
-        try:
-            values[code] = answer_clean(measure, answers.get(code))
-        except ValueError as exc:
-            errors[code] = f"{measure.label}: {exc}"
-    for rule in measure_set.rules:
-        left, right = values.get(rule["code"]), values.get(rule["at_most"])
-        if left is not None and right is not None and Decimal(str(left)) > Decimal(str(right)):
-            errors.setdefault(rule["code"], (
-                f"{measures[rule['code']].label} ({left}) cannot be more than "
-                f"{measures[rule['at_most']].label.lower()} ({right})"))
     if errors:
         raise ValidationError(errors)
 
@@ -127,7 +149,8 @@ def return_submit(*, location: Location, for_date: dt.date, answers: dict, user,
         ret = Return(location=location, for_date=for_date)
     else:
         ret.version += 1
-    ret.measure_set, ret.values, ret.source = measure_set, values, source
+    ret.measure_set, ret.values = measure_set, values
+    ret.source = source
     ret.submitted_by, ret.submitted_at = user, timezone.now()
     save_audited(ret, user=user, reason=f"Return version {ret.version}")
     return Submitted(ret=ret, warnings=warnings)
@@ -144,3 +167,161 @@ def _jumps(measures: dict[str, Measure], before: dict, after: dict) -> list[str]
             warnings.append(f"{measures[code].label} went from {old} to {value} since the last "
                             "return. Check it is right.")
     return warnings
+
+
+# --- Capacity Tracker import --------------------------------------------------------------
+
+IMPORT_BATCH = 2000
+# Fields an import may change on a return it updates.
+IMPORT_FIELDS = ["measure_set", "values", "version", "source", "submitted_by", "submitted_at"]
+
+
+def capacity_tracker_import(
+    *, data: bytes, file_name: str, user, dry_run: bool, progress: Progress | None = None
+) -> ImportResult:
+    """Import a national Capacity Tracker export (care home or community), all or nothing.
+
+    Rows are matched to services by CQC location ID and dated by the tracker's last-updated
+    time. The imported answers replace those measures on the day's return and leave the
+    other answers (those only asked in Caresight) as they were; a row that changes nothing is
+    "unchanged", so importing the same file twice writes once. Rows for services outside the
+    importing user's authorities are counted and left alone.
+    """
+    progress = progress or NoProgress()
+    result = ImportResult(dry_run=dry_run)
+    try:
+        table = read_table(data, file_name)
+        result.rows = len(table.rows)
+        mapping, rows, errors = capacity_tracker.parse(table)
+    except ImportFileError as exc:
+        result.file_error = str(exc)
+        return result
+    allowed = None if user is None else tenancy.authority_ids(user, Capability.IMPORT)
+    plan = _plan_tracker_rows(mapping, rows, errors, progress, allowed_authority_ids=allowed)
+    result.errors = sorted(errors, key=lambda e: e.row)
+    result.counts = plan.counts()
+    if result.errors or dry_run:
+        return result
+    progress.start(1, "Saving returns")
+    _apply_tracker_plan(plan, user=user, reason=f"Capacity Tracker import: {file_name}"[:100])
+    progress.finish()
+    return result
+
+
+@dataclass
+class _TrackerPlan:
+    new: list[Return] = field(default_factory=list)
+    changed: list[Return] = field(default_factory=list)
+    unchanged: int = 0
+    outside: int = 0
+
+    def counts(self) -> dict[str, int]:
+        return {"created": len(self.new), "updated": len(self.changed),
+                "unchanged": self.unchanged,
+                "outside your authorities (left alone)": self.outside}
+
+
+def _plan_tracker_rows(mapping: capacity_tracker.Mapping, rows: list, errors: list[RowError],
+                       progress: Progress, *, allowed_authority_ids) -> _TrackerPlan:
+    plan = _TrackerPlan()
+    group_types = {t for t, g in SERVICE_GROUP_OF_TYPE.items() if g == mapping.service_group}
+    locations: dict[str, tuple] = {}
+    cqc_ids = sorted({r.cqc_id for r in rows})
+    for start in range(0, len(cqc_ids), IMPORT_BATCH):
+        locations.update(
+            (row[0], row[1:]) for row in Location.objects.filter(
+                cqc_location_id__in=cqc_ids[start:start + IMPORT_BATCH]
+            ).values_list("cqc_location_id", "pk", "authority_id", "service_type", "name")
+        )
+    wanted = [(r, locations[r.cqc_id]) for r in rows if r.cqc_id in locations]
+    existing = _returns_on(
+        {(loc[0], r.for_date) for r, loc in wanted if r.for_date is not None})
+    sets: dict[dt.date, tuple[MeasureSet, dict[str, Measure]]] = {}
+    today = timezone.localdate()
+    seen: dict[tuple[int, dt.date], int] = {}
+    now = timezone.now()
+
+    progress.start(len(rows), "Checking rows")
+    for index, row in enumerate(rows):
+        if index % 500 == 0 and index:
+            progress.advance(500)
+        found = locations.get(row.cqc_id)
+        if found is None:
+            errors.append(RowError(row.row, "cqcid", f"{row.cqc_id!r} is not a CQC location ID "
+                                   "of any service on the register"))
+            continue
+        location_id, authority_id, service_type, name = found
+        if allowed_authority_ids is not None and authority_id not in allowed_authority_ids:
+            plan.outside += 1
+            continue
+        if service_type not in group_types:
+            errors.append(RowError(row.row, "cqcid", (
+                f"{name} ({row.cqc_id}) is not one of the services this export is for "
+                f"({mapping.name}); the register says it is {service_type.replace('_', ' ')}")))
+            continue
+        if row.for_date is None:
+            continue  # its date error is already listed
+        if row.for_date > today:
+            errors.append(RowError(row.row, mapping.date_column,
+                                   f"{row.for_date:%d %B %Y} is in the future"))
+            continue
+        key = (location_id, row.for_date)
+        if key in seen:
+            errors.append(RowError(row.row, "cqcid", (
+                f"{row.cqc_id} on {row.for_date:%d %B %Y} is also in row {seen[key]}")))
+            continue
+        seen[key] = row.row
+        if row.for_date not in sets:
+            measure_set = measure_set_for(service_type=service_type, as_of=row.for_date)
+            if measure_set is None:
+                errors.append(RowError(row.row, mapping.date_column,
+                                       f"No returns were asked for on {row.for_date:%d %B %Y}"))
+                continue
+            sets[row.for_date] = (measure_set, {m.code: m for m in measure_set.measures.all()})
+        measure_set, measures = sets[row.for_date]
+        ret = existing.get(key)
+        answers = dict(ret.values) if ret else {}
+        answers.update(row.answers)
+        values, problems = answers_check(
+            measure_set, measures, answers, partial=True,
+            label=lambda code, row=row, measures=measures:
+                row.headings.get(code) or measures[code].label)
+        for code, message in problems.items():
+            errors.append(RowError(row.row, row.headings.get(code, code), message))
+        if problems:
+            continue
+        if ret is None:
+            plan.new.append(Return(location_id=location_id, for_date=row.for_date, version=1,
+                                   measure_set=measure_set, values=values,
+                                   source=Return.Source.IMPORT, submitted_at=now))
+        elif ret.values == values and ret.measure_set_id == measure_set.pk:
+            plan.unchanged += 1
+        else:
+            ret.values, ret.measure_set, ret.version = values, measure_set, ret.version + 1
+            ret.source, ret.submitted_at = Return.Source.IMPORT, now
+            plan.changed.append(ret)
+    progress.finish()
+    return plan
+
+
+def _returns_on(keys: set[tuple[int, dt.date]]) -> dict[tuple[int, dt.date], Return]:
+    """The returns already made for these (location, day) pairs."""
+    found: dict[tuple[int, dt.date], Return] = {}
+    by_date: dict[dt.date, list[int]] = {}
+    for location_id, day in keys:
+        by_date.setdefault(day, []).append(location_id)
+    for day, location_ids in by_date.items():
+        for start in range(0, len(location_ids), IMPORT_BATCH):
+            for ret in Return.objects.filter(
+                for_date=day, location_id__in=location_ids[start:start + IMPORT_BATCH]
+            ).only("pk", "location_id", "for_date", "values", "version", "measure_set_id"):
+                found[(ret.location_id, ret.for_date)] = ret
+    return found
+
+
+@transaction.atomic
+def _apply_tracker_plan(plan: _TrackerPlan, *, user, reason: str) -> None:
+    for ret in plan.new + plan.changed:
+        ret.submitted_by = user
+    bulk_create_audited(plan.new, Return, user=user, reason=reason)
+    bulk_update_audited(plan.changed, Return, IMPORT_FIELDS, user=user, reason=reason)
