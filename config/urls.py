@@ -7,6 +7,7 @@ from rest_framework.routers import DefaultRouter
 
 from caresight.core import views as core_views
 from caresight.registry import api as registry_api
+from caresight.returns import api as returns_api
 
 # Django's admin bypasses tenancy, so it is for superusers (technical support) only.
 admin.site.has_permission = (  # type: ignore[method-assign]
@@ -23,11 +24,14 @@ router.register("authorities", registry_api.AuthorityViewSet, basename="authorit
 router.register("localities", registry_api.LocalityViewSet, basename="locality")
 router.register("providers", registry_api.ProviderViewSet, basename="provider")
 router.register("locations", registry_api.LocationViewSet, basename="location")
+router.register("returns", returns_api.ReturnViewSet, basename="return")
+router.register("measure-sets", returns_api.MeasureSetViewSet, basename="measure-set")
 
 urlpatterns = [
     path("", core_views.home, name="home"),
     path("accounts/", include("caresight.accounts.urls")),
     path("register/", include("caresight.registry.urls")),
+    path("returns/", include("caresight.returns.urls")),
     path("jobs/<uuid:pk>/", core_views.job_detail, name="job-detail"),
     path("jobs/<uuid:pk>/confirm/", core_views.job_confirm, name="job-confirm"),
     path("api/", include(router.urls)),

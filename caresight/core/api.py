@@ -1,6 +1,7 @@
 """API plumbing shared by every app: pagination and one JSON shape for every error."""
 
 from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.pagination import PageNumberPagination
@@ -67,4 +68,14 @@ def error_response(message: str, *, code: str = "invalid", http_status: int = 40
     )
 
 
-__all__ = ["Pagination", "exception_handler", "error_response", "status"]
+def service_call(call):
+    """Run a service; its ValidationError becomes the API's 400 with the same messages."""
+    try:
+        return call()
+    except DjangoValidationError as exc:
+        raise exceptions.ValidationError(
+            exc.message_dict if hasattr(exc, "error_dict")
+            else {"non_field_errors": exc.messages}) from exc
+
+
+__all__ = ["Pagination", "exception_handler", "error_response", "service_call", "status"]

@@ -5,6 +5,13 @@ from collections.abc import Iterable
 
 import tablib
 
+# what -> function (*, authority_codes, date_from, date_to) -> (rows, columns, title), for
+# `caresight export WHAT` (the operator: every authority).
+EXPORTS: dict[str, str] = {
+    "locations": "caresight.registry.selectors.location_export",
+    "returns": "caresight.returns.selectors.return_export",
+}
+
 FORMATS = {
     "csv": ("text/csv; charset=utf-8", "csv"),
     "json": ("application/json", "json"),

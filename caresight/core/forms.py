@@ -34,7 +34,14 @@ class GovukFormMixin(_FormBase):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.style_fields()
+
+    def style_fields(self) -> None:
+        """Give fields GOV.UK classes and messages; call again after adding fields."""
         for name, field in self.fields.items():
+            if getattr(field, "_govuk_styled", False):
+                continue
+            field._govuk_styled = True  # type: ignore[attr-defined]
             css = next(
                 (c for w, c in WIDGET_CLASSES.items() if type(field.widget) is w), None
             )

@@ -67,3 +67,9 @@ def run_import(kind: str, **kwargs) -> ImportResult:
     finally:
         if collecting:
             gc.enable()
+
+# kind -> (the page where a corrected file is uploaded, where to go afterwards, its name)
+IMPORT_PAGES = {
+    "cqc": ("registry:import", "registry:location-list", "Go to the register"),
+    "returns": ("returns:import", "returns:completeness", "See who has returned"),
+}

@@ -1,9 +1,11 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from caresight.core import tenancy
+from caresight.core.imports import IMPORT_PAGES
 from caresight.core.tenancy import Capability
 
 from .models import Job
@@ -11,6 +13,9 @@ from .services import import_job_confirm
 
 
 def home(request):
+    if (tenancy.has_capability(request.user, Capability.SUBMIT_RETURNS)
+            and not tenancy.has_capability(request.user, Capability.VIEW_AGGREGATES)):
+        return redirect("returns:submit-list")  # a provider's staff
     if tenancy.has_capability(request.user, Capability.VIEW_RECORDS):
         return redirect("registry:location-list")
     if tenancy.has_capability(request.user, Capability.VIEW_AGGREGATES):
@@ -25,7 +30,11 @@ def _own_job(request, pk) -> Job:
 
 def job_detail(request, pk):
     job = _own_job(request, pk)
-    return render(request, "core/job_detail.html", {"job": job, "result": job.result})
+    upload, done, done_label = IMPORT_PAGES[job.kind]
+    return render(request, "core/job_detail.html", {
+        "job": job, "result": job.result, "upload_url": reverse(upload),
+        "done_url": reverse(done), "done_label": done_label,
+    })
 
 
 @require_POST

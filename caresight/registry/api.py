@@ -1,13 +1,12 @@
 """The register's REST API: the same selectors, services and permissions as the pages."""
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, serializers, viewsets
 from rest_framework.exceptions import PermissionDenied
-from rest_framework.exceptions import ValidationError as ApiValidationError
 
 from caresight.core import tenancy
+from caresight.core.api import service_call
 from caresight.core.tenancy import Capability
 
 from . import selectors, services
@@ -105,14 +104,6 @@ class CanEditRegister(permissions.BasePermission):
         return request.user.has_perm(f"registry.change_{obj._meta.model_name}", obj)
 
 
-def _save(call):
-    try:
-        return call()
-    except DjangoValidationError as exc:
-        raise ApiValidationError(exc.message_dict if hasattr(exc, "error_dict")
-                                 else {"non_field_errors": exc.messages}) from exc
-
-
 @extend_schema_view(list=extend_schema(summary="List authorities (public reference data)"))
 class AuthorityViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = AuthoritySerializer
@@ -145,11 +136,11 @@ class ProviderViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin,
 
     def perform_create(self, serializer):
         home = selectors.editable_authorities(user=self.request.user).first()
-        serializer.instance = _save(lambda: services.provider_create(
+        serializer.instance = service_call(lambda: services.provider_create(
             user=self.request.user, home_authority=home, **serializer.validated_data))
 
     def perform_update(self, serializer):
-        serializer.instance = _save(lambda: services.provider_update(
+        serializer.instance = service_call(lambda: services.provider_update(
             provider=serializer.instance, user=self.request.user, **serializer.validated_data))
 
 
@@ -167,12 +158,12 @@ class LocationViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin,
         return selectors.location_list(user=self.request.user)
 
     def perform_create(self, serializer):
-        serializer.instance = _save(lambda: services.location_create(
+        serializer.instance = service_call(lambda: services.location_create(
             user=self.request.user, **serializer.validated_data))
 
     def perform_update(self, serializer):
         location = serializer.instance
         if not self.request.user.has_perm("registry.change_location", location):
             raise PermissionDenied
-        serializer.instance = _save(lambda: services.location_update(
+        serializer.instance = service_call(lambda: services.location_update(
             location=location, user=self.request.user, **serializer.validated_data))

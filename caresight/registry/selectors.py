@@ -239,3 +239,11 @@ def location_export_rows(queryset: QuerySet[Location]):
             "manager_name": loc.manager_name,
             "small_provider": loc.provider.is_small,
         }
+
+
+def location_export(*, authority_codes: list[str], date_from=None, date_to=None):
+    """Every location (in these authorities, if any) for `caresight export locations`."""
+    queryset = Location.objects.select_related("provider", "authority", "locality")
+    if authority_codes:
+        queryset = queryset.filter(authority__ons_code__in=authority_codes)
+    return location_export_rows(queryset.order_by("name", "pk")), EXPORT_COLUMNS, "Locations"

@@ -246,9 +246,10 @@ def _aggregate_by_group(current: list[Current], exprs: dict) -> dict[tuple, dict
                 .values("location__locality_id", "location__service_type")
                 .annotate(**exprs).order_by())
         for row in rows:
-            group = totals[(row.pop("location__locality_id"), row.pop("location__service_type"))]
+            group = totals[(row["location__locality_id"], row["location__service_type"])]
             for key, value in row.items():
-                group[key] += value or 0
+                if not key.startswith("location__"):
+                    group[key] += value or 0
     return totals
 
 
@@ -341,7 +342,8 @@ def returns_summary(*, user, as_of: dt.date, previous: dt.date | None = None,
         "ppe_under_7_days": {
             "locations": everyone.get("low__ppe", 0),
             "based_on": everyone.get("answered__ppe", 0),
-            "by_item": {code.removeprefix("ppe_days_"): everyone.get(f"low__{code}", 0)
+            "by_item": {code.removeprefix("ppe_days_").replace("_", " "):
+                        everyone.get(f"low__{code}", 0)
                         for code in PPE_CODES},
         },
         "admissions_closed": {"locations": care_homes.get("closed__admissions", 0),
@@ -470,7 +472,7 @@ TIMELINE_MEASURES = {
 def location_timeline(*, location: Location, as_of: dt.date, days: int = 90) -> dict:
     """A service's returns over the `days` up to `as_of`: chart series and table rows."""
     group = SERVICE_GROUP_OF_TYPE.get(location.service_type)
-    codes = TIMELINE_MEASURES.get(group, []) if group else []
+    codes = TIMELINE_MEASURES[ServiceGroup(group)] if group else []
     measure_set = measure_set_in_use(group=group, as_of=as_of) if group else None
     labels = dict(measure_set.measures.values_list("code", "label")) if measure_set else {}
     returns = list(Return.objects.filter(
@@ -509,3 +511,13 @@ def export_columns() -> tuple[list[str], list[str]]:
         Measure.objects.order_by("measure_set__service_group", "position")
         .values_list("code", flat=True)))
     return fixed, codes
+
+
+def return_export(*, authority_codes: list[str], date_from: dt.date | None = None,
+                  date_to: dt.date | None = None):
+    """Every return (in these authorities and dates) for `caresight export returns`."""
+    queryset = return_list(user=None, date_from=date_from, date_to=date_to)
+    if authority_codes:
+        queryset = queryset.filter(location__authority__ons_code__in=authority_codes)
+    fixed, codes = export_columns()
+    return export_rows(queryset, codes), fixed + codes, "Returns"

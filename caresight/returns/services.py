@@ -116,9 +116,17 @@ def answers_check(measure_set: MeasureSet, measures: dict[str, Measure], answers
     return values, errors
 
 
+def submitting_as(user, location: Location) -> str:
+    """A council officer enters a return on a provider's behalf; a provider user, its own."""
+    if user is not None and location.authority_id in tenancy.authority_ids(
+            user, Capability.SUBMIT_RETURNS):
+        return Return.Source.OFFICER
+    return Return.Source.PROVIDER
+
+
 @transaction.atomic
 def return_submit(*, location: Location, for_date: dt.date, answers: dict, user,
-                  source: str = Return.Source.PROVIDER) -> Submitted:
+                  source: str | None = None) -> Submitted:
     """Record a service's answers for a day; a second submission that day is a new version.
 
     Refuses what cannot be true (bounds, the measure set's rules, a date in the future, a
@@ -150,7 +158,7 @@ def return_submit(*, location: Location, for_date: dt.date, answers: dict, user,
     else:
         ret.version += 1
     ret.measure_set, ret.values = measure_set, values
-    ret.source = source
+    ret.source = source or submitting_as(user, location)
     ret.submitted_by, ret.submitted_at = user, timezone.now()
     save_audited(ret, user=user, reason=f"Return version {ret.version}")
     return Submitted(ret=ret, warnings=warnings)
@@ -225,7 +233,7 @@ def _plan_tracker_rows(mapping: capacity_tracker.Mapping, rows: list, errors: li
                        progress: Progress, *, allowed_authority_ids) -> _TrackerPlan:
     plan = _TrackerPlan()
     group_types = {t for t, g in SERVICE_GROUP_OF_TYPE.items() if g == mapping.service_group}
-    locations: dict[str, tuple] = {}
+    locations: dict[str | None, tuple] = {}
     cqc_ids = sorted({r.cqc_id for r in rows})
     for start in range(0, len(cqc_ids), IMPORT_BATCH):
         locations.update(

@@ -4,6 +4,7 @@ Another council's record answers 404 (not 403, which would tell the caller that 
 A route added without a row here fails `test_every_route_is_in_the_table`.
 """
 
+import datetime as dt
 import uuid
 
 import pytest
@@ -14,6 +15,9 @@ from caresight.accounts.models import Role
 from caresight.core.models import Job
 from caresight.registry.models import Locality
 from caresight.registry.tests.factories import LocationFactory, ProviderFactory
+from caresight.returns.models import MeasureSet
+from caresight.returns.services import return_submit
+from caresight.returns.tests.test_submit import care_home_answers
 
 ANON = "anonymous"
 ROLES = [*Role.values, ANON]
@@ -23,6 +27,7 @@ EDIT = {Role.ADMIN, Role.COMMISSIONER, Role.QUALITY_OFFICER}
 EXPORT = VIEW - {Role.PROVIDER_USER}
 AGGREGATES = (VIEW - {Role.PROVIDER_USER}) | {Role.VIEWER}
 IMPORT = {Role.ADMIN, Role.COMMISSIONER}
+SUBMIT = {Role.ADMIN, Role.COMMISSIONER, Role.QUALITY_OFFICER, Role.PROVIDER_USER}
 STAFF = set(Role.values) - {Role.PROVIDER_USER}
 SIGNED_IN = set(Role.values)
 
@@ -86,7 +91,13 @@ def world(cambs, devon, make_user):
     stranger = make_user(Role.ADMIN, devon)
     job = Job.objects.create(kind="cqc", created_by=stranger, status=Job.Status.PREVIEWED,
                              result={"ok": True})
-    return {"own": own, "other": other, "own_provider": own_provider,
+    day = dt.date(2020, 6, 4)
+    own_return = return_submit(location=own, for_date=day, answers=care_home_answers(),
+                               user=None).ret
+    other_return = return_submit(location=other, for_date=day, answers=care_home_answers(),
+                                 user=None).ret
+    return {"own_return": own_return.pk, "other_return": other_return.pk,
+            "own": own, "other": other, "own_provider": own_provider,
             "other_provider": other.provider, "own_locality": own_locality,
             "other_locality": other_locality, "users": users, "job": job}
 
@@ -159,6 +170,35 @@ def rows(w):
         ("location-detail", {"pk": own}, "patch", api_body, "", api_write(VIEW, EDIT)),
         ("location-detail", {"pk": other}, "patch", api_body, "",
          api_write(VIEW, EDIT, visible=False)),
+        ("returns:summary", {}, "get", None, "", page(AGGREGATES)),
+        ("returns:completeness", {}, "get", None, "", page(VIEW)),
+        ("returns:completeness", {}, "get", None, "download=csv", page(EXPORT)),
+        ("returns:submit-list", {}, "get", None, "", page(SUBMIT)),
+        ("returns:import", {}, "get", None, "", page(IMPORT)),
+        ("returns:location", {"pk": own}, "get", None, "", record(VIEW)),
+        ("returns:location", {"pk": other}, "get", None, "", hidden()),
+        ("returns:submit", {"pk": own}, "get", None, "", record(VIEW, SUBMIT)),
+        ("returns:submit", {"pk": other}, "get", None, "", hidden()),
+        ("returns:submit", {"pk": other}, "post", {"for_date": "2020-06-04"}, "", hidden()),
+        ("returns:detail", {"pk": w["own_return"]}, "get", None, "", record(VIEW)),
+        ("returns:detail", {"pk": w["other_return"]}, "get", None, "", hidden()),
+        ("returns:history", {"pk": w["own_return"]}, "get", None, "", record(VIEW)),
+        ("returns:history", {"pk": w["other_return"]}, "get", None, "", hidden()),
+        ("return-list", {}, "get", None, "", api(VIEW)),
+        ("return-list", {}, "post", {"location": str(own), "for_date": "2020-06-05",
+                                     "answers": {}}, "", api(SUBMIT, yes=400)),
+        ("return-list", {}, "post", {"location": str(other), "for_date": "2020-06-05",
+                                     "answers": {}}, "", api(SUBMIT, yes=400)),
+        ("return-detail", {"pk": w["own_return"]}, "get", None, "",
+         api_record(VIEW) | {Role.VIEWER: 403}),
+        ("return-detail", {"pk": w["other_return"]}, "get", None, "",
+         api_record(set()) | {Role.VIEWER: 403}),
+        ("return-latest", {}, "get", None, "as_of=2020-06-04", api(VIEW)),
+        ("return-summary", {}, "get", None, "as_of=2020-06-04", api(AGGREGATES)),
+        ("return-chase", {}, "get", None, "as_of=2020-06-04", api(VIEW)),
+        ("measure-set-list", {}, "get", None, "", api(SIGNED_IN)),
+        ("measure-set-detail", {"pk": MeasureSet.objects.first().pk}, "get", None, "",
+         api(SIGNED_IN)),
         ("admin:index", {}, "get", None, "", page(set(), no=302)),
     ]
 
@@ -197,7 +237,8 @@ def test_every_route_refuses_what_it_must(role, world, client):
     failures = []
     for name, kwargs, method, body, query, expected in rows(world):
         url = reverse(name, kwargs=kwargs) + (f"?{query}" if query else "")
-        if name.startswith(("api", "authority", "locality-", "provider-", "location-")) \
+        if name.startswith(("api", "authority", "locality-", "provider-", "location-",
+                            "return-", "measure-set-")) \
                 and ":" not in name and name not in ("api-schema", "api-docs"):
             from rest_framework.test import APIClient
 
@@ -222,8 +263,11 @@ def test_refused_writes_change_nothing(world, client):
     other = world["other"]
     client.force_login(world["users"][Role.COMMISSIONER])
     client.post(reverse("registry:location-edit", kwargs={"pk": other.pk}), {"name": "Hijacked"})
+    client.post(reverse("returns:submit", kwargs={"pk": other.pk}),
+                {"for_date": "2020-06-05", **care_home_answers()})
     other.refresh_from_db()
     assert other.name != "Hijacked"
+    assert other.returns.count() == 1
 
 
 @pytest.mark.django_db

@@ -15,22 +15,23 @@ from caresight.returns.models import Return
 from caresight.returns.services import return_submit
 from caresight.returns.tests.test_submit import care_home_answers
 
-CARE_HOME_COLUMNS = (
-    "cqcid, location, odscode, localauthority, region, maxcapacity, usedbeds, declaredvacancies, "
-    "isacceptingadmissions, admissionstatus, covid19count, covidresidentstotal, nursesemployed, "
-    "careworkersemployed, noncareworkersemployed, agencynursesemployed, "
-    "agencycareworkersemployed, agencynoncareworkersemployed, nursesabsentcovid, "
-    "careworkersabsentcovid, noncareworkersabsentcovid, nursesabsentgeneral, "
-    "careworkersabsentgeneral, noncareworkersabsentgeneral, hourspaid, hoursovertime, "
-    "hoursagency, hoursabsence, daysabsence, lastupdatedutc, overallstatus, workforcestatus"
-).split(", ")
-COMMUNITY_COLUMNS = (
-    "cqcid, location, laname, serviceusercount, usersnhsla, usersselffunded, "
-    "cqccareworkersemployed, cqccareworkersabsent, covid19count, covid19suspectedcount, "
-    "ppeaprons, ppeeyes, ppegloves, ppemasks, ppesanitiser, hascqcppeissues, "
-    "received_flu_vaccination, hourspaiddomcare, hoursagencydomcare, hoursabsencedomcare, "
-    "cqcsurveylastupdatedutc"
-).split(", ")
+CARE_HOME_COLUMNS = [
+    "cqcid", "location", "odscode", "localauthority", "region", "maxcapacity", "usedbeds",
+    "declaredvacancies", "isacceptingadmissions", "admissionstatus", "covid19count",
+    "covidresidentstotal", "nursesemployed", "careworkersemployed", "noncareworkersemployed",
+    "agencynursesemployed", "agencycareworkersemployed", "agencynoncareworkersemployed",
+    "nursesabsentcovid", "careworkersabsentcovid", "noncareworkersabsentcovid",
+    "nursesabsentgeneral", "careworkersabsentgeneral", "noncareworkersabsentgeneral", "hourspaid",
+    "hoursovertime", "hoursagency", "hoursabsence", "daysabsence", "lastupdatedutc",
+    "overallstatus", "workforcestatus",
+]
+COMMUNITY_COLUMNS = [
+    "cqcid", "location", "laname", "serviceusercount", "usersnhsla", "usersselffunded",
+    "cqccareworkersemployed", "cqccareworkersabsent", "covid19count", "covid19suspectedcount",
+    "ppeaprons", "ppeeyes", "ppegloves", "ppemasks", "ppesanitiser", "hascqcppeissues",
+    "received_flu_vaccination", "hourspaiddomcare", "hoursagencydomcare", "hoursabsencedomcare",
+    "cqcsurveylastupdatedutc",
+]
 
 
 def care_home_row(cqc_id: str, **changes) -> dict:

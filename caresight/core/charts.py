@@ -1,0 +1,59 @@
+"""Charts as SVG (matplotlib), always shown with a table of the same figures beside them.
+
+The same SVG goes into pages, PDFs and Word documents. Text stays text in the SVG, so it
+scales and can be read by search and screen magnifiers; the table is the accessible version.
+"""
+
+import datetime as dt
+import io
+import threading
+from collections.abc import Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")  # no display: draw to files only
+import matplotlib.dates as mdates  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+# GOV.UK Design System colours that keep 3:1 contrast against white, in a fixed order.
+COLOURS = ["#1d70b8", "#d4351c", "#00703c", "#4c2c92", "#f47738", "#505a5f"]
+_lock = threading.Lock()  # matplotlib's font cache and text layout are not thread-safe
+
+matplotlib.rcParams.update({"svg.fonttype": "none", "font.family": "sans-serif",
+                            "font.sans-serif": ["Arial", "Liberation Sans", "DejaVu Sans"],
+                            "svg.hashsalt": "caresight"})
+
+
+def line_chart_svg(*, dates: Sequence[dt.date], series: Sequence[tuple[str, Sequence]],
+                   y_label: str = "", percent: bool = False) -> str:
+    """Lines over time; gaps (None) break a line rather than pretending to be zero."""
+    figure = Figure(figsize=(7.5, 3.2), dpi=96)
+    axes = figure.add_subplot()
+    x = mdates.date2num(list(dates))
+    for index, (label, values) in enumerate(series):
+        axes.plot(x, [float("nan") if v is None else float(v) for v in values],
+                  label=label, color=COLOURS[index % len(COLOURS)], marker="o", markersize=3,
+                  linewidth=2)
+    if len(set(dates)) < 2 and dates:  # one day: give the axis some width to place it in
+        axes.set_xlim(mdates.date2num(min(dates) - dt.timedelta(days=3)),
+                      mdates.date2num(max(dates) + dt.timedelta(days=3)))
+    axes.set_ylabel(y_label)
+    axes.set_ylim(bottom=0, top=100 if percent else None)
+    axes.grid(axis="y", color="#b1b4b6", linewidth=0.5)
+    axes.spines[["top", "right"]].set_visible(False)
+    axes.xaxis.set_major_formatter(mdates.DateFormatter("%d %b"))
+    axes.xaxis.set_major_locator(mdates.AutoDateLocator(maxticks=8))
+    if len(series) > 1:
+        axes.legend(loc="upper left", bbox_to_anchor=(1, 1), frameon=False, fontsize=9)
+    figure.tight_layout()
+    return _svg(figure)
+
+
+def _svg(figure: Figure) -> str:
+    out = io.StringIO()
+    with _lock:
+        figure.savefig(out, format="svg", metadata={"Date": None})
+    text = out.getvalue()
+    # Keep the <svg> element only: the page supplies the figure's name and the table.
+    return text[text.index("<svg"):].replace("<svg ", '<svg aria-hidden="true" focusable="false" ',
+                                            1)

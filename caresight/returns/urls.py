@@ -1,0 +1,15 @@
+from django.urls import path
+
+from . import views
+
+app_name = "returns"
+urlpatterns = [
+    path("", views.summary, name="summary"),
+    path("completeness/", views.completeness, name="completeness"),
+    path("submit/", views.submit_list, name="submit-list"),
+    path("import/", views.import_upload, name="import"),
+    path("locations/<int:pk>/", views.location_returns, name="location"),
+    path("locations/<int:pk>/new/", views.return_submit, name="submit"),
+    path("<int:pk>/", views.return_detail, name="detail"),
+    path("<int:pk>/history/", views.return_history, name="history"),
+]

@@ -1,0 +1,203 @@
+"""Returns pages: thin views over the returns selectors and services."""
+
+import datetime as dt
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+
+from caresight.core import tenancy
+from caresight.core.audit import history_entries
+from caresight.core.charts import line_chart_svg
+from caresight.core.exports import FORMATS, render_table
+from caresight.core.services import (
+    import_job_create,
+    submission_token_claim,
+    submission_token_record,
+)
+from caresight.core.tenancy import Capability
+from caresight.core.timeutils import parse_as_of
+from caresight.registry.selectors import location_get
+
+from . import selectors, services
+from .forms import ReturnForm, ReturnsUploadForm, SummaryForm, initial_answers
+from .models import Return
+
+
+def _require(request, capability: Capability) -> None:
+    if not tenancy.has_capability(request.user, capability):
+        raise PermissionDenied
+
+
+def _area(request, capability: Capability):
+    """The authority the page is narrowed to (one the user holds `capability` in), or None."""
+    code = (request.GET.get("authority") or "").upper() or None
+    if code and not tenancy.scope(request.user, capability).authority_ids & set(
+            selectors.summary_authorities(user=None).filter(ons_code=code)
+            .values_list("pk", flat=True)):
+        return None
+    return code
+
+
+def summary(request):
+    _require(request, Capability.VIEW_AGGREGATES)
+    as_of = parse_as_of(request.GET.get("as_of"))
+    previous = parse_as_of(request.GET.get("previous") or
+                           (as_of - dt.timedelta(days=7)).isoformat())
+    authority = _area(request, Capability.VIEW_AGGREGATES)
+    form = SummaryForm(
+        initial={"as_of": as_of, "previous": previous, "authority": authority or ""},
+        authorities=selectors.summary_authorities(user=request.user))
+    data = selectors.returns_summary(user=request.user, as_of=as_of, previous=previous,
+                                     authority=authority)
+    return render(request, "returns/summary.html", {
+        "form": form, "summary": data, "as_of": as_of, "previous": previous,
+        "can_see_records": tenancy.has_capability(request.user, Capability.VIEW_RECORDS),
+    })
+
+
+def completeness(request):
+    _require(request, Capability.VIEW_RECORDS)
+    as_of = parse_as_of(request.GET.get("as_of"))
+    authority = _area(request, Capability.VIEW_RECORDS)
+    rows = selectors.chase_list(user=request.user, as_of=as_of, authority=authority)
+    fmt = request.GET.get("download")
+    if fmt:
+        _require(request, Capability.EXPORT)
+        if fmt not in FORMATS:
+            return HttpResponse(f"Unknown download format {fmt!r}.", status=400,
+                                content_type="text/plain")
+        content_type, extension = FORMATS[fmt]
+        body = render_table(rows, selectors.CHASE_COLUMNS, fmt, title="Chase list")
+        response = HttpResponse(body, content_type=content_type)
+        response["Content-Disposition"] = (
+            f'attachment; filename="returns-chase-list-{as_of.isoformat()}.{extension}"')
+        return response
+    points = selectors.completion_over_time(user=request.user, as_of=as_of, authority=authority)
+    by_locality: dict[str, list[dict]] = {}
+    for row in rows:
+        by_locality.setdefault(row["locality"], []).append(row)
+    chart = line_chart_svg(dates=[p["date"] for p in points],
+                           series=[("Completion rate", [p["completion_rate"] for p in points])],
+                           y_label="% of services", percent=True)
+    return render(request, "returns/completeness.html", {
+        "as_of": as_of, "authority": authority or "", "by_locality": by_locality,
+        "missing": len(rows), "points": points, "chart": chart,
+        "authorities": selectors.summary_authorities(user=None).filter(
+            pk__in=tenancy.authority_ids(request.user, Capability.VIEW_RECORDS)),
+        "can_export": tenancy.has_capability(request.user, Capability.EXPORT),
+        "formats": FORMATS,
+    })
+
+
+def submit_list(request):
+    _require(request, Capability.SUBMIT_RETURNS)
+    return render(request, "returns/submit_list.html", {
+        "locations": selectors.submittable_locations(user=request.user),
+        "today": timezone.localdate(),
+    })
+
+
+def location_returns(request, pk: int):
+    location = location_get(user=request.user, pk=pk)
+    as_of = parse_as_of(request.GET.get("as_of"))
+    timeline = selectors.location_timeline(location=location, as_of=as_of)
+    chart = None
+    if timeline["rows"]:
+        chart = line_chart_svg(
+            dates=[r["date"] for r in timeline["rows"]],
+            series=[(label, [r["values"][i] for r in timeline["rows"]])
+                    for i, (_, label) in enumerate(timeline["columns"])])
+    return render(request, "returns/location.html", {
+        "location": location, "timeline": timeline, "chart": chart, "as_of": as_of,
+        "can_submit": tenancy.allows(request.user, Capability.SUBMIT_RETURNS, location),
+    })
+
+
+def return_detail(request, pk: int):
+    ret = selectors.return_get(user=request.user, pk=pk)
+    measures = selectors.measure_list(measure_set=ret.measure_set)
+    answers = [(m, _display(m, ret.values.get(m.code))) for m in measures]
+    return render(request, "returns/detail.html", {
+        "ret": ret, "answers": answers, "entries": history_entries(ret),
+    })
+
+
+def _display(measure, value) -> str:
+    if value is None:
+        return "Not answered"
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    return str(dict(map(tuple, measure.choices)).get(value, value))
+
+
+def return_submit(request, pk: int):
+    location = location_get(user=request.user, pk=pk)
+    if not tenancy.allows(request.user, Capability.SUBMIT_RETURNS, location):
+        raise PermissionDenied
+    today = timezone.localdate()
+    measure_set = selectors.measure_set_for(service_type=location.service_type, as_of=today)
+    if measure_set is None:
+        messages.info(request, f"{location.get_service_type_display()} services have no "
+                      "return to make.")
+        return redirect("returns:location", pk=location.pk)
+    last = selectors.return_list(user=request.user, location=location).first()
+    initial = {"for_date": today, **(initial_answers(last.values) if last else {})}
+    form = ReturnForm(request.POST or None, initial=initial,
+                      measures=list(selectors.measure_list(measure_set=measure_set)))
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            token = form.cleaned_data["submission_token"]
+            first = submission_token_claim(token=token, user=request.user)
+            if first:
+                messages.info(request, "That return was already sent; it was saved once.")
+                return redirect(first)
+            try:
+                submitted = services.return_submit(
+                    location=location, for_date=form.cleaned_data["for_date"],
+                    answers=form.answers(), user=request.user)
+            except ValidationError as exc:
+                transaction.set_rollback(True)
+                for field, errors in exc.message_dict.items():
+                    form.add_error(field if field in form.fields else None, errors)
+            else:
+                url = reverse("returns:location", args=[location.pk])
+                submission_token_record(token=token, url=url)
+                for warning in submitted.warnings:
+                    messages.warning(request, warning)
+                version = submitted.ret.version
+                messages.success(request, (
+                    f"Return for {location.name} on {submitted.ret.for_date:%d %B %Y} saved"
+                    f"{'' if version == 1 else f' (version {version})'}."))
+                return redirect(url)
+    return render(request, "returns/submit.html", {
+        "form": form, "location": location, "last": last,
+        "on_behalf": services.submitting_as(request.user, location) == Return.Source.OFFICER,
+    })
+
+
+def import_upload(request):
+    _require(request, Capability.IMPORT)
+    form = ReturnsUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            job = import_job_create(kind="returns", file_name=upload.name, data=upload.read(),
+                                    user=request.user)
+        except ValidationError as exc:
+            form.add_error("file", exc.messages)
+        else:
+            return redirect("job-detail", pk=job.pk)
+    return render(request, "returns/import.html", {"form": form})
+
+
+def return_history(request, pk: int):
+    ret = get_object_or_404(selectors.return_list(user=request.user), pk=pk)
+    return render(request, "core/history.html", {
+        "record": ret, "entries": history_entries(ret),
+        "back_url": reverse("returns:detail", args=[ret.pk]),
+    })
