@@ -17,6 +17,7 @@ from typing import TextIO
 
 from django.db import connection, transaction
 from django.db.migrations.executor import MigrationExecutor
+from django.utils import timezone
 
 from caresight.accounts.models import Role, User
 from caresight.accounts.services import user_create
@@ -32,6 +33,8 @@ from caresight.registry.models import (
     ServiceType,
 )
 from caresight.registry.services import locality_create, location_create, provider_create
+from caresight.returns.models import SERVICE_GROUP_OF_TYPE, Return, ServiceGroup
+from caresight.returns.services import returns_load
 
 SEED = 2020
 DEMO_PASSWORD = "caresight-demo-2020"
@@ -630,13 +633,15 @@ class DemoSummary:
     other_services: int
     deregistered: int
     users: int
+    returns: int
     seconds: float
 
     def message(self) -> str:
         what = (f"{self.localities} localities, {self.providers} providers, "
                 f"{self.care_homes} care homes ({self.nursing_homes} with nursing, "
                 f"{self.beds} beds), {self.other_services} other services "
-                f"({self.deregistered} deregistered), {self.users} demo users")
+                f"({self.deregistered} deregistered), {self.returns} weekly returns, "
+                f"{self.users} demo users")
         if self.already_loaded:
             return f"The demo area is already loaded: {what}. Nothing was changed."
         return f"Loaded the demo area in {self.seconds:.1f} s: {what}."
@@ -715,6 +720,7 @@ def _write(plan: DemoPlan) -> None:
                 user=None, provider=provider, authority=authorities[service.authority],
                 **service.fields,
             )
+    _write_returns(random.Random(SEED))
     for person in plan.users():
         user_create(
             email=person.email, role=person.role, authority_codes=person.authority_codes,
@@ -722,6 +728,95 @@ def _write(plan: DemoPlan) -> None:
             full_name=person.full_name,
             provider=created[person.organisation] if person.role == Role.PROVIDER_USER else None,
         )
+
+
+RETURN_WEEKS = 8
+
+
+def _write_returns(rng: random.Random) -> None:
+    """Weekly returns for the last eight weeks: most services return, a few are late."""
+    today = timezone.localdate()
+    items = []
+    locations = Location.objects.filter(
+        authority__ons_code__in=COUNCILS, service_type__in=list(SERVICE_GROUP_OF_TYPE),
+        registration_status=RegistrationStatus.REGISTERED).order_by("pk")
+    for location in locations:
+        group = SERVICE_GROUP_OF_TYPE[location.service_type]
+        weekday = rng.randrange(7)
+        size = location.registered_beds or rng.randint(20, 120)
+        for week in range(RETURN_WEEKS - 1, -1, -1):
+            day = today - dt.timedelta(days=7 * week + (today.weekday() - weekday) % 7)
+            if rng.random() < (0.25 if week == 0 else 0.08):
+                continue  # this week's return is missing: the chase list has someone to call
+            answers = (_care_home_answers(rng, size, week) if group == ServiceGroup.CARE_HOME
+                       else _community_answers(rng, size))
+            items.append((location, day, answers))
+    returns_load(items=items, user=None, reason="Demo returns")
+
+
+def _care_home_answers(rng: random.Random, beds: int, week: int) -> dict:
+    occupied = rng.randint(int(beds * 0.7), beds)
+    vacant = beds - occupied
+    staff = {"nurses": rng.randint(0, beds // 5), "care_workers": rng.randint(beds // 2, beds),
+             "non_care_staff": rng.randint(2, beds // 3 + 2)}
+    answers = {
+        "beds_registered": beds, "beds_occupied": occupied, "beds_vacant": vacant,
+        "beds_vacant_accepting": rng.randint(0, vacant),
+        "admissions_open": "no" if rng.random() < 0.1 else "yes",
+        "residents_covid_confirmed": rng.choice([0] * 8 + [1, 2, 4]),
+        "residents_covid_suspected": rng.choice([0] * 6 + [1, 2]),
+        "agency_nurses": rng.randint(0, 2), "agency_care_workers": rng.randint(0, 5),
+        "agency_non_care_staff": rng.randint(0, 1),
+        "hours_paid": sum(staff.values()) * 35, "hours_overtime": rng.randint(0, 80),
+        "hours_agency": rng.randint(0, 120), "staff_multiple_settings": rng.randint(0, 4),
+        "visiting_status": rng.choice(["open", "restricted", "restricted", "end_of_life",
+                                       "closed"]),
+        "staff_flu_vaccinated": rng.randint(0, sum(staff.values())),
+        "staff_covid_vaccinated": rng.randint(0, sum(staff.values())),
+        "residents_flu_vaccinated": rng.randint(0, occupied),
+        "residents_covid_vaccinated": rng.randint(0, occupied),
+    }
+    for group, employed in staff.items():
+        answers[f"{group}_employed"] = employed
+        answers[f"{group}_absent_covid"] = rng.randint(0, employed // 10)
+        answers[f"{group}_absent_other"] = rng.randint(0, employed // 10)
+    for item in PPE_ITEMS:
+        answers[f"ppe_days_{item}"] = rng.choice([3, 5, 10, 14, 21, 28, 28])
+    # Measures in place become commoner week by week, as they did in 2020.
+    for code in IPC_CODES:
+        answers[code] = "yes" if rng.random() < 0.75 + 0.02 * (RETURN_WEEKS - week) else "no"
+    return answers
+
+
+def _community_answers(rng: random.Random, size: int) -> dict:
+    people = rng.randint(size // 2, size)
+    council = rng.randint(0, people)
+    workers = rng.randint(people // 3 + 1, people)
+    answers = {
+        "people_supported": people, "people_supported_council": council,
+        "people_supported_self_funded": people - council,
+        "people_covid_confirmed": rng.choice([0] * 8 + [1, 2]),
+        "people_covid_suspected": rng.choice([0] * 8 + [1]),
+        "care_workers_employed": workers, "care_workers_absent": rng.randint(0, workers // 8),
+        "hours_paid": workers * 30, "hours_agency": rng.randint(0, 100),
+        "hours_absence": rng.randint(0, 60), "ppe_cqc_issues": "no",
+        "staff_flu_vaccinated": rng.randint(0, workers),
+        "staff_covid_vaccinated": rng.randint(0, workers),
+        "people_flu_vaccinated": rng.randint(0, people),
+        "people_covid_vaccinated": rng.randint(0, people),
+    }
+    for item in PPE_ITEMS:
+        answers[f"ppe_days_{item}"] = rng.choice([3, 7, 14, 21, 28])
+    return answers
+
+
+PPE_ITEMS = ["masks", "aprons", "gloves", "eye_protection", "sanitiser"]
+IPC_CODES = [
+    "ipc_isolate_residents", "ipc_restrict_staff_movement", "ipc_full_pay_isolating_staff",
+    "ipc_testing_portal", "ipc_test_kits", "ipc_test_hospital_discharges", "ipc_sufficient_ppe",
+    "ipc_medical_equipment", "ipc_ppe_training", "ipc_equipment_training",
+    "ipc_additional_capacity", "ipc_named_clinical_lead", "ipc_mutual_aid",
+]
 
 
 def _summary(*, already_loaded: bool, started: float) -> DemoSummary:
@@ -739,5 +834,6 @@ def _summary(*, already_loaded: bool, started: float) -> DemoSummary:
         deregistered=locations.filter(
             registration_status=RegistrationStatus.DEREGISTERED).count(),
         users=User.objects.filter(email__endswith="@" + DEMO_EMAIL_DOMAIN).count(),
+        returns=Return.objects.filter(location__in=locations).count(),
         seconds=time.monotonic() - started,
     )

@@ -3,6 +3,7 @@ import io
 import pytest
 from django.contrib.auth import authenticate
 from django.test import RequestFactory
+from django.utils import timezone
 
 from caresight.accounts.models import Membership, Organisation, Role, User
 from caresight.core.demo import (
@@ -24,6 +25,7 @@ from caresight.registry.models import (
     postcode_district,
 )
 from caresight.registry.services import locality_create
+from caresight.returns.models import Return
 
 COUNCILS = (CAMBRIDGESHIRE, PETERBOROUGH)
 
@@ -40,6 +42,7 @@ def counts() -> dict[str, int]:
         "location history": Location.history.count(),
         "provider history": Provider.history.count(),
         "user history": User.history.count(),
+        "returns": Return.objects.count(),
     }
 
 
@@ -92,8 +95,18 @@ def check_every_role_has_a_demo_user_who_can_sign_in():
     assert set(commissioner.authorities.values_list("ons_code", flat=True)) == set(COUNCILS)
 
 
+def check_weekly_returns_with_someone_to_chase():
+    from caresight.returns.selectors import chase_list, returns_summary
+
+    today = timezone.localdate()
+    summary = returns_summary(user=None, as_of=today, authority=CAMBRIDGESHIRE)
+    assert 0 < summary["reported"] < summary["locations"]
+    assert summary["measures"][0]["current_pct"] is not None
+    assert chase_list(user=None, as_of=today)
+
+
 def check_every_demo_record_is_audited():
-    for model in (Location, Provider, Locality, User, Membership):
+    for model in (Location, Provider, Locality, User, Membership, Return):
         created = model.history.filter(history_type="+").count()
         assert created == model.objects.count() > 0
 
@@ -106,6 +119,7 @@ def test_demo_loads_a_joint_area_audited_with_a_sign_in_for_every_role():
     check_market_spans_both_councils(demo)
     check_five_localities_place_every_service_by_postcode()
     check_every_role_has_a_demo_user_who_can_sign_in()
+    check_weekly_returns_with_someone_to_chase()
     check_every_demo_record_is_audited()
 
 
