@@ -19,6 +19,11 @@ Register
   export locations --format csv|json|xlsx|ods [--authority CODE] [--output FILE]
   locality create --authority CODE --name NAME [--district CODE] [--postcode-district PE13]
 
+Provider returns
+  import returns PATH           import a Capacity Tracker care home or community export
+  export returns [--from DATE] [--to DATE] [--authority CODE] [--format F] [--output FILE]
+  summary returns --as-of DATE [--previous DATE] [--authority CODE] [--format json]
+
 People and access
   user create --email E --role R --authority CODE [--organisation NAME]
   token create --email E        create an API token for a person or machine client
