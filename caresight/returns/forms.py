@@ -79,7 +79,8 @@ class SummaryForm(GovukForm):
                                help_text="Leave blank for a week earlier.")
     authority = forms.ChoiceField(label="Area", required=False)
 
-    def __init__(self, *args, authorities, **kwargs):
+    def __init__(self, *args, areas, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["authority"].choices = [("", "All your authorities")] + [
-            (a.ons_code, a.name) for a in authorities]
+        self.fields["authority"].choices = [("", "All your authorities"), *areas]
+        if not areas:
+            del self.fields["authority"]

@@ -59,8 +59,28 @@ def expected_locations(*, user, as_of: dt.date, capability: Capability = Capabil
     if user is not None:
         queryset = tenancy.locations(user, capability, queryset)
     if authority:
-        queryset = queryset.filter(authority__ons_code=authority.upper())
+        queryset = queryset.filter(authority_id__in=area_authority_ids(authority))
     return queryset
+
+
+def area_authority_ids(code: str) -> list[int]:
+    """The authorities of an area: one authority (its ONS code) or a region (E12…)."""
+    code = code.upper()
+    return list(Authority.objects.filter(Q(ons_code=code) | Q(region__ons_code=code))
+                .values_list("pk", flat=True))
+
+
+def area_choices(*, user, capability: Capability = Capability.VIEW_AGGREGATES) -> list:
+    """(code, name) of the regions and authorities a user's summaries can be narrowed to."""
+    authorities = list(summary_authorities(user=user, capability=capability))
+    regions = sorted({(a.region.ons_code, a.region.name) for a in authorities},
+                     key=lambda r: r[1])
+    choices = []
+    if len(regions) > 1:
+        choices.append(("Regions", regions))
+    if len(authorities) > 1:
+        choices.append(("Authorities", [(a.ons_code, a.name) for a in authorities]))
+    return choices
 
 
 def windows(as_of: dt.date) -> dict[str, int]:
@@ -411,12 +431,13 @@ def _vaccination(care_homes: dict, community: dict) -> list[dict]:
     return rows
 
 
-def summary_authorities(*, user) -> QuerySet[Authority]:
+def summary_authorities(*, user, capability: Capability = Capability.VIEW_AGGREGATES
+                        ) -> QuerySet[Authority]:
     """Authorities whose summaries the user may see."""
     queryset = Authority.objects.select_related("region").order_by("name")
     if user is None:
         return queryset
-    return queryset.filter(pk__in=tenancy.authority_ids(user, Capability.VIEW_AGGREGATES))
+    return queryset.filter(pk__in=tenancy.authority_ids(user, capability))
 
 
 # --- One service's returns ------------------------------------------------------------------
@@ -437,7 +458,7 @@ def return_list(*, user, location: Location | None = None, date_from: dt.date | 
     if date_to:
         queryset = queryset.filter(for_date__lte=date_to)
     if authority:
-        queryset = queryset.filter(location__authority__ons_code=authority.upper())
+        queryset = queryset.filter(location__authority_id__in=area_authority_ids(authority))
     return queryset.order_by("-for_date", "location__name")
 
 

@@ -33,14 +33,9 @@ def _require(request, capability: Capability) -> None:
         raise PermissionDenied
 
 
-def _area(request, capability: Capability):
-    """The authority the page is narrowed to (one the user holds `capability` in), or None."""
-    code = (request.GET.get("authority") or "").upper() or None
-    if code and not tenancy.scope(request.user, capability).authority_ids & set(
-            selectors.summary_authorities(user=None).filter(ons_code=code)
-            .values_list("pk", flat=True)):
-        return None
-    return code
+def _area(request) -> str | None:
+    """The area (authority or region code) asked for; selectors keep it within scope."""
+    return (request.GET.get("authority") or "").strip().upper() or None
 
 
 def summary(request):
@@ -48,10 +43,10 @@ def summary(request):
     as_of = parse_as_of(request.GET.get("as_of"))
     previous = parse_as_of(request.GET.get("previous") or
                            (as_of - dt.timedelta(days=7)).isoformat())
-    authority = _area(request, Capability.VIEW_AGGREGATES)
+    authority = _area(request)
     form = SummaryForm(
         initial={"as_of": as_of, "previous": previous, "authority": authority or ""},
-        authorities=selectors.summary_authorities(user=request.user))
+        areas=selectors.area_choices(user=request.user))
     data = selectors.returns_summary(user=request.user, as_of=as_of, previous=previous,
                                      authority=authority)
     return render(request, "returns/summary.html", {
@@ -63,7 +58,7 @@ def summary(request):
 def completeness(request):
     _require(request, Capability.VIEW_RECORDS)
     as_of = parse_as_of(request.GET.get("as_of"))
-    authority = _area(request, Capability.VIEW_RECORDS)
+    authority = _area(request)
     rows = selectors.chase_list(user=request.user, as_of=as_of, authority=authority)
     fmt = request.GET.get("download")
     if fmt:
@@ -87,8 +82,7 @@ def completeness(request):
     return render(request, "returns/completeness.html", {
         "as_of": as_of, "authority": authority or "", "by_locality": by_locality,
         "missing": len(rows), "points": points, "chart": chart,
-        "authorities": selectors.summary_authorities(user=None).filter(
-            pk__in=tenancy.authority_ids(request.user, Capability.VIEW_RECORDS)),
+        "areas": selectors.area_choices(user=request.user, capability=Capability.VIEW_RECORDS),
         "can_export": tenancy.has_capability(request.user, Capability.EXPORT),
         "formats": FORMATS,
     })

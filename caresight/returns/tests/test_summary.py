@@ -99,6 +99,19 @@ class TestSummary:
         assert summary["locations"] == 5 and summary["reported"] == 4
         assert summary["not_reported"] == []
 
+    def test_a_region_is_an_area_too(self, area, make_user, cambs, devon):
+        viewer = make_user(Role.VIEWER, cambs, devon)
+        east = selectors.returns_summary(user=viewer, as_of=DAY, authority="E12000006")
+        south_west = selectors.returns_summary(user=viewer, as_of=DAY, authority="E12000009")
+        assert (east["locations"], south_west["locations"]) == (4, 1)
+        assert [group for group, _ in selectors.area_choices(user=viewer)] == [
+            "Regions", "Authorities"]
+
+    def test_an_area_outside_the_users_scope_is_empty(self, area, make_user, cambs):
+        user = make_user(Role.COMMISSIONER, cambs)
+        assert selectors.returns_summary(user=user, as_of=DAY,
+                                         authority="E10000008")["locations"] == 0
+
     def test_a_provider_user_gets_no_aggregates(self, area, make_user, cambs):
         user = make_user(Role.PROVIDER_USER, cambs, provider=area["a"].provider)
         assert selectors.returns_summary(user=user, as_of=DAY)["locations"] == 0

@@ -5,7 +5,6 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from caresight.registry.models import Authority
 from caresight.returns import selectors
 
 
@@ -28,11 +27,12 @@ class Command(BaseCommand):
         parser.add_argument("--previous", type=_date, metavar="DATE",
                             help="the day to compare with (YYYY-MM-DD)")
         parser.add_argument("--authority", metavar="CODE",
-                            help="one authority's services (ONS code); default: every service")
+                            help="one authority (ONS code) or region (E12…); default: every "
+                            "service in England")
         parser.add_argument("--format", choices=["json", "text"], default="text")
 
     def handle(self, *args, what, as_of, previous, authority, format, **options):
-        if authority and not Authority.objects.filter(ons_code=authority.upper()).exists():
+        if authority and not selectors.area_authority_ids(authority):
             raise CommandError(f"Unknown authority code {authority!r}.")
         summary = selectors.returns_summary(user=None, as_of=as_of, previous=previous,
                                             authority=authority)
