@@ -52,6 +52,7 @@ class GovukFormMixin(_FormBase):
             _name_the_field_in_messages(field)
             if isinstance(field.widget, forms.DateInput):
                 field.widget.input_type = "date"
+                field.widget.format = "%Y-%m-%d"  # the only form a date input understands
 
     def full_clean(self):
         """After validation, mark fields in error and point them at their messages."""
