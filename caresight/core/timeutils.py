@@ -1,5 +1,6 @@
 """Dates that reports are "as of"."""
 
+import argparse
 import datetime as dt
 
 from django.utils import timezone
@@ -13,3 +14,19 @@ def parse_as_of(text: str | None) -> dt.date:
         except ValueError:
             pass
     return timezone.localdate()
+
+
+def parse_date(text: str) -> dt.date:
+    """A date written YYYY-MM-DD, or ValueError saying how to write it."""
+    try:
+        return dt.date.fromisoformat(text.strip())
+    except ValueError:
+        raise ValueError(f"{text!r} is not a date like 2020-06-04.") from None
+
+
+def date_argument(text: str) -> dt.date:
+    """`type=` for command-line date options."""
+    try:
+        return parse_date(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None

@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from caresight.core import tenancy
 from caresight.core.api import service_call
 from caresight.core.tenancy import Capability
+from caresight.core.timeutils import parse_date
 from caresight.registry.models import Location
 from caresight.registry.selectors import location_list
 
@@ -89,9 +90,9 @@ def _date(request, name: str, default: dt.date | None = None) -> dt.date | None:
     if not text:
         return default
     try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise ValidationError({name: f"{text!r} is not a date like 2020-06-04."}) from None
+        return parse_date(text)
+    except ValueError as exc:
+        raise ValidationError({name: str(exc)}) from None
 
 
 DATE_PARAMS = [

@@ -1,6 +1,5 @@
 """caresight export WHAT — a table out as CSV, JSON, XLSX or ODS."""
 
-import datetime as dt
 import sys
 from pathlib import Path
 
@@ -8,14 +7,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.module_loading import import_string
 
 from caresight.core.exports import EXPORTS, FORMATS, render_table
+from caresight.core.timeutils import date_argument
 from caresight.registry.models import Authority
-
-
-def _date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise CommandError(f"{text!r} is not a date like 2020-06-04.") from None
 
 
 class Command(BaseCommand):
@@ -27,9 +20,9 @@ class Command(BaseCommand):
         parser.add_argument("--format", choices=sorted(FORMATS), default="csv")
         parser.add_argument("--authority", metavar="CODE", action="append",
                             help="only this authority (ONS code); repeat for more")
-        parser.add_argument("--from", dest="date_from", metavar="DATE", type=_date,
+        parser.add_argument("--from", dest="date_from", metavar="DATE", type=date_argument,
                             help="returns: only those for this day (YYYY-MM-DD) or later")
-        parser.add_argument("--to", dest="date_to", metavar="DATE", type=_date,
+        parser.add_argument("--to", dest="date_to", metavar="DATE", type=date_argument,
                             help="returns: only those for this day or earlier")
         parser.add_argument("--output", "-o", type=Path,
                             help="write to this file (default: standard output)")

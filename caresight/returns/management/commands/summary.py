@@ -1,18 +1,11 @@
 """caresight summary returns — the returns summary for a day, as JSON or text."""
 
-import datetime as dt
 import json
 
 from django.core.management.base import BaseCommand, CommandError
 
+from caresight.core.timeutils import date_argument
 from caresight.returns import selectors
-
-
-def _date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise CommandError(f"{text!r} is not a date like 2020-06-04.") from None
 
 
 class Command(BaseCommand):
@@ -22,9 +15,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("what", choices=["returns"])
-        parser.add_argument("--as-of", required=True, type=_date, metavar="DATE",
+        parser.add_argument("--as-of", required=True, type=date_argument, metavar="DATE",
                             help="the day to summarise (YYYY-MM-DD)")
-        parser.add_argument("--previous", type=_date, metavar="DATE",
+        parser.add_argument("--previous", type=date_argument, metavar="DATE",
                             help="the day to compare with (YYYY-MM-DD)")
         parser.add_argument("--authority", metavar="CODE",
                             help="one authority (ONS code) or region (E12…); default: every "
