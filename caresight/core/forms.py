@@ -57,6 +57,15 @@ class GovukFormMixin(_FormBase):
     def full_clean(self):
         """After validation, mark fields in error and point them at their messages."""
         super().full_clean()
+        self._mark_errors()
+
+    def add_error(self, field, error):
+        """An error found after validation (by a service) is marked the same way."""
+        super().add_error(field, error)
+        if hasattr(self, "cleaned_data"):
+            self._mark_errors()
+
+    def _mark_errors(self) -> None:
         for name, field in self.fields.items():
             described_by = []
             if field.help_text:

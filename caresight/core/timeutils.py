@@ -30,3 +30,8 @@ def date_argument(text: str) -> dt.date:
         return parse_date(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def long_date(day: dt.date) -> str:
+    """4 June 2020: the GOV.UK way of writing a date."""
+    return f"{day.day} {day:%B %Y}"

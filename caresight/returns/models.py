@@ -4,6 +4,7 @@ from django.db import models
 from django.db.models import F, Q
 from simple_history.models import HistoricalRecords
 
+from caresight.core.timeutils import long_date
 from caresight.registry.models import ServiceType
 
 
@@ -125,4 +126,4 @@ class Return(models.Model):
         indexes = [models.Index(fields=["location", "-for_date"])]
 
     def __str__(self) -> str:
-        return f"{self.location} on {self.for_date:%d %B %Y}"
+        return f"{self.location} on {long_date(self.for_date)}"

@@ -15,6 +15,7 @@ from caresight.core.files import ImportFileError, RowError, read_table
 from caresight.core.imports import ImportResult
 from caresight.core.progress import NoProgress, Progress
 from caresight.core.tenancy import Capability
+from caresight.core.timeutils import long_date
 from caresight.registry.models import Location
 
 from . import capacity_tracker, measure_sets
@@ -151,7 +152,7 @@ def return_submit(*, location: Location, for_date: dt.date, answers: dict, user,
 
     previous = (Return.objects.filter(location=location, for_date__lt=for_date)
                 .order_by("-for_date").first())
-    warnings = _jumps(measures, previous.values if previous else {}, values)
+    warnings = _jumps(measures, previous, values) if previous else []
     ret = Return.objects.select_for_update().filter(location=location, for_date=for_date).first()
     if ret is None:
         ret = Return(location=location, for_date=for_date)
@@ -164,7 +165,9 @@ def return_submit(*, location: Location, for_date: dt.date, answers: dict, user,
     return Submitted(ret=ret, warnings=warnings)
 
 
-def _jumps(measures: dict[str, Measure], before: dict, after: dict) -> list[str]:
+def _jumps(measures: dict[str, Measure], previous: Return, after: dict) -> list[str]:
+    """Whole numbers that moved a lot since the return of an earlier day."""
+    before = previous.values
     warnings = []
     for code, value in after.items():
         old = before.get(code)
@@ -172,8 +175,8 @@ def _jumps(measures: dict[str, Measure], before: dict, after: dict) -> list[str]
             continue
         change = abs(Decimal(value) - Decimal(old))
         if change > JUMP_MIN and change > JUMP_SHARE * max(Decimal(old), Decimal(1)):
-            warnings.append(f"{measures[code].label} went from {old} to {value} since the last "
-                            "return. Check it is right.")
+            warnings.append(f"{measures[code].label} went from {old} to {value} since the "
+                            f"return for {long_date(previous.for_date)}. Check it is right.")
     return warnings
 
 
@@ -271,19 +274,19 @@ def _plan_tracker_rows(mapping: capacity_tracker.Mapping, rows: list, errors: li
             continue  # its date error is already listed
         if row.for_date > today:
             errors.append(RowError(row.row, mapping.date_column,
-                                   f"{row.for_date:%d %B %Y} is in the future"))
+                                   f"{long_date(row.for_date)} is in the future"))
             continue
         key = (location_id, row.for_date)
         if key in seen:
             errors.append(RowError(row.row, "cqcid", (
-                f"{row.cqc_id} on {row.for_date:%d %B %Y} is also in row {seen[key]}")))
+                f"{row.cqc_id} on {long_date(row.for_date)} is also in row {seen[key]}")))
             continue
         seen[key] = row.row
         if row.for_date not in sets:
             measure_set = measure_set_for(service_type=service_type, as_of=row.for_date)
             if measure_set is None:
                 errors.append(RowError(row.row, mapping.date_column,
-                                       f"No returns were asked for on {row.for_date:%d %B %Y}"))
+                                       f"No returns were asked for on {long_date(row.for_date)}"))
                 continue
             sets[row.for_date] = (measure_set, {m.code: m for m in measure_set.measures.all()})
         measure_set, measures = sets[row.for_date]

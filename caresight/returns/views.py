@@ -20,7 +20,7 @@ from caresight.core.services import (
     submission_token_record,
 )
 from caresight.core.tenancy import Capability
-from caresight.core.timeutils import parse_as_of
+from caresight.core.timeutils import long_date, parse_as_of
 from caresight.registry.selectors import location_get
 
 from . import selectors, services
@@ -165,7 +165,7 @@ def return_submit(request, pk: int):
                     messages.warning(request, warning)
                 version = submitted.ret.version
                 messages.success(request, (
-                    f"Return for {location.name} on {submitted.ret.for_date:%d %B %Y} saved"
+                    f"Return for {location.name} on {long_date(submitted.ret.for_date)} saved"
                     f"{'' if version == 1 else f' (version {version})'}."))
                 return redirect(url)
     return render(request, "returns/submit.html", {

@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from caresight.accounts.models import Role
+from caresight.core.timeutils import long_date
 from caresight.registry.tests.factories import LocationFactory
 from caresight.returns.models import Return
 from caresight.returns.services import return_submit
@@ -126,5 +127,5 @@ def test_a_sudden_jump_is_warned_about_but_accepted(home, manager):
         answers=care_home_answers(care_workers_absent_covid="12"))
     assert submitted.ret.values["care_workers_absent_covid"] == 12
     assert submitted.warnings == [
-        "Care workers absent because of COVID-19 went from 2 to 12 since the last return. "
-        "Check it is right."]
+        "Care workers absent because of COVID-19 went from 2 to 12 since the return for "
+        f"{long_date(TODAY() - dt.timedelta(days=7))}. Check it is right."]

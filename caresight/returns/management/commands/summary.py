@@ -4,7 +4,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from caresight.core.timeutils import date_argument
+from caresight.core.timeutils import date_argument, long_date
 from caresight.returns import selectors
 
 
@@ -33,7 +33,7 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(summary, indent=1, default=str))
             return
         self.stdout.write(
-            f"Returns on {as_of:%d %B %Y}: {summary['reported']} of {summary['locations']} "
+            f"Returns on {long_date(as_of)}: {summary['reported']} of {summary['locations']} "
             f"services reported ({summary['completion_rate'] or 0}%).")
         beds = summary["beds"]
         self.stdout.write(f"Beds: {beds['registered']} registered, {beds['occupied']} occupied, "
