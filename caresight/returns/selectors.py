@@ -7,14 +7,26 @@ set's expected window (default 7 days). Every figure says how many services it i
 
 import datetime as dt
 from collections import defaultdict
-from dataclasses import dataclass
+from typing import NamedTuple
 
-from django.db.models import Count, IntegerField, Max, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db import connection
+from django.db.models import (
+    BooleanField,
+    F,
+    IntegerField,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+)
+from django.db.models.expressions import RawSQL
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast
 from django.shortcuts import get_object_or_404
 
 from caresight.core import tenancy
+from caresight.core.db import in_parallel
 from caresight.core.tenancy import Capability
 from caresight.registry.models import Authority, Location, ServiceType
 from caresight.registry.selectors import registered_on_q
@@ -92,8 +104,7 @@ def windows(as_of: dt.date) -> dict[str, int]:
     return found
 
 
-@dataclass(frozen=True)
-class Current:
+class Current(NamedTuple):
     """A service expected to return on a day, and its current return (if any)."""
 
     location_id: int
@@ -114,7 +125,7 @@ def current_returns(locations: QuerySet[Location], as_of: dt.date) -> list[Curre
         rows = (locations.filter(service_type__in=types).order_by()
                 .annotate(current=Subquery(latest))
                 .values_list("pk", "cqc_location_id", "locality_id", "service_type", "current"))
-        found += [Current(*row) for row in rows]
+        found += map(Current._make, rows)
     return found
 
 
@@ -221,56 +232,101 @@ VACCINATION = [
 VISITING_CODE = "visiting_status"
 
 
-def _has(codes: list[str]) -> Q:
-    return Q(values__has_keys=codes) if len(codes) > 1 else Q(values__has_key=codes[0])
+class _Aggregates:
+    """The sums and counts of a summary, as SQL over one row per current return.
+
+    Each answer a summary needs is read out of the JSON once per return, in a derived table;
+    the sums and counts are then plain SQL over those columns. (Written as Django filtered
+    aggregates, every aggregate re-read the JSON: ~130 reads a return, 3 times slower.)
+    """
+
+    def __init__(self, ipc_codes: list[str], visiting: list[str], *, full: bool):
+        self.numbers: set[str] = set()
+        self.flags: set[str] = set(ipc_codes)
+        self.texts: set[str] = set()
+        self.select: list[tuple[str, str, list]] = [("n", "COUNT(*)", [])]
+        for code in ipc_codes:
+            self._count(f"yes__{code}", f"{self._col(code)} = 'true'")
+            self._count(f"answered__{code}", f"{self._col(code)} IS NOT NULL")
+        if not full:
+            return
+        for key, (_, codes) in FIGURES.items():
+            self.numbers.update(codes)
+            answered = " AND ".join(f"{self._col(c)} IS NOT NULL" for c in codes)
+            self._count(f"n__{key}", answered)
+            for code in codes:
+                self.select.append((f"sum__{key}__{code}",
+                                    f"SUM(CASE WHEN {answered} THEN {self._col(code)} END)", []))
+        self.numbers.update(PPE_CODES)
+        self._count("answered__ppe", " OR ".join(f"{self._col(c)} IS NOT NULL"
+                                                 for c in PPE_CODES))
+        self._count("low__ppe", " OR ".join(f"{self._col(c)} < {PPE_LOW_DAYS}"
+                                            for c in PPE_CODES))
+        for code in PPE_CODES:
+            self._count(f"low__{code}", f"{self._col(code)} < {PPE_LOW_DAYS}")
+        self.flags.add("admissions_open")
+        self._count("answered__admissions", f"{self._col('admissions_open')} IS NOT NULL")
+        self._count("closed__admissions", f"{self._col('admissions_open')} = 'false'")
+        self.texts.add(VISITING_CODE)
+        self._count("answered__visiting", f"{self._col(VISITING_CODE)} IS NOT NULL")
+        for choice in visiting:
+            self.select.append((f"visiting__{choice}",
+                                f"COUNT(CASE WHEN {self._col(VISITING_CODE)} = %s THEN 1 END)",
+                                [choice]))
+
+    @staticmethod
+    def _col(code: str) -> str:
+        return connection.ops.quote_name(f"m_{code}")
+
+    def _count(self, key: str, condition: str) -> None:
+        self.select.append((key, f"COUNT(CASE WHEN {condition} THEN 1 END)", []))
+
+    def by_group(self, return_ids: list[int]) -> dict[tuple, dict]:
+        """Totals per (locality, service type) over these returns."""
+        totals: dict[tuple, dict] = defaultdict(lambda: defaultdict(int))
+        for ids in _id_batches(return_ids):
+            columns: dict[str, Cast | KT] = {
+                f"m_{c}": Cast(KT(f"values__{c}"), IntegerField()) for c in self.numbers}
+            # Yes/no answers are read as the text 'true' or 'false' on every database.
+            columns |= {f"m_{c}": KT(f"values__{c}") for c in self.flags | self.texts}
+            inner = (Return.objects.filter(ids).order_by()
+                     .values(locality=F("location__locality_id"),
+                             service_type=F("location__service_type"), **columns))
+            inner_sql, inner_params = inner.query.sql_with_params()
+            select = ", ".join(f"{sql} AS {connection.ops.quote_name(key)}"
+                               for key, sql, _ in self.select)
+            # OFFSET 0 keeps the derived table from being merged into the outer query, which
+            # would put the JSON reads back into every aggregate.
+            sql = (f"SELECT locality, service_type, {select} FROM ({inner_sql} "
+                   f"{'LIMIT -1 ' if connection.vendor == 'sqlite' else ''}OFFSET 0) AS t "
+                   "GROUP BY locality, service_type")
+            params = [p for _, _, ps in self.select for p in ps] + list(inner_params)
+            with connection.cursor() as cursor:
+                cursor.execute(sql, params)
+                names = [c[0] for c in cursor.description]
+                for row in cursor.fetchall():
+                    group = totals[(row[0], row[1])]
+                    for key, value in zip(names[2:], row[2:], strict=True):
+                        group[key] += value or 0
+        return totals
 
 
-def _aggregates(ipc_codes: list[str], visiting: list[str], *, full: bool) -> dict:
-    exprs: dict = {"n": Count("pk")}
-    for code in ipc_codes:
-        exprs[f"yes__{code}"] = Count("pk", filter=Q(**{f"values__{code}": True}))
-        exprs[f"answered__{code}"] = Count("pk", filter=_has([code]))
-    if not full:
-        return exprs
-    for key, (_, codes) in FIGURES.items():
-        answered = _has(codes)
-        exprs[f"n__{key}"] = Count("pk", filter=answered)
-        for code in codes:
-            exprs[f"sum__{key}__{code}"] = Sum(Cast(KT(f"values__{code}"), IntegerField()),
-                                               filter=answered)
-    exprs["answered__ppe"] = Count("pk", filter=Q(values__has_any_keys=PPE_CODES))
-    exprs["low__ppe"] = Count("pk", filter=_any_low_ppe(PPE_CODES))
-    for code in PPE_CODES:
-        exprs[f"low__{code}"] = Count("pk", filter=_any_low_ppe([code]))
-    exprs["answered__admissions"] = Count("pk", filter=_has(["admissions_open"]))
-    exprs["closed__admissions"] = Count("pk", filter=Q(values__admissions_open=False))
-    exprs["answered__visiting"] = Count("pk", filter=_has([VISITING_CODE]))
-    for choice in visiting:
-        exprs[f"visiting__{choice}"] = Count("pk", filter=Q(**{f"values__{VISITING_CODE}": choice}))
-    return exprs
-
-
-def _any_low_ppe(codes: list[str]) -> Q:
-    q = Q()
-    for code in codes:
-        q |= Q(**{f"values__{code}__lt": PPE_LOW_DAYS})
-    return q
-
-
-def _aggregate_by_group(current: list[Current], exprs: dict) -> dict[tuple, dict]:
-    """Add the aggregates up per (locality, service type), a chunk of returns at a time."""
-    ids = [c.return_id for c in current if c.return_id is not None]
-    totals: dict[tuple, dict] = defaultdict(lambda: defaultdict(int))
+def _id_batches(ids: list[int]):
+    """Filters for returns by ID: one array on PostgreSQL, batches of IDs elsewhere."""
+    if not ids:
+        return
+    if connection.vendor == "postgresql":
+        # One array written as text: psycopg would otherwise inspect every element.
+        array = "{" + ",".join(map(str, ids)) + "}"
+        yield Q(RawSQL('"returns_return"."id" = ANY(%s::bigint[])', (array,),
+                       output_field=BooleanField()))
+        return
     for start in range(0, len(ids), CHUNK):
-        rows = (Return.objects.filter(pk__in=ids[start:start + CHUNK])
-                .values("location__locality_id", "location__service_type")
-                .annotate(**exprs).order_by())
-        for row in rows:
-            group = totals[(row["location__locality_id"], row["location__service_type"])]
-            for key, value in row.items():
-                if not key.startswith("location__"):
-                    group[key] += value or 0
-    return totals
+        yield Q(pk__in=ids[start:start + CHUNK])
+
+
+def _aggregate_by_group(current: list[Current], aggregates: _Aggregates) -> dict[tuple, dict]:
+    return aggregates.by_group([c.return_id for c in current if c.return_id is not None])
 
 
 def _pct(part: int, whole: int) -> float | None:
@@ -299,9 +355,6 @@ def returns_summary(*, user, as_of: dt.date, previous: dt.date | None = None,
     Aggregates over every service in the user's scope (VIEW_AGGREGATES); `not_reported` names
     only services whose records the user may see.
     """
-    locations = expected_locations(user=user, as_of=as_of, authority=authority,
-                                   capability=Capability.VIEW_AGGREGATES)
-    current = current_returns(locations, as_of)
     care_home_set = measure_set_in_use(group=ServiceGroup.CARE_HOME, as_of=as_of)
     ipc = list(care_home_set.measures.filter(section=IPC_SECTION, kind=Measure.Kind.YES_NO)
                .order_by("position")) if care_home_set else []
@@ -309,20 +362,26 @@ def returns_summary(*, user, as_of: dt.date, previous: dt.date | None = None,
                         if care_home_set else None)
     visiting = [value for value, _ in visiting_measure.choices] if visiting_measure else []
     ipc_codes = [m.code for m in ipc]
-    by_group = _aggregate_by_group(current, _aggregates(ipc_codes, visiting, full=True))
+
+    def on(day: dt.date, aggregates: _Aggregates) -> tuple[list[Current], dict]:
+        current = current_returns(expected_locations(
+            user=user, as_of=day, authority=authority, capability=Capability.VIEW_AGGREGATES),
+            day)
+        return current, _aggregate_by_group(current, aggregates)
+
+    def on_previous_day() -> dict:
+        if previous is None:
+            return {}
+        _, by_group = on(previous, _Aggregates(ipc_codes, [], full=False))
+        return _add(list(by_group.values()))
+
+    (current, by_group), before = in_parallel(
+        lambda: on(as_of, _Aggregates(ipc_codes, visiting, full=True)), on_previous_day)
     groups_of = {g: [row for (_, st), row in by_group.items() if SERVICE_GROUP_OF_TYPE[st] == g]
                  for g in ServiceGroup.values}
     care_homes, community = _add(groups_of[ServiceGroup.CARE_HOME]), _add(
         groups_of[ServiceGroup.COMMUNITY])
     everyone = _add(list(by_group.values()))
-
-    before: dict = {}
-    if previous is not None:
-        before_current = current_returns(
-            expected_locations(user=user, as_of=previous, authority=authority,
-                               capability=Capability.VIEW_AGGREGATES), previous)
-        before = _add(list(_aggregate_by_group(
-            before_current, _aggregates(ipc_codes, [], full=False)).values()))
 
     reported = [c for c in current if c.return_id is not None]
     visible = (None if user is None else tenancy.scope(user, Capability.VIEW_RECORDS))

@@ -127,7 +127,7 @@ class TestSummaryPages:
         assert "Return version 1" in history
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_uploading_a_tracker_export_previews_then_imports(client, home, make_user, cambs):
     officer = make_user(Role.COMMISSIONER, cambs)
     client.force_login(officer)
