@@ -20,7 +20,7 @@ from django.db.models import (
     QuerySet,
     Subquery,
 )
-from django.db.models.expressions import RawSQL
+from django.db.models.expressions import Expression, RawSQL
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast
 from django.shortcuts import get_object_or_404
@@ -285,7 +285,7 @@ class _Aggregates:
         """Totals per (locality, service type) over these returns."""
         totals: dict[tuple, dict] = defaultdict(lambda: defaultdict(int))
         for ids in _id_batches(return_ids):
-            columns: dict[str, Cast | KT] = {
+            columns: dict[str, Expression] = {
                 f"m_{c}": Cast(KT(f"values__{c}"), IntegerField()) for c in self.numbers}
             # Yes/no answers are read as the text 'true' or 'false' on every database.
             columns |= {f"m_{c}": KT(f"values__{c}") for c in self.flags | self.texts}
