@@ -148,8 +148,7 @@ def chase_list(*, user, as_of: dt.date, authority: str | None = None) -> list[di
     missing = [c.location_id for c in current_returns(locations, as_of) if c.return_id is None]
     last = last_return_dates(missing, as_of)
     rows = []
-    queryset = (Location.objects.filter(pk__in=missing)
-                .select_related("provider", "authority", "locality").order_by("name"))
+    queryset = Location.objects.select_related("provider", "authority", "locality")
     for start in range(0, len(missing), CHUNK):
         for loc in queryset.filter(pk__in=missing[start:start + CHUNK]):
             rows.append({
@@ -325,10 +324,6 @@ def _id_batches(ids: list[int]):
         yield Q(pk__in=ids[start:start + CHUNK])
 
 
-def _aggregate_by_group(current: list[Current], aggregates: _Aggregates) -> dict[tuple, dict]:
-    return aggregates.by_group([c.return_id for c in current if c.return_id is not None])
-
-
 def _pct(part: int, whole: int) -> float | None:
     return round(100 * part / whole, 1) if whole else None
 
@@ -367,7 +362,8 @@ def returns_summary(*, user, as_of: dt.date, previous: dt.date | None = None,
         current = current_returns(expected_locations(
             user=user, as_of=day, authority=authority, capability=Capability.VIEW_AGGREGATES),
             day)
-        return current, _aggregate_by_group(current, aggregates)
+        return current, aggregates.by_group(
+            [c.return_id for c in current if c.return_id is not None])
 
     def on_previous_day() -> dict:
         if previous is None:
