@@ -21,6 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = Path("/work/shared/data/cqc/cqc-api-locations-care-homes-south-west-2021-02.jsonl")
 AUTHORITIES_CSV = ROOT / "caresight" / "registry" / "data" / "authorities.csv"
+MEASURE_SETS_JSON = ROOT / "caresight" / "returns" / "data" / "measure_sets.json"
 DEFAULT_POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/caresight_bench"
 RESULT_TAG = "BENCH-RESULT "
 
@@ -56,6 +57,166 @@ def generate_locations(
         obj["localAuthority"] = rng.choice(names)
         lines.append(json.dumps(obj, separators=(",", ":")))
     return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def load_register(
+    locations: int, *, providers: int = 12_000, seed: int = 2021, sample: Path = SAMPLE,
+    community_every: int = 5,
+) -> dict:
+    """In a worker (Django set up): load a register of generated locations, some not care homes.
+
+    Imports `locations` clones (generate_locations) with run_import("cqc"), as
+    bench/import_cqc.py does, then turns every `community_every`-th location (by primary key)
+    into a home care service (service_type "domiciliary", no registered beds) with
+    queryset updates (2,000 at a time): the CQC sample has care homes only. Returns the seconds
+    and the counts.
+    """
+    from caresight.core.imports import run_import
+    from caresight.registry.models import Location
+
+    data = generate_locations(locations, providers=providers, seed=seed, sample=sample)
+    began = time.perf_counter()
+    result = run_import("cqc", data=data, file_name="bench-locations.jsonl", user=None,
+                        dry_run=False)
+    if not result.ok:
+        raise SystemExit(f"Loading the register failed: {result.summary()} "
+                         f"{[str(e) for e in result.errors[:5]]}")
+    del data
+    community = 0
+    if community_every:
+        pks = list(Location.objects.order_by("pk").values_list("pk", flat=True))
+        chosen = pks[community_every - 1::community_every]
+        for start in range(0, len(chosen), 2_000):
+            community += Location.objects.filter(pk__in=chosen[start:start + 2_000]).update(
+                service_type="domiciliary", registered_beds=None)
+    return {"seconds": time.perf_counter() - began, "locations": Location.objects.count(),
+            "community": community}
+
+
+def measure_set_definitions(path: Path = MEASURE_SETS_JSON) -> dict[str, dict]:
+    """The newest version of each service group's measure set in the shipped definitions."""
+    newest: dict[str, dict] = {}
+    for item in json.loads(path.read_text("utf-8"))["measure_sets"]:
+        group = item["service_group"]
+        if group not in newest or item["version"] > newest[group]["version"]:
+            newest[group] = item
+    return newest
+
+
+def _half_hours(rng: random.Random, low: float, high: float) -> str:
+    """A decimal answer as the import stores it (the text of a Decimal): "1234" or "1234.5"."""
+    halves = rng.randint(int(low * 2), int(high * 2))
+    return str(halves // 2) + (".5" if halves % 2 else "")
+
+
+class ServiceAnswers:
+    """One service's answers to its measure set, day after day: plausible, within the set's
+    bounds and rules, each day a little different from the day before.
+
+    Answers are in the form Return.values keeps them: whole numbers as int, yes/no as bool,
+    choices as their value, decimals as text. `size` is the registered beds of a care home
+    or the people a community service supports (picked at random if None). Every measure of
+    the definition is answered; a measure this class does not know gets a plain answer of
+    its kind. The same rng seed gives the same answers, so a benchmark can make them again.
+    """
+
+    # Whole-number answers that move from day to day; the rest (beds, staff) stay put.
+    DRIFTING = ("beds_occupied", "residents_covid_confirmed", "residents_covid_suspected",
+                "people_supported", "people_covid_confirmed", "people_covid_suspected",
+                "care_workers_absent", "agency_nurses", "agency_care_workers",
+                "agency_non_care_staff")
+
+    def __init__(self, definition: dict, *, size: int | None, rng: random.Random):
+        self.rng = rng
+        self.care_home = definition["service_group"] == "care_home"
+        self.rules = [(r["code"], r["at_most"]) for r in definition.get("rules", [])]
+        if size is None or size <= 0:
+            size = rng.randint(8, 60) if self.care_home else rng.randint(10, 250)
+        self.values: dict[str, object] = {}
+        for measure in definition["measures"]:
+            value = self._first(measure, size)
+            if value is not None:
+                self.values[measure["code"]] = value
+        self.drifting = [code for code, value in self.values.items()
+                         if type(value) is int and (code in self.DRIFTING or "_absent" in code
+                                                    or code.startswith("ppe_days_"))]
+        self._settle()
+
+    def _first(self, measure: dict, size: int) -> object:
+        rng, code, kind, v = self.rng, measure["code"], measure["kind"], self.values
+        if kind == "yes_no":
+            if code == "ppe_cqc_issues":
+                return rng.random() < 0.05
+            return rng.random() < (0.85 if code == "admissions_open" else 0.9)
+        if kind == "choice":
+            values = [value for value, _ in measure["choices"]]
+            return rng.choices(values, weights=[8, 4, 2, 1, 1, 1, 1, 1][:len(values)])[0]
+        if kind == "decimal":
+            if code == "hours_paid":
+                return _half_hours(rng, size * 20, size * 35)
+            return _half_hours(rng, 0, size * 2)
+        if kind != "whole_number":
+            return None  # dates: left unanswered
+        specific = {
+            "beds_registered": lambda: size,
+            "beds_occupied": lambda: round(size * rng.uniform(0.7, 0.98)),
+            "beds_vacant": lambda: v.get("beds_registered", size) - v.get("beds_occupied", 0),
+            "beds_vacant_accepting": lambda: rng.randint(0, max(size // 10, 1)),
+            "nurses_employed": lambda: round(size * rng.uniform(0, 0.3)),
+            "care_workers_employed": lambda: 1 + round(size * (rng.uniform(0.8, 1.4)
+                                                                if self.care_home
+                                                                else rng.uniform(0.3, 0.8))),
+            "non_care_staff_employed": lambda: round(size * rng.uniform(0.2, 0.5)),
+            "people_supported": lambda: size,
+            "people_supported_council": lambda: round(size * rng.uniform(0.3, 0.8)),
+            "people_supported_self_funded": lambda: rng.randint(
+                0, max(size - v.get("people_supported_council", 0), 0)),
+        }
+        if code in specific:
+            return specific[code]()
+        if code.startswith("ppe_days_"):
+            return rng.randint(7, 90)
+        if code.endswith("_vaccinated"):
+            return round(size * rng.uniform(0.3, 0.9))
+        if "_absent" in code or "_covid_" in code or code.startswith("agency_"):
+            return rng.choice((0, 0, 0, 1, 1, 2, 3))
+        low = int(float(measure.get("minimum") or 0))
+        return max(low, rng.randint(0, 5))
+
+    def _settle(self) -> None:
+        """Bring the answers within the rules (and the sums the rules do not state)."""
+        v = self.values
+        if "beds_registered" in v and "beds_occupied" in v:
+            v["beds_occupied"] = min(v["beds_occupied"], v["beds_registered"])
+            if "beds_vacant" in v:
+                v["beds_vacant"] = v["beds_registered"] - v["beds_occupied"]
+        if {"people_supported", "people_supported_council", "people_supported_self_funded"} <= \
+                v.keys():
+            v["people_supported_council"] = min(v["people_supported_council"],
+                                                v["people_supported"])
+            v["people_supported_self_funded"] = min(
+                v["people_supported_self_funded"],
+                v["people_supported"] - v["people_supported_council"])
+        changed = True
+        while changed:
+            changed = False
+            for code, at_most in self.rules:
+                low, high = v.get(code), v.get(at_most)
+                if type(low) is int and type(high) is int and low > high:
+                    v[code] = high
+                    changed = True
+
+    def next_day(self) -> dict:
+        """The next day's answers: a few numbers up or down by one, now and then."""
+        rng, v = self.rng, self.values
+        for code in self.drifting:
+            if rng.random() < 0.25:
+                value = v[code] + (1 if rng.random() < 0.5 else -1)
+                v[code] = value if value >= 0 else 0
+        if "admissions_open" in v and rng.random() < 0.01:
+            v["admissions_open"] = not v["admissions_open"]
+        self._settle()
+        return dict(v)
 
 
 # --- Databases ----------------------------------------------------------------------------
@@ -117,9 +278,24 @@ def postgres_reachable(url: str) -> str | None:
     return None
 
 
+def postgres_database_exists(url: str) -> bool:
+    """Whether the server of `url` has the database it names."""
+    import psycopg
+
+    params = _pg_params(url)
+    with psycopg.connect(**dict(params, dbname="postgres")) as conn:
+        found = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s",
+                             [params.get("dbname") or ""]).fetchone()
+    return found is not None
+
+
 @contextmanager
-def postgres_database(url: str):
-    """Create the database named in `url` (dropping an old one first), drop it afterwards."""
+def postgres_database(url: str, *, reuse: bool = False, keep: bool = False):
+    """Create the database named in `url` (dropping an old one first), drop it afterwards.
+
+    With `reuse`, a database of that name that exists already is used as it is; with `keep`,
+    the database is left in place afterwards (for a later run with reuse).
+    """
     import psycopg
     from psycopg import sql
 
@@ -129,31 +305,38 @@ def postgres_database(url: str):
         raise SystemExit(f"Refusing to create and drop {name!r}: its name must contain 'bench'.")
     admin = dict(params, dbname="postgres", autocommit=True)
     drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-    with psycopg.connect(**admin) as conn:
-        conn.execute(drop)
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    if not (reuse and postgres_database_exists(url)):
+        with psycopg.connect(**admin) as conn:
+            conn.execute(drop)
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     try:
         yield url
     finally:
-        with psycopg.connect(**admin) as conn:
-            conn.execute(drop)
+        if not keep:
+            with psycopg.connect(**admin) as conn:
+                conn.execute(drop)
 
 
 # --- Workers ------------------------------------------------------------------------------
 
 
 def run_worker(script: Path, args: list[str], database_url: str, **env: str) -> dict:
-    """Run `script --worker ARGS` with DATABASE_URL set; return the result it printed."""
-    proc = subprocess.run(
+    """Run `script --worker ARGS` with DATABASE_URL set; return the result it printed.
+
+    The worker's other output is passed on as it comes, so a long run shows its progress.
+    """
+    proc = subprocess.Popen(
         [sys.executable, str(script), "--worker", "--database-url", database_url, *args],
         cwd=ROOT, env=django_env(database_url, **env), stdout=subprocess.PIPE, text=True,
     )
     result = None
-    for line in proc.stdout.splitlines():
+    assert proc.stdout is not None
+    for line in proc.stdout:
         if line.startswith(RESULT_TAG):
             result = json.loads(line[len(RESULT_TAG):])
         else:
-            print(line)
+            print(line, end="", flush=True)
+    proc.wait()
     if proc.returncode or result is None:
         raise SystemExit(f"The worker for {database_url} failed (exit {proc.returncode}).")
     return result
@@ -196,6 +379,34 @@ def banner(title: str) -> None:
 
 def database_label(url: str) -> str:
     return "PostgreSQL" if url.startswith(("postgres", "pgsql")) else "SQLite"
+
+
+class ProgressMarks:
+    """A progress reporter for an import that notes when each of its steps starts.
+
+    phases() gives the seconds of each step by its message, plus the time before the first
+    step (reading and parsing the file, as a rule) and after the last one.
+    """
+
+    def __init__(self):
+        self.marks: list[tuple[str | None, float]] = []
+
+    def start(self, total: int, message: str = "") -> None:
+        self.marks.append((message or "(unnamed step)", time.perf_counter()))
+
+    def advance(self, count: int = 1) -> None:
+        pass
+
+    def finish(self) -> None:
+        self.marks.append((None, time.perf_counter()))
+
+    def phases(self, began: float, ended: float) -> dict[str, float]:
+        marks = [("(before the first step)", began), *self.marks, (None, ended)]
+        seconds: dict[str, float] = {}
+        for (name, at), (_, until) in zip(marks, marks[1:], strict=False):
+            label = name if name is not None else "(between steps)"
+            seconds[label] = seconds.get(label, 0.0) + max(until - at, 0.0)
+        return {k: v for k, v in seconds.items() if v >= 0.005}
 
 
 # --- Output -------------------------------------------------------------------------------

@@ -1,0 +1,380 @@
+"""Benchmark the returns summary over a year of national returns, on PostgreSQL.
+
+Target (issue 3): "The authority summary and the national summary over a year of national
+data: median under 500 ms on PostgreSQL."
+
+The driver creates a fresh PostgreSQL database, runs `caresight migrate`, and starts one
+worker process (this script with --worker) with DATABASE_URL set and DEBUG off. The worker:
+
+1. loads a register of --locations generated CQC locations with run_import("cqc") and
+   makes every fifth one a home care service (_common.load_register);
+2. fills returns_return with one return a day for every service for --days days from
+   --start (25,000 x 365 = 9.1 million rows), straight into PostgreSQL with COPY, day after
+   day as the returns would arrive: each service's answers to every measure of its measure
+   set, a little changed from the day before (_common.ServiceAnswers). Not through the
+   import, and with no history rows: the summary reads neither;
+3. runs VACUUM ANALYZE on the returns table and ANALYZE on the rest (autovacuum would do
+   both soon after a bulk load);
+4. times returns_summary(user=None, as_of=D, previous=D - 7 days, authority=A) in-process —
+   what `caresight summary returns --as-of D --previous … [--authority A] --format json`
+   calls — nationally (A = None) and for the authority with the most services, for each
+   --as-of date: --warmup untimed calls, then --repeat timed ones.
+
+Filling takes several minutes: --keep leaves the database in place afterwards and --reuse
+uses it again (after `caresight migrate`, so new migrations such as an index apply).
+
+    .venv/bin/python bench/returns_summary.py --keep          # fill, time, keep the database
+    .venv/bin/python bench/returns_summary.py --reuse --keep  # time again on the same data
+    .venv/bin/python bench/returns_summary.py --reuse --keep --show-sql --explain 3
+    .venv/bin/python bench/returns_summary.py --locations 2000 --days 30   # a quick try
+"""
+
+import argparse
+import datetime as dt
+import json
+import os
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import _common  # noqa: E402
+
+TARGET_MS = 500.0
+START = dt.date(2020, 4, 1)
+DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/caresight_returns_bench"
+AS_OF = ["2020-05-15", "2020-08-14", "2020-11-13", "2021-02-12", "2021-03-31"]
+GROUP_OF_TYPE = {"care_home": "care_home", "care_home_nursing": "care_home",
+                 "domiciliary": "community", "extra_care": "community",
+                 "supported_living": "community"}
+TYPE_OF_GROUP = {"care_home": "care_home", "community": "domiciliary"}
+COPY_COLUMNS = ("location_id", "measure_set_id", "for_date", "version", "source",
+                "submitted_by_id", "submitted_at", "values")
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description="Time returns_summary (national and one authority) over a year of daily "
+        "returns from every service on a register of N locations, on PostgreSQL. The "
+        "returns are written straight into the database with COPY, not through the import.",
+    )
+    parser.add_argument("--locations", type=int, default=25_000,
+                        help="locations on the register, one return each a day (default 25000)")
+    parser.add_argument("--community-every", type=int, default=5, metavar="N",
+                        help="make every Nth location a home care service (default 5: 20%%)")
+    parser.add_argument("--days", type=int, default=365,
+                        help="days of returns (default 365)")
+    parser.add_argument("--start", type=dt.date.fromisoformat, default=START,
+                        help="the first day of returns, YYYY-MM-DD (default %(default)s)")
+    parser.add_argument("--as-of", type=dt.date.fromisoformat, nargs="+", metavar="DATE",
+                        default=[dt.date.fromisoformat(d) for d in AS_OF],
+                        help="days to summarise, each with previous = 7 days before "
+                        f"(default {' '.join(AS_OF)}; days outside the filled ones are "
+                        "dropped)")
+    parser.add_argument("--authority", metavar="ONS_CODE",
+                        help="the authority to summarise (default: the one with most services)")
+    parser.add_argument("--repeat", type=int, default=15,
+                        help="timed calls per summary and day (default 15)")
+    parser.add_argument("--warmup", type=int, default=2,
+                        help="untimed calls per summary and day first (default 2)")
+    parser.add_argument("--providers", type=int, default=12_000,
+                        help="distinct providers among the locations (default 12000)")
+    parser.add_argument("--seed", type=int, default=2021, help="random seed (default 2021)")
+    parser.add_argument("--sample", type=Path, default=_common.SAMPLE,
+                        help="real CQC API locations (JSON lines) to clone (default %(default)s)")
+    parser.add_argument("--postgres-url", default=DEFAULT_URL,
+                        help="PostgreSQL database to create, use and drop; its name must "
+                        "contain 'bench' (default %(default)s)")
+    parser.add_argument("--keep", action="store_true",
+                        help="leave the filled database in place afterwards")
+    parser.add_argument("--reuse", action="store_true",
+                        help="use the database if it exists (filled by an earlier --keep run "
+                        "with the same --locations, --days and --start) instead of filling "
+                        "a new one")
+    parser.add_argument("--show-sql", action="store_true",
+                        help="print the SQL statements of one call of each summary, with times")
+    parser.add_argument("--explain", type=int, default=0, metavar="N",
+                        help="EXPLAIN (ANALYZE, BUFFERS) the N slowest statements of one call "
+                        "of each summary, on the last --as-of day")
+    parser.add_argument("--profile", action="store_true",
+                        help="profile one call of each summary with cProfile, on the last "
+                        "--as-of day")
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--database-url", help=argparse.SUPPRESS)
+    return parser.parse_args(argv)
+
+
+# --- Worker: filling ----------------------------------------------------------------------
+
+
+def fill(args: argparse.Namespace, connection) -> dict:
+    """Load the register and COPY a return a day for each service; VACUUM ANALYZE."""
+    from caresight.registry.models import Location
+    from caresight.returns.models import Return
+    from caresight.returns.selectors import measure_set_for
+
+    print(f"Loading a register of {args.locations:,} locations…", flush=True)
+    register = _common.load_register(args.locations, providers=args.providers, seed=args.seed,
+                                     sample=args.sample, community_every=args.community_every)
+    print(f"Register loaded in {register['seconds']:.1f} s ({register['community']:,} made "
+          "home care services).", flush=True)
+    definitions = _common.measure_set_definitions()
+    set_ids = {group: measure_set_for(service_type=service_type, as_of=args.start).pk
+               for group, service_type in TYPE_OF_GROUP.items()}
+    rng = random.Random(args.seed)
+    services = []
+    for pk, service_type, beds in Location.objects.order_by("pk").values_list(
+            "pk", "service_type", "registered_beds"):
+        group = GROUP_OF_TYPE.get(service_type)
+        if group:
+            services.append((f"{pk}\t{set_ids[group]}\t",
+                             _common.ServiceAnswers(definitions[group], size=beds, rng=rng)))
+    table = connection.ops.quote_name(Return._meta.db_table)
+    copy_sql = f"COPY {table} ({', '.join(COPY_COLUMNS)}) FROM STDIN"
+    dumps = json.JSONEncoder(separators=(",", ":")).encode
+    began = time.perf_counter()
+    rows = 0
+    for n in range(args.days):
+        day = args.start + dt.timedelta(days=n)
+        middle = f"{day}\t1\timport\t\\N\t{day} 09:15:00+00\t"
+        text = "".join([prefix + middle + dumps(answers.next_day()) + "\n"
+                        for prefix, answers in services])
+        if "\\" in text.replace("\\N", ""):
+            raise SystemExit("A generated answer holds a backslash; COPY would misread it.")
+        with connection.cursor() as cursor, cursor.cursor.copy(copy_sql) as copy:
+            copy.write(text)
+        rows += len(services)
+        if (n + 1) % 30 == 0 or n + 1 == args.days:
+            spent = time.perf_counter() - began
+            print(f"Filled {n + 1} days, {rows:,} returns in {spent:.0f} s "
+                  f"({rows / spent:,.0f} rows/s).", flush=True)
+    fill_seconds = time.perf_counter() - began
+    began = time.perf_counter()
+    with connection.cursor() as cursor:
+        cursor.execute(f"VACUUM ANALYZE {table}")
+        cursor.execute("ANALYZE")
+    return {"register": register, "rows": rows, "fill_seconds": fill_seconds,
+            "analyze_seconds": time.perf_counter() - began}
+
+
+def check_filled(args: argparse.Namespace) -> str | None:
+    """None if the database holds what this run would fill, else what differs."""
+    from django.db.models import Max, Min
+
+    from caresight.registry.models import Location
+    from caresight.returns.models import Return
+
+    locations = Location.objects.count()
+    span = Return.objects.aggregate(first=Min("for_date"), last=Max("for_date"))
+    last = args.start + dt.timedelta(days=args.days - 1)
+    if locations != args.locations or span["first"] != args.start or span["last"] != last:
+        return (f"it holds {locations:,} locations and returns from {span['first']} to "
+                f"{span['last']}, not {args.locations:,} locations from {args.start} to {last}")
+    return None
+
+
+# --- Worker: timing -----------------------------------------------------------------------
+
+
+def worker(args: argparse.Namespace) -> None:
+    _common.setup_django()
+    from django.db import connection
+    from django.db.models import Count
+
+    from caresight.registry.models import Location
+    from caresight.returns.models import Return
+    from caresight.returns.selectors import returns_summary
+
+    filled = None
+    problem = check_filled(args) if args.reuse and Return.objects.exists() else "empty"
+    if problem == "empty":
+        filled = fill(args, connection)
+    elif problem:
+        raise SystemExit(f"The database cannot be reused: {problem}. Run without --reuse to "
+                         "fill it again.")
+    else:
+        print("Reusing the filled database.", flush=True)
+    with connection.cursor() as cursor:
+        table = Return._meta.db_table
+        cursor.execute("SELECT pg_total_relation_size(%s), pg_relation_size(%s)", [table, table])
+        total_bytes, heap_bytes = cursor.fetchone()
+        cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s "
+                       "ORDER BY indexname", [table])
+        indexes = [row[1] for row in cursor.fetchall()]
+        cursor.execute("SHOW server_version")
+        server = cursor.fetchone()[0]
+    authority = args.authority or (
+        Location.objects.filter(service_type__in=list(GROUP_OF_TYPE))
+        .values("authority__ons_code").annotate(n=Count("pk")).order_by("-n", "authority__ons_code")
+        .values_list("authority__ons_code", flat=True).first())
+    authority_services = Location.objects.filter(authority__ons_code=authority,
+                                                 service_type__in=list(GROUP_OF_TYPE)).count()
+    last = args.start + dt.timedelta(days=args.days - 1)
+    days = [d for d in args.as_of if args.start <= d <= last]
+    if not days:
+        raise SystemExit(f"None of the --as-of days is between {args.start} and {last}.")
+
+    summaries = []
+    for scope, code in (("national", None), (f"authority {authority}", authority)):
+        for day in days:
+            previous = day - dt.timedelta(days=7)
+
+            def call(day=day, previous=previous, code=code):
+                return returns_summary(user=None, as_of=day, previous=previous, authority=code)
+
+            for _ in range(args.warmup):
+                call()
+            times = []
+            for _ in range(args.repeat):
+                began = time.perf_counter()
+                summary = call()
+                times.append((time.perf_counter() - began) * 1000)
+            sql = _sql_of(call)
+            label = f"{scope}, {day}"
+            if args.show_sql:
+                _print_sql(label, sql)
+            if args.explain and day == days[-1]:
+                _explain(connection, label, sql, args.explain)
+            if args.profile and day == days[-1]:
+                _profile(call, label)
+            summaries.append({
+                "scope": scope, "as_of": day.isoformat(), "times_ms": times,
+                "queries": len(sql), "sql_ms": sum(ms for ms, _ in sql),
+                "locations": summary["locations"], "reported": summary["reported"],
+                "completion_rate": summary["completion_rate"],
+            })
+            print(f"{label}: median {statistics.median(times):.0f} ms", flush=True)
+    _common.report({
+        "database": _common.database_label(args.database_url), "server": server,
+        "filled": filled, "returns": Return.objects.count(),
+        "locations": Location.objects.count(), "authority": authority,
+        "authority_services": authority_services, "table_bytes": total_bytes,
+        "heap_bytes": heap_bytes, "indexes": indexes, "repeat": args.repeat,
+        "summaries": summaries, "load_average": os.getloadavg(),
+    })
+
+
+def _sql_of(call) -> list[tuple[float, str]]:
+    """Call once more, recording the SQL: (milliseconds, statement)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        call()
+    return [(float(q["time"]) * 1000, q["sql"]) for q in ctx.captured_queries]
+
+
+def _print_sql(label: str, sql: list[tuple[float, str]]) -> None:
+    print(f"--- SQL of {label}: {len(sql)} statements, {sum(ms for ms, _ in sql):.1f} ms ---")
+    for ms, statement in sql:
+        short = statement if len(statement) <= 600 else statement[:600] + " …"
+        print(f"{ms:8.1f} ms  {short}")
+
+
+def _explain(connection, label: str, sql: list[tuple[float, str]], count: int) -> None:
+    for ms, statement in sorted(sql, key=lambda item: -item[0])[:count]:
+        with connection.cursor() as cursor:
+            cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + statement)
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+        short = statement if len(statement) <= 1500 else statement[:1500] + " …"
+        print(f"--- EXPLAIN ANALYZE of a {ms:.1f} ms statement of {label} ---\n{short}\n{plan}")
+
+
+def _profile(call, label: str) -> None:
+    import cProfile
+    import io
+    import pstats
+
+    profiler = cProfile.Profile()
+    profiler.enable()
+    call()
+    profiler.disable()
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).strip_dirs().sort_stats("cumulative").print_stats(30)
+    print(f"--- cProfile of one call of {label} ---")
+    print(out.getvalue())
+
+
+# --- Driver -------------------------------------------------------------------------------
+
+
+def driver(args: argparse.Namespace) -> None:
+    _common.banner("Returns summary benchmark")
+    problem = _common.postgres_reachable(args.postgres_url)
+    if problem:
+        print(f"Skipped: this benchmark needs PostgreSQL, and {args.postgres_url} is "
+              f"unreachable: {problem}")
+        return
+    worker_args = [
+        "--locations", str(args.locations), "--community-every", str(args.community_every),
+        "--days", str(args.days), "--start", args.start.isoformat(),
+        "--as-of", *[d.isoformat() for d in args.as_of],
+        "--repeat", str(args.repeat), "--warmup", str(args.warmup),
+        "--providers", str(args.providers), "--seed", str(args.seed),
+        "--sample", str(args.sample), "--explain", str(args.explain),
+        *(["--authority", args.authority] if args.authority else []),
+        *(["--reuse"] if args.reuse else []),
+        *(["--show-sql"] if args.show_sql else []),
+        *(["--profile"] if args.profile else []),
+    ]
+    reusing = args.reuse and _common.postgres_database_exists(args.postgres_url)
+    with _common.postgres_database(args.postgres_url, reuse=args.reuse, keep=args.keep) as url:
+        print(f"PostgreSQL: {'migrating the kept' if reusing else 'migrating a fresh'} "
+              "database…", flush=True)
+        _common.migrate(url)
+        result = _common.run_worker(Path(__file__).resolve(), worker_args, url)
+        if args.keep:
+            print(f"Kept {url} for --reuse.")
+    _print_result(result)
+
+
+def _print_result(res: dict) -> None:
+    print()
+    filled = res["filled"]
+    if filled:
+        print(f"Filled: register of {filled['register']['locations']:,} locations "
+              f"({filled['register']['community']:,} home care) in "
+              f"{filled['register']['seconds']:.0f} s; {filled['rows']:,} returns by COPY in "
+              f"{filled['fill_seconds']:.0f} s ({filled['rows'] / filled['fill_seconds']:,.0f} "
+              f"rows/s); VACUUM ANALYZE {filled['analyze_seconds']:.0f} s.")
+    print(f"PostgreSQL {res['server']}: {res['returns']:,} returns "
+          f"({res['table_bytes'] / 1e9:.1f} GB with indexes, heap "
+          f"{res['heap_bytes'] / 1e9:.1f} GB), {res['locations']:,} locations; authority "
+          f"{res['authority']} has {res['authority_services']:,} services. Indexes: "
+          + "; ".join(res["indexes"]))
+    print(f"{res['repeat']} timed calls of returns_summary(user=None, as_of=D, "
+          "previous=D - 7 days) each:")
+    print()
+    rows = []
+    for s in res["summaries"]:
+        times = s["times_ms"]
+        rows.append([s["scope"], s["as_of"], f"{statistics.median(times):.0f}",
+                     f"{_common.percentile(times, 0.9):.0f}", f"{max(times):.0f}",
+                     s["queries"], f"{s['sql_ms']:.0f}", f"{s['locations']:,}",
+                     f"{s['reported']:,}"])
+    _common.print_table(["summary", "as of", "median ms", "p90 ms", "max ms", "queries",
+                         "SQL ms", "services", "reported"], rows)
+    print()
+    for scope in dict.fromkeys(s["scope"] for s in res["summaries"]):
+        times = [t for s in res["summaries"] if s["scope"] == scope for t in s["times_ms"]]
+        median = statistics.median(times)
+        verdict = "met" if median < TARGET_MS else "MISSED"
+        print(f"{scope}: median {median:.0f} ms, p90 {_common.percentile(times, 0.9):.0f} ms, "
+              f"max {max(times):.0f} ms over {len(times)} calls (target median under "
+              f"{TARGET_MS:.0f} ms: {verdict}).")
+    print(f"Load average at the end: {', '.join(f'{x:.2f}' for x in res['load_average'])}.")
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    if args.worker:
+        worker(args)
+    else:
+        driver(args)
+
+
+if __name__ == "__main__":
+    main()
