@@ -441,3 +441,32 @@ def _numeric(text: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def fresh_databases(*, sqlite: bool, postgres_url: str | None):
+    """Yield the URL of each fresh database to benchmark: SQLite, then PostgreSQL if reachable.
+
+    Each database exists only while its URL is being used (it is dropped afterwards).
+    """
+    if sqlite:
+        with sqlite_database() as url:
+            yield url
+    if postgres_url:
+        problem = postgres_reachable(postgres_url)
+        if problem:
+            print(f"Note: PostgreSQL skipped, {postgres_url} is unreachable: {problem}")
+            return
+        with postgres_database(postgres_url) as url:
+            yield url
+
+
+def print_profile(profiler, label: str, sorts=(("cumulative", 35), ("tottime", 25))) -> None:
+    """Print a cProfile run's top functions, once per sort order."""
+    import io
+    import pstats
+
+    for sort, limit in sorts:
+        out = io.StringIO()
+        pstats.Stats(profiler, stream=out).strip_dirs().sort_stats(sort).print_stats(limit)
+        print(f"--- cProfile of {label}, by {sort} ---")
+        print(out.getvalue())

@@ -124,7 +124,7 @@ def worker(args: argparse.Namespace) -> None:
         ended, cpu = time.perf_counter(), time.process_time() - cpu_began
         if profiler is not None:
             profiler.disable()
-            _print_profile(profiler, label)
+            _common.print_profile(profiler, f"the {label}")
         if not result.ok:
             raise SystemExit(f"{label} failed: {result.summary()} "
                              f"{[str(e) for e in result.errors[:5]]}")
@@ -140,17 +140,6 @@ def worker(args: argparse.Namespace) -> None:
         "provider_history": Provider.history.count(), "load_average": os.getloadavg(),
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     })
-
-
-def _print_profile(profiler, label: str) -> None:
-    import io
-    import pstats
-
-    for sort, limit in (("cumulative", 35), ("tottime", 25)):
-        out = io.StringIO()
-        pstats.Stats(profiler, stream=out).strip_dirs().sort_stats(sort).print_stats(limit)
-        print(f"--- cProfile of the {label}, by {sort} ---")
-        print(out.getvalue())
 
 
 # --- Driver -------------------------------------------------------------------------------
@@ -174,16 +163,10 @@ def driver(args: argparse.Namespace) -> None:
         del data
         worker_args = ["--data-file", str(data_file)]
         worker_args += ["--profile"] if args.profile else []
-        if not args.no_sqlite:
-            with _common.sqlite_database() as url:
-                results.append(_one_database(url, worker_args))
-        if not args.no_postgres:
-            problem = _common.postgres_reachable(args.postgres_url)
-            if problem:
-                print(f"Note: PostgreSQL skipped, {args.postgres_url} is unreachable: {problem}")
-            else:
-                with _common.postgres_database(args.postgres_url) as url:
-                    results.append(_one_database(url, worker_args))
+        for url in _common.fresh_databases(
+                sqlite=not args.no_sqlite,
+                postgres_url=None if args.no_postgres else args.postgres_url):
+            results.append(_one_database(url, worker_args))
     _print_results(results)
 
 

@@ -180,17 +180,12 @@ def _print_sql(label: str, sql: list[tuple[float, str]]) -> None:
 
 def _profile(client, path: str, label: str) -> None:
     import cProfile
-    import io
-    import pstats
 
     profiler = cProfile.Profile()
     profiler.enable()
     _get(client, path)
     profiler.disable()
-    out = io.StringIO()
-    pstats.Stats(profiler, stream=out).strip_dirs().sort_stats("cumulative").print_stats(25)
-    print(f"--- cProfile of one request of {label} ---")
-    print(out.getvalue())
+    _common.print_profile(profiler, f"one request of {label}", sorts=(("cumulative", 25),))
 
 
 # --- Driver -------------------------------------------------------------------------------

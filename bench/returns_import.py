@@ -256,7 +256,7 @@ def worker(args: argparse.Namespace) -> None:
             for key, value in marks.phases(began, ended).items():
                 run["phases"][key] = run["phases"].get(key, 0.0) + value
         if profiler:
-            _print_profile(profiler)
+            _common.print_profile(profiler, "day 1's import")
         return run
 
     days, first, again, mismatches = [], None, None, None
@@ -361,15 +361,6 @@ def _table_sizes(connection, tables: list[str]) -> dict[str, int] | None:
                 for t in tables}
 
 
-def _print_profile(profiler) -> None:
-    import io as _io
-    import pstats
-
-    for sort, limit in (("cumulative", 35), ("tottime", 25)):
-        out = _io.StringIO()
-        pstats.Stats(profiler, stream=out).strip_dirs().sort_stats(sort).print_stats(limit)
-        print(f"--- cProfile of day 1's import, by {sort} ---")
-        print(out.getvalue())
 
 
 # --- Driver -------------------------------------------------------------------------------
@@ -387,16 +378,10 @@ def driver(args: argparse.Namespace) -> None:
         *(["--profile"] if args.profile else []),
     ]
     results = []
-    if not args.no_sqlite:
-        with _common.sqlite_database() as url:
-            results.append(_one_database(url, worker_args))
-    if not args.no_postgres:
-        problem = _common.postgres_reachable(args.postgres_url)
-        if problem:
-            print(f"Note: PostgreSQL skipped, {args.postgres_url} is unreachable: {problem}")
-        else:
-            with _common.postgres_database(args.postgres_url) as url:
-                results.append(_one_database(url, worker_args))
+    for url in _common.fresh_databases(
+            sqlite=not args.no_sqlite,
+            postgres_url=None if args.no_postgres else args.postgres_url):
+        results.append(_one_database(url, worker_args))
     _print_results(results)
 
 

@@ -285,17 +285,12 @@ def _explain(connection, label: str, sql: list[tuple[float, str]], count: int) -
 
 def _profile(call, label: str) -> None:
     import cProfile
-    import io
-    import pstats
 
     profiler = cProfile.Profile()
     profiler.enable()
     call()
     profiler.disable()
-    out = io.StringIO()
-    pstats.Stats(profiler, stream=out).strip_dirs().sort_stats("cumulative").print_stats(30)
-    print(f"--- cProfile of one call of {label} ---")
-    print(out.getvalue())
+    _common.print_profile(profiler, f"one call of {label}", sorts=(("cumulative", 30),))
 
 
 # --- Driver -------------------------------------------------------------------------------
