@@ -470,3 +470,15 @@ def print_profile(profiler, label: str, sorts=(("cumulative", 35), ("tottime", 2
         pstats.Stats(profiler, stream=out).strip_dirs().sort_stats(sort).print_stats(limit)
         print(f"--- cProfile of {label}, by {sort} ---")
         print(out.getvalue())
+
+
+def migrate_then_run(script: Path, url: str, worker_args: list[str], *, doing: str,
+                     **env: str) -> dict:
+    """Migrate the fresh database at `url`, then run the script's worker on it."""
+    label = database_label(url)
+    print(f"{label}: migrating a fresh database…", flush=True)
+    migrate_seconds = migrate(url)
+    print(f"{label}: migrated in {migrate_seconds:.1f} s; {doing}…", flush=True)
+    result = run_worker(script, worker_args, url, **env)
+    result["migrate_seconds"] = migrate_seconds
+    return result

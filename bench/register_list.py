@@ -201,30 +201,17 @@ def driver(args: argparse.Namespace) -> None:
         *(["--show-sql"] if args.show_sql else []),
         *(["--profile"] if args.profile else []),
     ]
-    results = []
-    if not args.no_postgres:
-        problem = _common.postgres_reachable(args.postgres_url)
-        if problem:
-            print(f"Note: PostgreSQL skipped, {args.postgres_url} is unreachable: {problem}")
-        else:
-            with _common.postgres_database(args.postgres_url) as url:
-                results.append(_one_database(url, worker_args))
-    if args.sqlite:
-        with _common.sqlite_database() as url:
-            results.append(_one_database(url, worker_args))
+    results = [
+        _common.migrate_then_run(Path(__file__).resolve(), url, worker_args,
+                                 doing="loading locations and requesting pages",
+                                 ALLOWED_HOSTS="testserver,127.0.0.1")
+        for url in _common.fresh_databases(
+            sqlite=args.sqlite, postgres_url=None if args.no_postgres else args.postgres_url)
+    ]
     for result in results:
         _print_result(result)
     if not results:
         print("No database was benchmarked.")
-
-
-def _one_database(url: str, worker_args: list[str]) -> dict:
-    label = _common.database_label(url)
-    print(f"{label}: migrating a fresh database…", flush=True)
-    _common.migrate(url)
-    print(f"{label}: loading locations and requesting pages…", flush=True)
-    return _common.run_worker(Path(__file__).resolve(), worker_args, url,
-                              ALLOWED_HOSTS="testserver,127.0.0.1")
 
 
 def _print_result(result: dict) -> None:

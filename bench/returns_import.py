@@ -381,18 +381,9 @@ def driver(args: argparse.Namespace) -> None:
     for url in _common.fresh_databases(
             sqlite=not args.no_sqlite,
             postgres_url=None if args.no_postgres else args.postgres_url):
-        results.append(_one_database(url, worker_args))
+        results.append(_common.migrate_then_run(
+            Path(__file__).resolve(), url, worker_args, doing="importing day by day"))
     _print_results(results)
-
-
-def _one_database(url: str, worker_args: list[str]) -> dict:
-    label = _common.database_label(url)
-    print(f"{label}: migrating a fresh database…", flush=True)
-    migrate_seconds = _common.migrate(url)
-    print(f"{label}: migrated in {migrate_seconds:.1f} s.", flush=True)
-    result = _common.run_worker(Path(__file__).resolve(), worker_args, url)
-    result["migrate_seconds"] = migrate_seconds
-    return result
 
 
 def _print_results(results: list[dict]) -> None:
