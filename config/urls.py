@@ -6,8 +6,10 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from caresight.core import views as core_views
+from caresight.outbreaks import api as outbreaks_api
 from caresight.registry import api as registry_api
 from caresight.returns import api as returns_api
+from caresight.risk import api as risk_api
 
 # Django's admin bypasses tenancy, so it is for superusers (technical support) only.
 admin.site.has_permission = (  # type: ignore[method-assign]
@@ -26,12 +28,17 @@ router.register("providers", registry_api.ProviderViewSet, basename="provider")
 router.register("locations", registry_api.LocationViewSet, basename="location")
 router.register("returns", returns_api.ReturnViewSet, basename="return")
 router.register("measure-sets", returns_api.MeasureSetViewSet, basename="measure-set")
+router.register("outbreaks", outbreaks_api.OutbreakViewSet, basename="outbreak")
+router.register("risk-log", risk_api.RiskLogViewSet, basename="risk-log")
+router.register("risk-overrides", risk_api.OverrideViewSet, basename="risk-override")
 
 urlpatterns = [
     path("", core_views.home, name="home"),
     path("accounts/", include("caresight.accounts.urls")),
     path("register/", include("caresight.registry.urls")),
     path("returns/", include("caresight.returns.urls")),
+    path("outbreaks/", include("caresight.outbreaks.urls")),
+    path("risk/", include("caresight.risk.urls")),
     path("jobs/<uuid:pk>/", core_views.job_detail, name="job-detail"),
     path("jobs/<uuid:pk>/confirm/", core_views.job_confirm, name="job-confirm"),
     path("api/", include(router.urls)),

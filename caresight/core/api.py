@@ -1,5 +1,7 @@
 """API plumbing shared by every app: pagination and one JSON shape for every error."""
 
+import datetime as dt
+
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
@@ -7,6 +9,8 @@ from rest_framework import exceptions, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+
+from caresight.core.timeutils import parse_date
 
 
 class Pagination(PageNumberPagination):
@@ -68,6 +72,17 @@ def error_response(message: str, *, code: str = "invalid", http_status: int = 40
     )
 
 
+def query_date(request, name: str, default: dt.date | None = None) -> dt.date | None:
+    """A date query parameter (YYYY-MM-DD); a malformed one is a 400 naming the parameter."""
+    text = request.query_params.get(name)
+    if not text:
+        return default
+    try:
+        return parse_date(text)
+    except ValueError as exc:
+        raise exceptions.ValidationError({name: str(exc)}) from None
+
+
 def service_call(call):
     """Run a service; its ValidationError becomes the API's 400 with the same messages."""
     try:
@@ -78,4 +93,5 @@ def service_call(call):
             else {"non_field_errors": exc.messages}) from exc
 
 
-__all__ = ["Pagination", "exception_handler", "error_response", "service_call", "status"]
+__all__ = ["Pagination", "exception_handler", "error_response", "query_date", "service_call",
+           "status"]

@@ -10,11 +10,14 @@ NAVIGATION = [
     ("Summary", "registry:summary", Capability.VIEW_AGGREGATES),
     ("Returns", "returns:summary", Capability.VIEW_AGGREGATES),
     ("Submit a return", "returns:submit-list", Capability.SUBMIT_RETURNS),
+    ("Outbreaks", "outbreaks:tracker", Capability.VIEW_OUTBREAKS),
+    ("Risk log", "risk:log", Capability.VIEW_OUTBREAKS),
     ("Import from CQC", "registry:import", Capability.IMPORT),
     ("Import returns", "returns:import", Capability.IMPORT),
 ]
 # Pages under a link's own folder that belong to another link
-SECTION_OF = {"/register/": "registry:location-list", "/returns/": "returns:summary"}
+SECTION_OF = {"/register/": "registry:location-list", "/returns/": "returns:summary",
+              "/outbreaks/": "outbreaks:tracker", "/risk/": "risk:log"}
 
 
 def service(request) -> dict:

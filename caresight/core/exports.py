@@ -4,12 +4,15 @@ import json
 from collections.abc import Iterable
 
 import tablib
+from django.http import HttpResponse
 
 # what -> function (*, authority_codes, date_from, date_to) -> (rows, columns, title), for
 # `caresight export WHAT` (the operator: every authority).
 EXPORTS: dict[str, str] = {
     "locations": "caresight.registry.selectors.location_export",
     "returns": "caresight.returns.selectors.return_export",
+    "outbreaks": "caresight.outbreaks.selectors.outbreak_export",
+    "risk-log": "caresight.risk.selectors.risk_log_export",
 }
 
 FORMATS = {
@@ -37,3 +40,16 @@ def _cell(value):
     if isinstance(value, list):
         return "; ".join(str(v) for v in value)
     return "" if value is None else value
+
+
+def download_response(rows: Iterable[dict], columns: list[str], fmt: str, *, title: str,
+                      file_stem: str) -> HttpResponse:
+    """A table as a file to download; an unknown format is a 400 that says which exist."""
+    if fmt not in FORMATS:
+        return HttpResponse(f"Unknown download format {fmt!r}; choose one of "
+                            f"{', '.join(FORMATS)}.", status=400, content_type="text/plain")
+    content_type, extension = FORMATS[fmt]
+    response = HttpResponse(render_table(rows, columns, fmt, title=title),
+                            content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{file_stem}.{extension}"'
+    return response

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from django import forms
 from django.core import validators
+from django.core.exceptions import ValidationError
 
 WIDGET_CLASSES = {
     forms.TextInput: "govuk-input",
@@ -134,3 +135,12 @@ def _name_the_field_in_messages(field: forms.Field) -> None:
             validator.message = f"{label} must be %(limit_value)d characters or fewer"
         replaced.append(validator)
     field.validators = replaced
+
+
+def add_service_errors(form: forms.BaseForm, exc: ValidationError) -> None:
+    """Show a service's ValidationError on the form: by field where it names one of its fields."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)

@@ -11,8 +11,10 @@ from caresight.core.files import RowError
 IMPORTERS: dict[str, str] = {
     "cqc": "caresight.registry.services.cqc_import",
     "returns": "caresight.returns.services.capacity_tracker_import",
+    "outbreaks": "caresight.outbreaks.services.outbreaks_import",
 }
-IMPORT_LABELS = {"cqc": "CQC locations", "returns": "Capacity Tracker returns"}
+IMPORT_LABELS = {"cqc": "CQC locations", "returns": "Capacity Tracker returns",
+                 "outbreaks": "public health line lists of outbreaks"}
 
 
 @dataclass
@@ -72,4 +74,5 @@ def run_import(kind: str, **kwargs) -> ImportResult:
 IMPORT_PAGES = {
     "cqc": ("registry:import", "registry:location-list", "Go to the register"),
     "returns": ("returns:import", "returns:completeness", "See who has returned"),
+    "outbreaks": ("outbreaks:import", "outbreaks:tracker", "Go to the outbreak tracker"),
 }

@@ -25,20 +25,27 @@ class Capability(StrEnum):
     EXPORT = "export"
     MANAGE_USERS = "manage_users"
     SUBMIT_RETURNS = "submit_returns"  # a provider's own, or an officer's on its behalf
+    VIEW_OUTBREAKS = "view_outbreaks"  # outbreaks, IMTs, concerns and the risk log
+    MANAGE_OUTBREAKS = "manage_outbreaks"  # record outbreaks, IMTs, concerns; rate risk
 
 
 C = Capability
+# Outbreak and risk records are the council's and its partners' working notes about a
+# service, so provider users do not see them (not even their own services').
 ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
     Role.ADMIN: frozenset(C),
     Role.COMMISSIONER: frozenset(
-        {C.VIEW_RECORDS, C.VIEW_AGGREGATES, C.EDIT_REGISTER, C.IMPORT, C.EXPORT, C.SUBMIT_RETURNS}
+        {C.VIEW_RECORDS, C.VIEW_AGGREGATES, C.EDIT_REGISTER, C.IMPORT, C.EXPORT, C.SUBMIT_RETURNS,
+         C.VIEW_OUTBREAKS}
     ),
     Role.QUALITY_OFFICER: frozenset(
-        {C.VIEW_RECORDS, C.VIEW_AGGREGATES, C.EDIT_REGISTER, C.EXPORT, C.SUBMIT_RETURNS}
+        {C.VIEW_RECORDS, C.VIEW_AGGREGATES, C.EDIT_REGISTER, C.EXPORT, C.SUBMIT_RETURNS,
+         C.VIEW_OUTBREAKS, C.MANAGE_OUTBREAKS}
     ),
-    Role.PUBLIC_HEALTH: frozenset({C.VIEW_RECORDS, C.VIEW_AGGREGATES, C.EXPORT}),
+    Role.PUBLIC_HEALTH: frozenset(
+        {C.VIEW_RECORDS, C.VIEW_AGGREGATES, C.EXPORT, C.VIEW_OUTBREAKS, C.MANAGE_OUTBREAKS}),
     Role.FINANCE: frozenset({C.VIEW_RECORDS, C.VIEW_AGGREGATES, C.EXPORT}),
-    Role.PARTNER: frozenset({C.VIEW_RECORDS, C.VIEW_AGGREGATES, C.EXPORT}),
+    Role.PARTNER: frozenset({C.VIEW_RECORDS, C.VIEW_AGGREGATES, C.EXPORT, C.VIEW_OUTBREAKS}),
     # Provider users see only their own provider's services, and nothing aggregated.
     Role.PROVIDER_USER: frozenset({C.VIEW_RECORDS, C.SUBMIT_RETURNS}),
     Role.VIEWER: frozenset({C.VIEW_AGGREGATES}),

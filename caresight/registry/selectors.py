@@ -247,3 +247,35 @@ def location_export(*, authority_codes: list[str], date_from=None, date_to=None)
     if authority_codes:
         queryset = queryset.filter(authority__ons_code__in=authority_codes)
     return location_export_rows(queryset.order_by("name", "pk")), EXPORT_COLUMNS, "Locations"
+
+
+# --- Areas: an authority, a region, or all of a user's authorities ------------------------
+
+
+def area_authority_ids(code: str) -> list[int]:
+    """The authorities of an area: one authority (its ONS code) or a region (E12…)."""
+    code = code.upper()
+    return list(Authority.objects.filter(Q(ons_code=code) | Q(region__ons_code=code))
+                .values_list("pk", flat=True))
+
+
+def area_choices(*, user, capability: Capability = Capability.VIEW_AGGREGATES) -> list:
+    """(code, name) of the regions and authorities a user's summaries can be narrowed to."""
+    authorities = list(summary_authorities(user=user, capability=capability))
+    regions = sorted({(a.region.ons_code, a.region.name) for a in authorities},
+                     key=lambda r: r[1])
+    choices = []
+    if len(regions) > 1:
+        choices.append(("Regions", regions))
+    if len(authorities) > 1:
+        choices.append(("Authorities", [(a.ons_code, a.name) for a in authorities]))
+    return choices
+
+
+def summary_authorities(*, user, capability: Capability = Capability.VIEW_AGGREGATES
+                        ) -> QuerySet[Authority]:
+    """Authorities whose summaries the user may see."""
+    queryset = Authority.objects.select_related("region").order_by("name")
+    if user is None:
+        return queryset
+    return queryset.filter(pk__in=tenancy.authority_ids(user, capability))

@@ -11,7 +11,8 @@ from django.utils import timezone
 
 from caresight.core import tenancy
 from caresight.core.audit import history_entries
-from caresight.core.exports import FORMATS, render_table
+from caresight.core.exports import FORMATS, download_response
+from caresight.core.forms import add_service_errors
 from caresight.core.services import (
     import_job_create,
     submission_token_claim,
@@ -62,19 +63,12 @@ def location_list(request):
 
 def _download(request, fmt: str) -> HttpResponse:
     _require(request, Capability.EXPORT)
-    if fmt not in FORMATS:
-        return HttpResponse(f"Unknown download format {fmt!r}.", status=400,
-                            content_type="text/plain")
     queryset = selectors.location_list(
         user=request.user, params=request.GET, request=request, capability=Capability.EXPORT
     )
-    content_type, extension = FORMATS[fmt]
-    body = render_table(selectors.location_export_rows(queryset), selectors.EXPORT_COLUMNS,
-                        fmt, title="Locations")
-    response = HttpResponse(body, content_type=content_type)
-    stamp = timezone.localdate().isoformat()
-    response["Content-Disposition"] = f'attachment; filename="locations-{stamp}.{extension}"'
-    return response
+    return download_response(
+        selectors.location_export_rows(queryset), selectors.EXPORT_COLUMNS, fmt,
+        title="Locations", file_stem=f"locations-{timezone.localdate().isoformat()}")
 
 
 def location_detail(request, pk: int):
@@ -110,7 +104,7 @@ def location_create(request):
                 location = services.location_create(user=request.user, **data)
             except ValidationError as exc:
                 transaction.set_rollback(True)
-                _add_errors(form, exc)
+                add_service_errors(form, exc)
             else:
                 submission_token_record(token=form.cleaned_data["submission_token"],
                                         url=location_url(location))
@@ -128,7 +122,7 @@ def location_edit(request, pk: int):
             services.location_update(location=location, user=request.user,
                                      **form.cleaned_data)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, f"Your changes to {location.name} were saved.")
             return redirect(location_url(location))
@@ -145,14 +139,6 @@ def location_history(request, pk: int):
 
 def location_url(location: Location) -> str:
     return f"/register/locations/{location.pk}/"
-
-
-def _add_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 def provider_detail(request, pk: int):
@@ -236,7 +222,7 @@ def import_upload(request):
             job = import_job_create(kind="cqc", file_name=upload.name, data=upload.read(),
                                     user=request.user)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             return redirect("job-detail", pk=job.pk)
     return render(request, "registry/import.html", {"form": form})

@@ -3,20 +3,16 @@
 The same selectors, services and permissions as the pages.
 """
 
-import datetime as dt
-
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, permissions, serializers, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from caresight.core import tenancy
-from caresight.core.api import service_call
+from caresight.core.api import query_date, service_call
 from caresight.core.tenancy import Capability
-from caresight.core.timeutils import parse_date
 from caresight.registry.models import Location
 from caresight.registry.selectors import location_list
 
@@ -85,16 +81,6 @@ class ReturnPermission(permissions.BasePermission):
         return tenancy.has_capability(request.user, capability)
 
 
-def _date(request, name: str, default: dt.date | None = None) -> dt.date | None:
-    text = request.query_params.get(name)
-    if not text:
-        return default
-    try:
-        return parse_date(text)
-    except ValueError as exc:
-        raise ValidationError({name: str(exc)}) from None
-
-
 DATE_PARAMS = [
     OpenApiParameter("as_of", OpenApiTypes.DATE, description="Default: today."),
     OpenApiParameter("authority", OpenApiTypes.STR, description="ONS code of one authority."),
@@ -111,7 +97,8 @@ class ReturnViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         request = self.request
         queryset = selectors.return_list(
-            user=request.user, date_from=_date(request, "from"), date_to=_date(request, "to"),
+            user=request.user, date_from=query_date(request, "from"),
+            date_to=query_date(request, "to"),
             authority=request.query_params.get("authority"))
         if request.query_params.get("location"):
             queryset = queryset.filter(location_id=request.query_params["location"])
@@ -142,7 +129,7 @@ class ReturnViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     @action(detail=False)
     def latest(self, request):
         queryset = selectors.latest_returns(
-            user=request.user, as_of=_date(request, "as_of", timezone.localdate()),
+            user=request.user, as_of=query_date(request, "as_of", timezone.localdate()),
             authority=request.query_params.get("authority"))
         page = self.paginate_queryset(queryset)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
@@ -152,8 +139,8 @@ class ReturnViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     @action(detail=False)
     def summary(self, request):
         return Response(selectors.returns_summary(
-            user=request.user, as_of=_date(request, "as_of", timezone.localdate()),
-            previous=_date(request, "previous"),
+            user=request.user, as_of=query_date(request, "as_of", timezone.localdate()),
+            previous=query_date(request, "previous"),
             authority=request.query_params.get("authority")))
 
     @extend_schema(parameters=DATE_PARAMS, responses=OpenApiTypes.OBJECT,
@@ -161,7 +148,7 @@ class ReturnViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     @action(detail=False)
     def chase(self, request):
         return Response(selectors.chase_list(
-            user=request.user, as_of=_date(request, "as_of", timezone.localdate()),
+            user=request.user, as_of=query_date(request, "as_of", timezone.localdate()),
             authority=request.query_params.get("authority")))
 
 

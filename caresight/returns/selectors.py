@@ -28,8 +28,8 @@ from django.shortcuts import get_object_or_404
 from caresight.core import tenancy
 from caresight.core.db import in_parallel
 from caresight.core.tenancy import Capability
-from caresight.registry.models import Authority, Location, ServiceType
-from caresight.registry.selectors import registered_on_q
+from caresight.registry.models import Location, ServiceType
+from caresight.registry.selectors import area_authority_ids, registered_on_q
 
 from .models import SERVICE_GROUP_OF_TYPE, Measure, MeasureSet, Return, ServiceGroup
 
@@ -75,26 +75,6 @@ def expected_locations(*, user, as_of: dt.date, capability: Capability = Capabil
     return queryset
 
 
-def area_authority_ids(code: str) -> list[int]:
-    """The authorities of an area: one authority (its ONS code) or a region (E12…)."""
-    code = code.upper()
-    return list(Authority.objects.filter(Q(ons_code=code) | Q(region__ons_code=code))
-                .values_list("pk", flat=True))
-
-
-def area_choices(*, user, capability: Capability = Capability.VIEW_AGGREGATES) -> list:
-    """(code, name) of the regions and authorities a user's summaries can be narrowed to."""
-    authorities = list(summary_authorities(user=user, capability=capability))
-    regions = sorted({(a.region.ons_code, a.region.name) for a in authorities},
-                     key=lambda r: r[1])
-    choices = []
-    if len(regions) > 1:
-        choices.append(("Regions", regions))
-    if len(authorities) > 1:
-        choices.append(("Authorities", [(a.ons_code, a.name) for a in authorities]))
-    return choices
-
-
 def windows(as_of: dt.date) -> dict[str, int]:
     """Days a return stays current, per service group, from the measure sets in use."""
     found = {}
@@ -127,6 +107,22 @@ def current_returns(locations: QuerySet[Location], as_of: dt.date) -> list[Curre
                 .values_list("pk", "cqc_location_id", "locality_id", "service_type", "current"))
         found += map(Current._make, rows)
     return found
+
+
+def current_answers(locations: QuerySet[Location], as_of: dt.date,
+                    codes: list[str]) -> tuple[dict[int, dict], list[Current]]:
+    """Chosen answers of each service's current return on `as_of` (services without one are
+    absent), and every service's `Current`."""
+    current = current_returns(locations, as_of)
+    ids = [c.return_id for c in current if c.return_id is not None]
+    answers: dict[int, dict] = {}
+    columns = {f"m_{code}": KT(f"values__{code}") for code in codes}
+    for ids_q in _id_batches(ids):
+        for row in Return.objects.filter(ids_q).order_by().values("location_id", **columns):
+            location_id = row.pop("location_id")
+            answers[location_id] = {key[2:]: value for key, value in row.items()
+                                    if value is not None}
+    return answers, current
 
 
 def last_return_dates(location_ids: list[int], as_of: dt.date) -> dict[int, dt.date]:
@@ -484,15 +480,6 @@ def _vaccination(care_homes: dict, community: dict) -> list[dict]:
                      "flu_rate": _pct(flu, people), "covid_rate": _pct(covid, people),
                      "based_on": figure["based_on"]})
     return rows
-
-
-def summary_authorities(*, user, capability: Capability = Capability.VIEW_AGGREGATES
-                        ) -> QuerySet[Authority]:
-    """Authorities whose summaries the user may see."""
-    queryset = Authority.objects.select_related("region").order_by("name")
-    if user is None:
-        return queryset
-    return queryset.filter(pk__in=tenancy.authority_ids(user, capability))
 
 
 # --- One service's returns ------------------------------------------------------------------

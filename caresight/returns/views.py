@@ -5,7 +5,6 @@ import datetime as dt
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -13,7 +12,8 @@ from django.utils import timezone
 from caresight.core import tenancy
 from caresight.core.audit import history_entries
 from caresight.core.charts import line_chart_svg
-from caresight.core.exports import FORMATS, render_table
+from caresight.core.exports import FORMATS, download_response
+from caresight.core.forms import add_service_errors
 from caresight.core.services import (
     import_job_create,
     submission_token_claim,
@@ -21,7 +21,7 @@ from caresight.core.services import (
 )
 from caresight.core.tenancy import Capability
 from caresight.core.timeutils import long_date, parse_as_of
-from caresight.registry.selectors import location_get
+from caresight.registry.selectors import area_choices, location_get
 
 from . import selectors, services
 from .forms import ReturnForm, ReturnsUploadForm, SummaryForm, initial_answers
@@ -46,7 +46,7 @@ def summary(request):
     authority = _area(request)
     form = SummaryForm(
         initial={"as_of": as_of, "previous": previous, "authority": authority or ""},
-        areas=selectors.area_choices(user=request.user))
+        areas=area_choices(user=request.user))
     data = selectors.returns_summary(user=request.user, as_of=as_of, previous=previous,
                                      authority=authority)
     return render(request, "returns/summary.html", {
@@ -63,15 +63,8 @@ def completeness(request):
     fmt = request.GET.get("download")
     if fmt:
         _require(request, Capability.EXPORT)
-        if fmt not in FORMATS:
-            return HttpResponse(f"Unknown download format {fmt!r}.", status=400,
-                                content_type="text/plain")
-        content_type, extension = FORMATS[fmt]
-        body = render_table(rows, selectors.CHASE_COLUMNS, fmt, title="Chase list")
-        response = HttpResponse(body, content_type=content_type)
-        response["Content-Disposition"] = (
-            f'attachment; filename="returns-chase-list-{as_of.isoformat()}.{extension}"')
-        return response
+        return download_response(rows, selectors.CHASE_COLUMNS, fmt, title="Chase list",
+                                 file_stem=f"returns-chase-list-{as_of.isoformat()}")
     points = selectors.completion_over_time(user=request.user, as_of=as_of, authority=authority)
     by_locality: dict[str, list[dict]] = {}
     for row in rows:
@@ -82,7 +75,7 @@ def completeness(request):
     return render(request, "returns/completeness.html", {
         "as_of": as_of, "authority": authority or "", "by_locality": by_locality,
         "missing": len(rows), "points": points, "chart": chart,
-        "areas": selectors.area_choices(user=request.user, capability=Capability.VIEW_RECORDS),
+        "areas": area_choices(user=request.user, capability=Capability.VIEW_RECORDS),
         "can_export": tenancy.has_capability(request.user, Capability.EXPORT),
         "formats": FORMATS,
     })
@@ -156,8 +149,7 @@ def return_submit(request, pk: int):
                     answers=form.answers(), user=request.user)
             except ValidationError as exc:
                 transaction.set_rollback(True)
-                for field, errors in exc.message_dict.items():
-                    form.add_error(field if field in form.fields else None, errors)
+                add_service_errors(form, exc)
             else:
                 url = reverse("returns:location", args=[location.pk])
                 submission_token_record(token=token, url=url)

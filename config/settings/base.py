@@ -47,6 +47,8 @@ INSTALLED_APPS = [
     "caresight.accounts",
     "caresight.registry",
     "caresight.returns",
+    "caresight.outbreaks",
+    "caresight.risk",
 ]
 
 MIDDLEWARE = [

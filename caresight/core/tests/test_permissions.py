@@ -13,11 +13,18 @@ from rest_framework.authtoken.models import Token
 
 from caresight.accounts.models import Role
 from caresight.core.models import Job
+from caresight.outbreaks.services import (
+    Counts,
+    imt_action_add,
+    imt_meeting_record,
+    outbreak_report,
+)
 from caresight.registry.models import Locality
 from caresight.registry.tests.factories import LocationFactory, ProviderFactory
 from caresight.returns.models import MeasureSet
 from caresight.returns.services import return_submit
 from caresight.returns.tests.test_submit import care_home_answers
+from caresight.risk.services import concern_raise, override_set
 
 ANON = "anonymous"
 ROLES = [*Role.values, ANON]
@@ -29,6 +36,9 @@ AGGREGATES = (VIEW - {Role.PROVIDER_USER}) | {Role.VIEWER}
 IMPORT = {Role.ADMIN, Role.COMMISSIONER}
 SUBMIT = {Role.ADMIN, Role.COMMISSIONER, Role.QUALITY_OFFICER, Role.PROVIDER_USER}
 STAFF = set(Role.values) - {Role.PROVIDER_USER}
+OUTBREAKS = {Role.ADMIN, Role.COMMISSIONER, Role.QUALITY_OFFICER, Role.PUBLIC_HEALTH,
+             Role.PARTNER}
+MANAGE_OUTBREAKS = {Role.ADMIN, Role.QUALITY_OFFICER, Role.PUBLIC_HEALTH}
 SIGNED_IN = set(Role.values)
 
 
@@ -61,6 +71,11 @@ def api(granted, yes=200, no=403):
 
 def api_record(view, yes=200):
     return {role: 401 if role == ANON else (yes if role in view else 404) for role in ROLES}
+
+
+def api_hidden(granted):
+    """Another council's record through the API: 404 to those who may read such records."""
+    return {role: 401 if role == ANON else (404 if role in granted else 403) for role in ROLES}
 
 
 def api_write(view, edit, *, visible=True, yes=200):
@@ -96,7 +111,28 @@ def world(cambs, devon, make_user):
                                user=None).ret
     other_return = return_submit(location=other, for_date=day, answers=care_home_answers(),
                                  user=None).ret
-    return {"own_return": own_return.pk, "other_return": other_return.pk,
+    own_outbreak = outbreak_report(location=own, reported_on=day, reported_by="provider",
+                                   counts=Counts(kind="confirmed", new_cases_residents=1),
+                                   user=None)
+    other_outbreak = outbreak_report(location=other, reported_on=day, reported_by="provider",
+                                     counts=Counts(kind="confirmed"), user=None)
+    meetings = {key: imt_meeting_record(location=o.location, outbreak=o, held_on=day,
+                                        attendees="DPH", summary="", user=None)
+                for key, o in (("own", own_outbreak), ("other", other_outbreak))}
+    action = imt_action_add(meeting=meetings["other"], description="Swab", owner="CCG",
+                            due_on=day, user=None)
+    concerns = {key: concern_raise(location=loc, raised_on=day, source="complaint",
+                                   summary="Late medication", user=None)
+                for key, loc in (("own", own), ("other", other))}
+    overrides = {key: override_set(location=loc, rating="red", reason="IMT", starts_on=day,
+                                   expires_on=day, user=None)
+                 for key, loc in (("own", own), ("other", other))}
+    return {"own_outbreak": own_outbreak.pk, "other_outbreak": other_outbreak.pk,
+            "own_meeting": meetings["own"].pk, "other_meeting": meetings["other"].pk,
+            "other_action": action.pk, "own_concern": concerns["own"].pk,
+            "other_concern": concerns["other"].pk, "own_override": overrides["own"].pk,
+            "other_override": overrides["other"].pk,
+            "own_return": own_return.pk, "other_return": other_return.pk,
             "own": own, "other": other, "own_provider": own_provider,
             "other_provider": other.provider, "own_locality": own_locality,
             "other_locality": other_locality, "users": users, "job": job}
@@ -200,7 +236,76 @@ def rows(w):
         ("measure-set-detail", {"pk": MeasureSet.objects.first().pk}, "get", None, "",
          api(SIGNED_IN)),
         ("admin:index", {}, "get", None, "", page(set(), no=302)),
+        *outbreak_rows(w),
     ]
+
+
+def outbreak_rows(w):
+    own, other = w["own"].pk, w["other"].pk
+    mine, theirs = w["own_outbreak"], w["other_outbreak"]
+    location_page = record(VIEW) | {Role.FINANCE: 403, Role.PROVIDER_USER: 403}
+    rows = [
+        ("outbreaks:tracker", {}, "get", None, "", page(OUTBREAKS)),
+        ("outbreaks:list", {}, "get", None, "show=live", page(OUTBREAKS)),
+        ("outbreaks:list", {}, "get", None, "as_of=2020-06-04&download=csv", page(OUTBREAKS)),
+        ("outbreaks:report-search", {}, "get", None, "q=Own", page(MANAGE_OUTBREAKS)),
+        ("outbreaks:import", {}, "get", None, "", page(MANAGE_OUTBREAKS)),
+        ("outbreaks:thresholds", {}, "get", None, "", page(MANAGE_OUTBREAKS)),
+        ("outbreaks:thresholds-edit", {"code": "E10000003"}, "get", None, "",
+         record(MANAGE_OUTBREAKS)),
+        ("outbreaks:thresholds-edit", {"code": "E10000008"}, "post", {}, "", hidden()),
+        ("outbreaks:location", {"pk": own}, "get", None, "", location_page),
+        ("outbreaks:location", {"pk": other}, "get", None, "", hidden()),
+        ("outbreaks:report", {"pk": own}, "get", None, "", record(VIEW, MANAGE_OUTBREAKS)),
+        ("outbreaks:report", {"pk": other}, "post", {}, "", hidden()),
+        ("outbreaks:imt", {"pk": w["own_meeting"]}, "get", None, "", record(OUTBREAKS)),
+        ("outbreaks:imt", {"pk": w["other_meeting"]}, "post", {}, "", hidden()),
+        ("outbreaks:imt-action-done", {"pk": w["other_action"]}, "post", {}, "", hidden()),
+        ("risk:log", {}, "get", None, "", page(OUTBREAKS)),
+        ("risk:log", {}, "get", None, "as_of=2020-06-04&download=csv", page(OUTBREAKS)),
+        ("risk:priorities", {}, "get", None, "", page(OUTBREAKS)),
+        ("risk:save", {}, "post", {"authority": "E10000008", "as_of": "2020-06-04"}, "",
+         hidden()),
+        ("risk:policies", {}, "get", None, "", page(MANAGE_OUTBREAKS)),
+        ("risk:policy-edit", {"code": "E10000003"}, "get", None, "", record(MANAGE_OUTBREAKS)),
+        ("risk:policy-edit", {"code": "E10000008"}, "post", {}, "", hidden()),
+        ("risk:location", {"pk": own}, "get", None, "", location_page),
+        ("risk:location", {"pk": other}, "get", None, "", hidden()),
+        ("risk:override", {"pk": own}, "get", None, "", record(VIEW, MANAGE_OUTBREAKS)),
+        ("risk:override", {"pk": other}, "post", {}, "", hidden()),
+        ("risk:concern-add", {"pk": own}, "get", None, "", record(VIEW, MANAGE_OUTBREAKS)),
+        ("risk:concern-add", {"pk": other}, "post", {}, "", hidden()),
+        ("risk:concern-close", {"pk": w["own_concern"]}, "get", None, "",
+         record(VIEW, MANAGE_OUTBREAKS)),
+        ("risk:concern-close", {"pk": w["other_concern"]}, "post", {}, "", hidden()),
+        ("outbreak-list", {}, "get", None, "", api(OUTBREAKS)),
+        ("outbreak-list", {}, "post", {}, "", api(MANAGE_OUTBREAKS, yes=400)),
+        ("outbreak-list", {}, "post", {"location": str(other), "reported_on": "2020-06-05",
+                                       "reported_by": "provider", "kind": "confirmed"}, "",
+         api(MANAGE_OUTBREAKS, yes=400)),
+        ("outbreak-detail", {"pk": theirs}, "get", None, "", api_hidden(OUTBREAKS)),
+        ("outbreak-updates", {"pk": mine}, "post", {}, "", api(MANAGE_OUTBREAKS, yes=400)),
+        ("outbreak-updates", {"pk": theirs}, "post", {}, "", api_hidden(MANAGE_OUTBREAKS)),
+        ("outbreak-status", {"pk": mine}, "post", {}, "", api(MANAGE_OUTBREAKS, yes=400)),
+        ("outbreak-status", {"pk": theirs}, "post", {}, "", api_hidden(MANAGE_OUTBREAKS)),
+        ("outbreak-tracker", {}, "get", None, "as_of=2020-06-04", api(OUTBREAKS)),
+        ("risk-log-list", {}, "get", None, "as_of=2020-06-04", api(OUTBREAKS)),
+        ("risk-log-priorities", {}, "get", None, "as_of=2020-06-04", api(OUTBREAKS)),
+        ("risk-override-list", {}, "get", None, "", api(OUTBREAKS)),
+        ("risk-override-list", {}, "post", {"location": str(other), "rating": "red",
+                                             "reason": "x", "starts_on": "2020-06-04",
+                                             "expires_on": "2020-06-05"}, "",
+         api(MANAGE_OUTBREAKS, yes=400)),
+        ("risk-override-detail", {"pk": w["own_override"]}, "get", None, "", api(OUTBREAKS)),
+        ("risk-override-detail", {"pk": w["other_override"]}, "get", None, "",
+         api_hidden(OUTBREAKS)),
+    ]
+    for name in ("detail", "history", "update", "status", "imt-add", "review"):
+        edit = None if name in ("detail", "history") else MANAGE_OUTBREAKS
+        rows += [(f"outbreaks:{name}", {"pk": mine}, "get", None, "", record(OUTBREAKS, edit)),
+                 (f"outbreaks:{name}", {"pk": theirs}, "get", None, "", hidden())]
+    rows += [("outbreak-detail", {"pk": mine}, "get", None, "", api(OUTBREAKS))]
+    return rows
 
 
 # Routes not walked, and why.
@@ -238,7 +343,7 @@ def test_every_route_refuses_what_it_must(role, world, client):
     for name, kwargs, method, body, query, expected in rows(world):
         url = reverse(name, kwargs=kwargs) + (f"?{query}" if query else "")
         if name.startswith(("api", "authority", "locality-", "provider-", "location-",
-                            "return-", "measure-set-")) \
+                            "return-", "measure-set-", "outbreak-", "risk-")) \
                 and ":" not in name and name not in ("api-schema", "api-docs"):
             from rest_framework.test import APIClient
 

@@ -6,6 +6,7 @@ import pytest
 
 from caresight.accounts.models import Role
 from caresight.registry.models import ServiceType
+from caresight.registry.selectors import area_choices
 from caresight.registry.tests.factories import LocalityFactory, LocationFactory
 from caresight.returns import selectors
 from caresight.returns.services import return_submit
@@ -104,7 +105,7 @@ class TestSummary:
         east = selectors.returns_summary(user=viewer, as_of=DAY, authority="E12000006")
         south_west = selectors.returns_summary(user=viewer, as_of=DAY, authority="E12000009")
         assert (east["locations"], south_west["locations"]) == (4, 1)
-        assert [group for group, _ in selectors.area_choices(user=viewer)] == [
+        assert [group for group, _ in area_choices(user=viewer)] == [
             "Regions", "Authorities"]
 
     def test_an_area_outside_the_users_scope_is_empty(self, area, make_user, cambs):

@@ -12,7 +12,9 @@ from caresight.registry.models import Authority
 
 
 class Command(BaseCommand):
-    help = ("Export a table: locations (the register) or returns (provider returns). Runs with "
+    help = ("Export a table: locations (the register), returns (provider returns), outbreaks "
+            "(the tracker's rows on --to, with closed and new since --from) or risk-log (the "
+            "risk log on --to). Runs with "
             "administrator rights over every authority.")
 
     def add_arguments(self, parser):
@@ -21,9 +23,11 @@ class Command(BaseCommand):
         parser.add_argument("--authority", metavar="CODE", action="append",
                             help="only this authority (ONS code); repeat for more")
         parser.add_argument("--from", dest="date_from", metavar="DATE", type=date_argument,
-                            help="returns: only those for this day (YYYY-MM-DD) or later")
+                            help="returns: only those for this day (YYYY-MM-DD) or later; "
+                            "outbreaks: the start of the period for closed and new outbreaks")
         parser.add_argument("--to", dest="date_to", metavar="DATE", type=date_argument,
-                            help="returns: only those for this day or earlier")
+                            help="returns: only those for this day or earlier; outbreaks and "
+                            "risk-log: the day (default today)")
         parser.add_argument("--output", "-o", type=Path,
                             help="write to this file (default: standard output)")
 

@@ -1,0 +1,146 @@
+"""Outbreak and risk pages: GOV.UK forms, the tracker, the lists and their downloads."""
+
+import csv
+import datetime as dt
+import io
+
+import openpyxl
+import pytest
+from django.urls import reverse
+
+from caresight.accounts.models import Role
+from caresight.core.models import Job
+from caresight.outbreaks.models import Outbreak, StatusChange
+from caresight.outbreaks.tests.test_import import ROWS, line_list
+from caresight.outbreaks.tests.test_services import report
+from caresight.registry.tests.factories import LocationFactory
+from caresight.risk.models import Concern, Override
+
+
+@pytest.fixture
+def officer(cambs, make_user):
+    return make_user(Role.PUBLIC_HEALTH, cambs)
+
+
+@pytest.fixture
+def home(cambs):
+    return LocationFactory(authority=cambs, name="Willow Court", cqc_location_id="1-111111111")
+
+
+REPORT = {"reported_on": "2020-06-01", "reported_by": "public_health", "kind": "confirmed",
+          "new_cases_residents": "2", "new_cases_staff": "0", "deaths": "0",
+          "admissions_closed": "yes", "notes": ""}
+
+
+@pytest.mark.django_db
+class TestOutbreakPages:
+    def test_an_officer_reports_an_outbreak_and_sees_its_status_pathway(self, client, officer,
+                                                                       home):
+        client.force_login(officer)
+        found = client.get(reverse("outbreaks:report-search"), {"q": "willow"}).content.decode()
+        assert reverse("outbreaks:report", args=[home.pk]) in found
+        response = client.post(reverse("outbreaks:report", args=[home.pk]), REPORT, follow=True)
+        page = response.content.decode()
+        assert "Outbreak at Willow Court reported." in page
+        assert "29 June 2020" in page and "De-escalation pathway" in page
+        assert Outbreak.objects.get().history.first().history_user == officer
+
+    def test_a_second_report_shows_the_reason_beside_the_date(self, client, officer, home):
+        client.force_login(officer)
+        client.post(reverse("outbreaks:report", args=[home.pk]), REPORT)
+        again = client.post(reverse("outbreaks:report", args=[home.pk]),
+                            {**REPORT, "reported_on": "2020-06-10"}).content.decode()
+        assert "There is a problem" in again
+        assert 'href="#id_reported_on"' in again
+        assert "Willow Court already has an open outbreak, reported on 1 June 2020" in again
+        assert Outbreak.objects.count() == 1
+
+    def test_negative_counts_and_an_override_without_a_reason_are_refused(self, client,
+                                                                          officer, home):
+        client.force_login(officer)
+        page = client.post(reverse("outbreaks:report", args=[home.pk]),
+                           {**REPORT, "deaths": "-1"}).content.decode()
+        assert "Deaths must be 0 or more" in page and not Outbreak.objects.exists()
+        outbreak = report(home)
+        page = client.post(reverse("outbreaks:status", args=[outbreak.pk]),
+                           {"status": "closed", "on": "2020-06-03", "reason": ""}).content.decode()
+        assert "Give the reason for changing the status by hand." in page
+        assert not StatusChange.objects.filter(automatic=False).exists()
+
+    def test_an_update_and_an_imt_with_actions(self, client, officer, home):
+        client.force_login(officer)
+        outbreak = report(home)
+        client.post(reverse("outbreaks:update", args=[outbreak.pk]), {
+            "on": "2020-06-10", "kind": "confirmed", "new_cases_residents": "1",
+            "new_cases_staff": "0", "deaths": "1", "admissions_closed": "", "notes": ""})
+        outbreak.refresh_from_db()
+        assert outbreak.closed_on == dt.date(2020, 7, 8)
+        response = client.post(reverse("outbreaks:imt-add", args=[outbreak.pk]), {
+            "held_on": "2020-06-11", "attendees": "DPH\nCCG lead", "summary": "Swab all"})
+        meeting_url = response["Location"]
+        client.post(meeting_url, {"description": "Whole-home testing", "owner": "CCG",
+                                  "due_on": "2020-06-12"})
+        page = client.get(meeting_url).content.decode()
+        assert "Whole-home testing" in page and "Mark done" in page
+
+    def test_the_tracker_links_to_lists_that_download_as_csv_and_xlsx(self, client, officer,
+                                                                     home):
+        client.force_login(officer)
+        report(home, on=dt.date(2020, 6, 1))
+        page = client.get(reverse("outbreaks:tracker"), {"as_of": "2020-06-04"}).content.decode()
+        assert "Overall number of services on tracker" in page
+        listing = client.get(reverse("outbreaks:list"),
+                             {"show": "live", "as_of": "2020-06-04"}).content.decode()
+        assert "Willow Court" in listing
+        response = client.get(reverse("outbreaks:list"), {"show": "live", "as_of": "2020-06-04",
+                                                           "download": "csv"})
+        rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+        assert rows[0]["name"] == "Willow Court" and rows[0]["status_label"] == "Live"
+        xlsx = client.get(reverse("outbreaks:list"), {"show": "live", "as_of": "2020-06-04",
+                                                       "download": "xlsx"})
+        sheet = openpyxl.load_workbook(io.BytesIO(xlsx.content)).active
+        assert sheet["B2"].value == "Willow Court"
+
+    def test_a_line_list_is_previewed_then_imported(self, client, officer, home, cambs):
+        LocationFactory(authority=cambs, cqc_location_id="1-222222222")
+        client.force_login(officer)
+        upload = io.BytesIO(line_list(ROWS))
+        upload.name = "list.csv"
+        response = client.post(reverse("outbreaks:import"), {"file": upload})
+        job = Job.objects.get()
+        assert response["Location"] == reverse("job-detail", args=[job.pk])
+        assert job.kind == "outbreaks"
+
+
+@pytest.mark.django_db
+class TestRiskPages:
+    def test_an_officer_records_a_concern_and_overrides_a_rating(self, client, officer, home):
+        client.force_login(officer)
+        client.post(reverse("risk:concern-add", args=[home.pk]), {
+            "raised_on": "2020-06-01", "source": "safeguarding", "summary": "Bruising"})
+        page = client.get(reverse("risk:location", args=[home.pk])).content.decode()
+        assert "Open concern: Bruising" in page
+        refused = client.post(reverse("risk:override", args=[home.pk]), {
+            "rating": "red", "reason": "", "starts_on": "2020-06-01",
+            "expires_on": "2020-06-10"}).content.decode()
+        assert "Give the reason for overriding the rating." in refused
+        assert not Override.objects.exists()
+        client.post(reverse("risk:concern-close", args=[Concern.objects.get().pk]),
+                    {"closed_on": "2020-06-02", "closing_note": "Resolved"})
+        assert Concern.objects.get().closed_on == dt.date(2020, 6, 2)
+
+    def test_the_log_downloads_and_is_saved_once(self, client, officer, home):
+        client.force_login(officer)
+        report(home, on=dt.date(2020, 6, 1))
+        page = client.get(reverse("risk:log"), {"as_of": "2020-06-04"}).content.decode()
+        assert "1 red, 0 amber, 0 green" in page
+        xlsx = client.get(reverse("risk:log"), {"as_of": "2020-06-04", "download": "xlsx"})
+        sheet = openpyxl.load_workbook(io.BytesIO(xlsx.content)).active
+        assert (sheet["A2"].value, sheet["B2"].value) == ("red", "Willow Court")
+        assert "Live outbreak" in sheet["H2"].value
+        for _ in range(2):
+            response = client.post(reverse("risk:save"), {"authority": "E10000003",
+                                                          "as_of": "2020-06-04"}, follow=True)
+        assert "was already saved" in response.content.decode()
+        priorities = client.get(reverse("risk:priorities"), {"as_of": "2020-06-04"})
+        assert "Willow Court" in priorities.content.decode()

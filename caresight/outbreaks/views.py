@@ -1,0 +1,334 @@
+"""Outbreak pages: thin views over the outbreak selectors and services."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from caresight.core import tenancy
+from caresight.core.audit import history_entries
+from caresight.core.exports import FORMATS, download_response
+from caresight.core.forms import add_service_errors
+from caresight.core.services import import_job_create
+from caresight.core.tenancy import Capability
+from caresight.core.timeutils import long_date, parse_as_of
+from caresight.registry.models import Authority
+from caresight.registry.selectors import area_choices, location_get, location_list
+
+from . import selectors, services
+from .forms import (
+    ImtActionForm,
+    ImtMeetingForm,
+    LearningReviewForm,
+    LineListUploadForm,
+    OverrideForm,
+    ReportForm,
+    ThresholdsForm,
+    UpdateForm,
+)
+from .models import ImtAction, ImtMeeting, Status
+
+
+def _require(request, capability: Capability, obj=None) -> None:
+    allowed = (tenancy.has_capability(request.user, capability) if obj is None
+               else tenancy.allows(request.user, capability, obj))
+    if not allowed:
+        raise PermissionDenied
+
+
+def _period(request):
+    as_of = parse_as_of(request.GET.get("as_of"))
+    since = parse_as_of(request.GET.get("since") or selectors.default_since(as_of).isoformat())
+    authority = (request.GET.get("authority") or "").strip().upper() or None
+    return as_of, min(since, as_of), authority
+
+
+def tracker(request):
+    _require(request, Capability.VIEW_OUTBREAKS)
+    as_of, since, authority = _period(request)
+    summary, _ = selectors.tracker(user=request.user, as_of=as_of, since=since,
+                                   authority=authority)
+    return render(request, "outbreaks/tracker.html", {
+        "summary": summary, "as_of": as_of, "since": since, "authority": authority or "",
+        "areas": area_choices(user=request.user, capability=Capability.VIEW_OUTBREAKS),
+        "lists": selectors.LISTS,
+        "can_manage": tenancy.has_capability(request.user, Capability.MANAGE_OUTBREAKS),
+    })
+
+
+def outbreak_list(request):
+    _require(request, Capability.VIEW_OUTBREAKS)
+    as_of, since, authority = _period(request)
+    show = request.GET.get("show") if request.GET.get("show") in selectors.LISTS else "on_tracker"
+    _, rows = selectors.tracker(user=request.user, as_of=as_of, since=since, authority=authority)
+    rows = [row for row in rows if show in row["lists"]]
+    locality = request.GET.get("locality") or ""
+    if locality:
+        rows = [row for row in rows if row["locality"] == locality]
+    kind = request.GET.get("kind") or ""
+    if kind:
+        rows = [row for row in rows if row["kind"] == kind]
+    fmt = request.GET.get("download")
+    if fmt:
+        _require(request, Capability.EXPORT)
+        for row in rows:
+            row["lists"] = ", ".join(selectors.LISTS[name] for name in row["lists"])
+        return download_response(rows, [*selectors.TRACKER_COLUMNS, "lists"], fmt,
+                                 title=selectors.LISTS[show],
+                                 file_stem=f"outbreaks-{show}-{as_of.isoformat()}")
+    query = request.GET.copy()
+    query.pop("download", None)
+    return render(request, "outbreaks/list.html", {
+        "rows": rows, "show": show, "heading": selectors.LISTS[show], "as_of": as_of,
+        "since": since, "authority": authority or "", "locality": locality, "kind": kind,
+        "lists": selectors.LISTS, "query": query.urlencode(),
+        "localities": sorted({row["locality"] for row in rows} | ({locality} - {""})),
+        "areas": area_choices(user=request.user, capability=Capability.VIEW_OUTBREAKS),
+        "can_export": tenancy.has_capability(request.user, Capability.EXPORT),
+        "formats": [f for f in FORMATS if f in ("csv", "xlsx")],
+    })
+
+
+def report_search(request):
+    """Find the service to report an outbreak at."""
+    _require(request, Capability.MANAGE_OUTBREAKS)
+    q = (request.GET.get("q") or "").strip()
+    found = []
+    if q:
+        found = list(location_list(user=request.user, capability=Capability.MANAGE_OUTBREAKS)
+                     .filter(Q(name__icontains=q) | Q(cqc_location_id__iexact=q)
+                             | Q(postcode__iexact=q))[:25])
+    return render(request, "outbreaks/report_search.html", {"q": q, "found": found})
+
+
+def location_outbreaks(request, pk: int):
+    location = location_get(user=request.user, pk=pk)
+    _require(request, Capability.VIEW_OUTBREAKS, location)
+    return render(request, "outbreaks/location.html", {
+        "location": location,
+        "outbreaks": selectors.outbreak_list(user=request.user).filter(location=location),
+        "open": selectors.open_outbreak(location),
+        "meetings": ImtMeeting.objects.filter(location=location).prefetch_related("actions"),
+        "can_manage": tenancy.allows(request.user, Capability.MANAGE_OUTBREAKS, location),
+    })
+
+
+def outbreak_report(request, pk: int):
+    location = location_get(user=request.user, pk=pk)
+    _require(request, Capability.MANAGE_OUTBREAKS, location)
+    form = ReportForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            outbreak = services.outbreak_report(
+                location=location, reported_on=data["reported_on"],
+                reported_by=data["reported_by"], reporter_name=data["reporter_name"],
+                first_symptoms_on=data["first_symptoms_on"], counts=form.counts(),
+                user=request.user)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"Outbreak at {location.name} reported.")
+            return redirect("outbreaks:detail", pk=outbreak.pk)
+    return render(request, "outbreaks/report.html", {"form": form, "location": location})
+
+
+def outbreak_detail(request, pk: int):
+    outbreak = selectors.outbreak_get(user=request.user, pk=pk)
+    today = timezone.localdate()
+    changes = list(outbreak.status_changes.select_related("recorded_by"))
+    return render(request, "outbreaks/detail.html", {
+        "outbreak": outbreak, "location": outbreak.location,
+        "status": next((c.status for c in reversed(changes) if c.on <= today), None),
+        "changes": changes, "today": today,
+        "updates": outbreak.updates.select_related("recorded_by"),
+        "meetings": outbreak.imt_meetings.prefetch_related("actions"),
+        "review": getattr(outbreak, "learning_review", None),
+        "can_manage": tenancy.allows(request.user, Capability.MANAGE_OUTBREAKS,
+                                     outbreak.location),
+        "is_open": outbreak.is_open_on(today),
+        "deaths": sum(u.deaths for u in outbreak.updates.all()),
+        "cases": sum(u.new_cases for u in outbreak.updates.all()),
+    })
+
+
+def _managed_outbreak(request, pk: int):
+    outbreak = selectors.outbreak_get(user=request.user, pk=pk)
+    _require(request, Capability.MANAGE_OUTBREAKS, outbreak.location)
+    return outbreak
+
+
+def update_add(request, pk: int):
+    outbreak = _managed_outbreak(request, pk)
+    form = UpdateForm(request.POST or None, initial={"on": timezone.localdate(),
+                                                     "kind": outbreak.kind})
+    if request.method == "POST" and form.is_valid():
+        try:
+            update = services.update_record(outbreak=outbreak, on=form.cleaned_data["on"],
+                                            counts=form.counts(), user=request.user)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"Update for {long_date(update.on)} saved.")
+            return redirect("outbreaks:detail", pk=outbreak.pk)
+    return render(request, "outbreaks/form.html", {
+        "form": form, "outbreak": outbreak, "title": "Add an update",
+        "button": "Save update"})
+
+
+def status_override(request, pk: int):
+    outbreak = _managed_outbreak(request, pk)
+    form = OverrideForm(request.POST or None, initial={"on": timezone.localdate()})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.status_override(outbreak=outbreak, on=data["on"], status=data["status"],
+                                     reason=data["reason"], user=request.user)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"Status set to {Status(data['status']).label.lower()} "
+                             f"from {long_date(data['on'])}.")
+            return redirect("outbreaks:detail", pk=outbreak.pk)
+    return render(request, "outbreaks/form.html", {
+        "form": form, "outbreak": outbreak, "title": "Change the status by hand",
+        "button": "Change status",
+        "intro": "The status normally follows the days since the last new case. Setting it "
+                 "by hand holds until the next new case; the reason is kept in the record."})
+
+
+def imt_add(request, pk: int):
+    outbreak = _managed_outbreak(request, pk)
+    form = ImtMeetingForm(request.POST or None, initial={"held_on": timezone.localdate()})
+    if request.method == "POST" and form.is_valid():
+        try:
+            meeting = services.imt_meeting_record(location=outbreak.location, outbreak=outbreak,
+                                                  user=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, "IMT meeting recorded. Add its actions below.")
+            return redirect("outbreaks:imt", pk=meeting.pk)
+    return render(request, "outbreaks/form.html", {
+        "form": form, "outbreak": outbreak, "title": "Record an IMT meeting",
+        "button": "Save meeting"})
+
+
+def _meeting(request, pk: int) -> ImtMeeting:
+    meeting = get_object_or_404(ImtMeeting.objects.select_related("location", "outbreak"), pk=pk)
+    if not tenancy.allows(request.user, Capability.VIEW_OUTBREAKS, meeting.location):
+        raise Http404
+    return meeting
+
+
+def imt_detail(request, pk: int):
+    meeting = _meeting(request, pk)
+    can_manage = tenancy.allows(request.user, Capability.MANAGE_OUTBREAKS, meeting.location)
+    form = ImtActionForm(request.POST or None)
+    if request.method == "POST":
+        if not can_manage:
+            raise PermissionDenied
+        if form.is_valid():
+            try:
+                services.imt_action_add(meeting=meeting, user=request.user, **form.cleaned_data)
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(request, "Action added.")
+                return redirect("outbreaks:imt", pk=meeting.pk)
+    return render(request, "outbreaks/imt.html", {
+        "meeting": meeting, "actions": meeting.actions.all(), "form": form,
+        "can_manage": can_manage, "today": timezone.localdate()})
+
+
+@require_POST
+def imt_action_done(request, pk: int):
+    action = get_object_or_404(ImtAction.objects.select_related("meeting__location"), pk=pk)
+    meeting = _meeting(request, action.meeting_id)
+    _require(request, Capability.MANAGE_OUTBREAKS, meeting.location)
+    try:
+        services.imt_action_done(action=action, done_on=timezone.localdate(), user=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"“{action.description}” marked as done.")
+    return redirect("outbreaks:imt", pk=meeting.pk)
+
+
+def learning_review(request, pk: int):
+    outbreak = _managed_outbreak(request, pk)
+    review = getattr(outbreak, "learning_review", None)
+    initial = ({"reviewed_on": review.reviewed_on, "what_happened": review.what_happened,
+                "lessons": review.lessons, "shared_with": review.shared_with} if review
+               else {"reviewed_on": timezone.localdate()})
+    form = LearningReviewForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.learning_review_record(outbreak=outbreak, user=request.user,
+                                            **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, "Learning review saved.")
+            return redirect("outbreaks:detail", pk=outbreak.pk)
+    return render(request, "outbreaks/form.html", {
+        "form": form, "outbreak": outbreak, "title": "Learning review", "button": "Save review"})
+
+
+def outbreak_history(request, pk: int):
+    outbreak = selectors.outbreak_get(user=request.user, pk=pk)
+    return render(request, "core/history.html", {
+        "record": outbreak, "entries": history_entries(outbreak),
+        "back_url": reverse("outbreaks:detail", args=[outbreak.pk]),
+    })
+
+
+def import_upload(request):
+    _require(request, Capability.MANAGE_OUTBREAKS)
+    form = LineListUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            job = import_job_create(kind="outbreaks", file_name=upload.name, data=upload.read(),
+                                    user=request.user)
+        except ValidationError as exc:
+            form.add_error("file", exc.messages)
+        else:
+            return redirect("job-detail", pk=job.pk)
+    return render(request, "outbreaks/import.html", {"form": form})
+
+
+def thresholds(request):
+    _require(request, Capability.MANAGE_OUTBREAKS)
+    authorities = Authority.objects.filter(
+        pk__in=tenancy.authority_ids(request.user, Capability.MANAGE_OUTBREAKS))
+    rows = [(a, *services.thresholds_for(a.pk)) for a in authorities]
+    return render(request, "outbreaks/thresholds.html", {"rows": rows})
+
+
+def thresholds_edit(request, code: str):
+    authority = get_object_or_404(
+        Authority, ons_code=code.upper(),
+        pk__in=tenancy.authority_ids(request.user, Capability.MANAGE_OUTBREAKS))
+    de_escalation, closure = services.thresholds_for(authority.pk)
+    form = ThresholdsForm(request.POST or None, initial={"de_escalation_days": de_escalation,
+                                                         "closure_days": closure})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.thresholds_set(authority=authority, user=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"Thresholds for {authority.name} saved. They apply to "
+                             "outbreaks reported from now on.")
+            return redirect("outbreaks:thresholds")
+    return render(request, "outbreaks/form.html", {
+        "form": form, "title": f"Outbreak thresholds for {authority.name}",
+        "button": "Save thresholds", "back_url": reverse("outbreaks:thresholds"),
+        "intro": "An outbreak de-escalates and then closes after these many days without a "
+                 "new case. New values apply to outbreaks reported from now on; outbreaks "
+                 "already reported keep the values they started with."})

@@ -1,0 +1,42 @@
+"""caresight risk save-log — keep the day's risk log of each authority, as distributed."""
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+
+from caresight.core.timeutils import date_argument, long_date
+from caresight.registry.models import Authority
+from caresight.risk.models import SavedLog
+from caresight.risk.services import risk_log_save
+
+
+class Command(BaseCommand):
+    help = ("save-log: work out and keep the risk log for a day, for one authority or every "
+            "authority with services, so that it is shown as it was whenever that day is "
+            "chosen. An authority whose log for the day is already saved is left as it is.")
+
+    def add_arguments(self, parser):
+        parser.add_argument("action", choices=["save-log"])
+        parser.add_argument("--as-of", type=date_argument, metavar="DATE",
+                            help="the day of the log (default: today)")
+        parser.add_argument("--authority", metavar="CODE", action="append",
+                            help="only this authority (ONS code); repeat for more")
+
+    def handle(self, *args, action, as_of, authority, **options):
+        as_of = as_of or timezone.localdate()
+        authorities = Authority.objects.filter(locations__isnull=False).distinct()
+        if authority:
+            codes = {code.upper() for code in authority}
+            authorities = Authority.objects.filter(ons_code__in=codes)
+            unknown = codes - set(authorities.values_list("ons_code", flat=True))
+            if unknown:
+                raise CommandError(f"Unknown authority code(s): {', '.join(sorted(unknown))}.")
+        done = set(SavedLog.objects.filter(as_of=as_of).values_list("authority_id", flat=True))
+        saved = 0
+        for found in authorities.order_by("name"):
+            if found.pk in done:
+                continue
+            risk_log_save(authority=found, as_of=as_of, user=None)
+            saved += 1
+        self.stdout.write(self.style.SUCCESS(
+            f"Saved {saved} risk log{'' if saved == 1 else 's'} for {long_date(as_of)}; "
+            f"{len(done)} already saved."))

@@ -1,0 +1,181 @@
+"""The risk rules: what each checks, its default rating and threshold, and why it fired.
+
+A pure function of one service's facts on a day and its authority's policy, so the rating
+of any service on any day can be rebuilt and each rule tested on its own.
+"""
+
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+from .models import Rating
+
+# Measures the rules read from the current return (care home and community measure sets).
+ABSENT = ["nurses_absent_covid", "nurses_absent_other", "care_workers_absent_covid",
+          "care_workers_absent_other", "non_care_staff_absent_covid",
+          "non_care_staff_absent_other", "care_workers_absent"]
+EMPLOYED = ["nurses_employed", "care_workers_employed", "non_care_staff_employed"]
+PPE = {"ppe_days_masks": "masks", "ppe_days_aprons": "aprons", "ppe_days_gloves": "gloves",
+       "ppe_days_eye_protection": "eye protection", "ppe_days_sanitiser": "hand sanitiser"}
+ACROSS_SETTINGS = "staff_multiple_settings"
+MEASURES = [*ABSENT, *EMPLOYED, *PPE, ACROSS_SETTINGS]
+POINTS = {Rating.RED: 3, Rating.AMBER: 1}
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    label: str
+    rating: str  # the default
+    threshold: Decimal | None = None  # the default, where the rule has one
+    threshold_label: str = ""
+
+
+RULES = [
+    Rule("live_outbreak", "Live outbreak", Rating.RED),
+    Rule("de_escalation", "Outbreak on the de-escalation pathway", Rating.AMBER),
+    Rule("staff_absence", "Staff absence", Rating.AMBER, Decimal(20),
+         "Per cent of staff absent, at or above"),
+    Rule("ppe_low", "Low PPE stock", Rating.AMBER, Decimal(7),
+         "Days of any PPE item, under"),
+    Rule("no_return", "No current return", Rating.AMBER),
+    Rule("staff_across_settings", "Staff working across settings", Rating.AMBER, Decimal(1),
+         "Staff who also work in another setting, at or above"),
+    Rule("small_provider", "Small provider", Rating.AMBER),
+    Rule("quality_concern", "Open quality concern", Rating.AMBER),
+]
+RULES_BY_CODE = {rule.code: rule for rule in RULES}
+
+
+@dataclass(frozen=True)
+class Setting:
+    enabled: bool
+    rating: str
+    threshold: Decimal | None
+
+
+@dataclass(frozen=True)
+class Policy:
+    settings: dict[str, Setting]
+    ambers_make_red: int = 3
+
+
+def policy_from(rules: dict, ambers_make_red: int = 3) -> Policy:
+    """An authority's stored choices over the defaults (a missing rule keeps its default)."""
+    settings = {}
+    for rule in RULES:
+        chosen = rules.get(rule.code, {})
+        threshold = rule.threshold
+        if chosen.get("threshold") not in (None, "") and rule.threshold is not None:
+            threshold = Decimal(str(chosen["threshold"]))
+        settings[rule.code] = Setting(enabled=chosen.get("enabled", True),
+                                      rating=chosen.get("rating", rule.rating),
+                                      threshold=threshold)
+    return Policy(settings, ambers_make_red)
+
+
+DEFAULT_POLICY = policy_from({})
+
+
+def policy_check(rules: dict) -> dict[str, str]:
+    """Problems with a policy's choices, by rule code."""
+    errors = {}
+    for code, chosen in rules.items():
+        rule = RULES_BY_CODE.get(code)
+        if rule is None:
+            errors[code] = f"{code!r} is not a risk rule."
+            continue
+        if chosen.get("rating", rule.rating) not in (Rating.RED, Rating.AMBER):
+            errors[code] = f"{rule.label}: the rating must be red or amber."
+        threshold = chosen.get("threshold")
+        if threshold not in (None, "") and rule.threshold is not None:
+            try:
+                value = Decimal(str(threshold))
+            except InvalidOperation:
+                errors[code] = f"{rule.label}: the threshold must be a number."
+                continue
+            if not value.is_finite() or value < 0:
+                errors[code] = f"{rule.label}: the threshold must be 0 or more."
+    return errors
+
+
+@dataclass
+class Facts:
+    """What is known about one service on a day."""
+
+    outbreak_status: str | None = None  # "live", "de_escalation" or None
+    has_return: bool = False
+    answers: dict = field(default_factory=dict)  # measure code -> number (current return)
+    small_provider: bool = False
+    concerns: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Fired:
+    code: str
+    label: str
+    rating: str
+    why: str
+
+    def as_dict(self) -> dict:
+        return {"code": self.code, "label": self.label, "rating": self.rating, "why": self.why}
+
+
+def _number(value) -> Decimal | None:
+    try:
+        return None if value is None or value == "" else Decimal(str(value))
+    except InvalidOperation:
+        return None
+
+
+def _checks(facts: Facts, threshold: dict[str, Decimal | None]):
+    """(rule code, why) for every rule the facts meet."""
+    if facts.outbreak_status == "live":
+        yield "live_outbreak", "An outbreak is live."
+    if facts.outbreak_status == "de_escalation":
+        yield "de_escalation", "An outbreak is on the de-escalation pathway."
+    if not facts.has_return:
+        yield "no_return", "No return within the expected window."
+    answers = facts.answers
+    employed = sum(v for v in (_number(answers.get(c)) for c in EMPLOYED) if v is not None)
+    absent = sum(v for v in (_number(answers.get(c)) for c in ABSENT) if v is not None)
+    limit = threshold["staff_absence"]
+    if employed and limit is not None and absent * 100 / employed >= limit:
+        yield "staff_absence", (f"{absent} of {employed} staff absent "
+                                f"({(absent * 100 / employed).quantize(Decimal(1))}%).")
+    limit = threshold["ppe_low"]
+    low = [f"{label} ({_number(answers[code])} days)" for code, label in PPE.items()
+           if limit is not None and _number(answers.get(code)) is not None
+           and _number(answers[code]) < limit]  # type: ignore[operator]
+    if low:
+        yield "ppe_low", "Under " + f"{limit} days of " + ", ".join(low) + "."
+    across = _number(answers.get(ACROSS_SETTINGS))
+    limit = threshold["staff_across_settings"]
+    if across is not None and limit is not None and across >= limit and across > 0:
+        yield "staff_across_settings", f"{across} staff also work in another setting."
+    if facts.small_provider:
+        yield "small_provider", "The provider is small or single-site."
+    if facts.concerns:
+        yield "quality_concern", "Open concern: " + "; ".join(facts.concerns)
+
+
+def rate(facts: Facts, policy: Policy = DEFAULT_POLICY) -> tuple[str, list[Fired], int]:
+    """The rules' rating, the rules that fired (with why), and a priority score."""
+    thresholds = {code: s.threshold for code, s in policy.settings.items()}
+    fired = []
+    for code, why in _checks(facts, thresholds):
+        setting = policy.settings[code]
+        if setting.enabled:
+            fired.append(Fired(code, RULES_BY_CODE[code].label, setting.rating, why))
+    ratings = [f.rating for f in fired]
+    ambers = ratings.count(Rating.AMBER)
+    if Rating.RED in ratings:
+        rating = Rating.RED
+    elif ambers and policy.ambers_make_red and ambers >= policy.ambers_make_red:
+        rating = Rating.RED
+        fired.append(Fired("ambers_make_red", "Several amber reasons", Rating.RED,
+                           f"{ambers} amber reasons together make red."))
+    elif ambers:
+        rating = Rating.AMBER
+    else:
+        rating = Rating.GREEN
+    return rating, fired, sum(POINTS.get(r, 0) for r in ratings)

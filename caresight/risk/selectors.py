@@ -1,0 +1,170 @@
+"""Reads for the risk log: every service's rating on a day, why, and the saved logs.
+
+A day's log for an authority is the saved one if it was saved (as distributed), else worked
+out from the data as it stands: outbreaks, current returns, concerns and overrides on that day.
+"""
+
+import datetime as dt
+from collections import defaultdict
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from caresight.core import tenancy
+from caresight.core.tenancy import Capability
+from caresight.outbreaks.models import Status
+from caresight.outbreaks.selectors import outbreak_list, statuses_on
+from caresight.registry.models import Location
+from caresight.registry.selectors import area_authority_ids, registered_on_q
+from caresight.returns.selectors import current_answers
+
+from . import rules
+from .models import RATING_ORDER, Concern, Override, Policy, Rating, SavedLog, SavedRating
+
+LOG_COLUMNS = ["rating", "name", "cqc_location_id", "provider", "authority", "locality",
+               "service_type", "reasons", "override_reason", "override_expires_on",
+               "computed_rating", "score"]
+
+
+def rated_locations(*, user, as_of: dt.date, authority: str | None = None,
+                    capability: Capability = Capability.VIEW_OUTBREAKS) -> QuerySet[Location]:
+    """The services on the log: registered on `as_of`, in scope (`user=None`: all)."""
+    queryset = Location.objects.filter(registered_on_q(as_of))
+    if user is not None:
+        queryset = tenancy.locations(user, capability, queryset)
+    if authority:
+        queryset = queryset.filter(authority_id__in=area_authority_ids(authority))
+    return queryset
+
+
+def policy_for(authority_id: int) -> rules.Policy:
+    found = Policy.objects.filter(authority_id=authority_id).first()
+    return rules.policy_from(found.rules, found.ambers_make_red) if found else rules.DEFAULT_POLICY
+
+
+def computed_ratings(locations: QuerySet[Location], as_of: dt.date) -> list[dict]:
+    """Work out every service's rating on `as_of` from the data as it stands."""
+    location_ids = locations.values("pk")
+    info = list(locations.order_by().values_list(
+        "pk", "cqc_location_id", "name", "provider__name", "provider__is_small",
+        "authority_id", "authority__name", "locality__name", "service_type"))
+    outbreaks = outbreak_list(user=None).filter(location__in=location_ids,
+                                                reported_on__lte=as_of).filter(
+        Q(closed_on__isnull=True) | Q(closed_on__gt=as_of))
+    status_by_outbreak = statuses_on(outbreaks, as_of)
+    outbreak_status = {}
+    for outbreak_id, location_id in outbreaks.values_list("pk", "location_id"):
+        status = status_by_outbreak.get(outbreak_id)
+        if status in (Status.LIVE, Status.DE_ESCALATION):
+            outbreak_status[location_id] = status
+    answers, current = current_answers(locations, as_of, rules.MEASURES)
+    makes_returns = {c.location_id for c in current}
+    concerns = defaultdict(list)
+    for location_id, summary in (Concern.objects.filter(location__in=location_ids,
+                                                        raised_on__lte=as_of)
+                                 .filter(Q(closed_on__isnull=True) | Q(closed_on__gt=as_of))
+                                 .order_by("raised_on").values_list("location_id", "summary")):
+        concerns[location_id].append(summary)
+    overrides = {}
+    for override in (Override.objects.filter(location__in=location_ids, starts_on__lte=as_of,
+                                             expires_on__gte=as_of)
+                     .order_by("starts_on", "created_at")):
+        overrides[override.location_id] = override  # the latest one applies
+    policies: dict[int, rules.Policy] = {}
+    rows = []
+    for (pk, cqc_id, name, provider, small, authority_id, authority, locality,
+         service_type) in info:
+        if authority_id not in policies:
+            policies[authority_id] = policy_for(authority_id)
+        facts = rules.Facts(
+            outbreak_status=outbreak_status.get(pk),
+            # Services that make no return (e.g. day services) are not chased for one.
+            has_return=pk in answers or pk not in makes_returns,
+            answers=answers.get(pk, {}), small_provider=small, concerns=concerns.get(pk, []))
+        computed, fired, score = rules.rate(facts, policies[authority_id])
+        override = overrides.get(pk)
+        rows.append({
+            "location_id": pk, "cqc_location_id": cqc_id or "", "name": name,
+            "provider": provider, "authority": authority, "authority_id": authority_id,
+            "locality": locality or "No locality",
+            "service_type": Location(service_type=service_type).get_service_type_display(),
+            "rating": override.rating if override else computed,
+            "computed_rating": computed, "score": score,
+            "fired": [f.as_dict() for f in fired],
+            "override_reason": override.reason if override else "",
+            "override_expires_on": override.expires_on if override else None,
+            "saved": False,
+        })
+    return rows
+
+
+def _saved_rows(logs: list[SavedLog]) -> list[dict]:
+    rows = []
+    ratings = (SavedRating.objects.filter(log__in=logs)
+               .select_related("location", "location__provider", "location__authority",
+                               "location__locality"))
+    for saved in ratings:
+        location = saved.location
+        rows.append({
+            "location_id": location.pk, "cqc_location_id": location.cqc_location_id or "",
+            "name": location.name, "provider": location.provider.name,
+            "authority": location.authority.name, "authority_id": location.authority_id,
+            "locality": location.locality.name if location.locality else "No locality",
+            "service_type": location.get_service_type_display(),
+            "rating": saved.rating, "computed_rating": saved.computed_rating,
+            "score": saved.score, "fired": saved.fired,
+            "override_reason": saved.override_reason,
+            "override_expires_on": saved.override_expires_on, "saved": True,
+        })
+    return rows
+
+
+def sort_key(row: dict):
+    return (RATING_ORDER[row["rating"]], -row["score"], row["locality"], row["name"])
+
+
+def risk_log(*, user, as_of: dt.date, authority: str | None = None) -> list[dict]:
+    """Every service's rating on `as_of`, red first: saved where that day's log was saved."""
+    locations = rated_locations(user=user, as_of=as_of, authority=authority)
+    authority_ids = set(locations.order_by().values_list("authority_id", flat=True).distinct())
+    logs = list(SavedLog.objects.filter(authority_id__in=authority_ids, as_of=as_of))
+    saved = _saved_rows(logs)  # whole authorities, all within the user's scope
+    live = computed_ratings(
+        locations.exclude(authority_id__in=[log.authority_id for log in logs]), as_of)
+    return sorted(saved + live, key=sort_key)
+
+
+def priorities(rows: list[dict], limit: int = 50) -> list[dict]:
+    """Whom to support or test first: red and amber services, most reasons first."""
+    return [row for row in rows if row["rating"] != Rating.GREEN][:limit]
+
+
+def saved_logs(*, user, as_of: dt.date) -> list[SavedLog]:
+    return list(SavedLog.objects.filter(
+        as_of=as_of, authority_id__in=tenancy.authority_ids(user, Capability.VIEW_OUTBREAKS))
+        .select_related("authority", "saved_by"))
+
+
+def location_rating(*, location: Location, as_of: dt.date | None = None) -> dict:
+    as_of = as_of or timezone.localdate()
+    return computed_ratings(Location.objects.filter(pk=location.pk), as_of)[0]
+
+
+def location_saved_ratings(*, location: Location) -> QuerySet[SavedRating]:
+    return SavedRating.objects.filter(location=location).select_related("log").order_by(
+        "-log__as_of")
+
+
+def export_rows(rows: list[dict]) -> list[dict]:
+    return [{**row, "reasons": "; ".join(f"{f['label']}: {f['why']}" for f in row["fired"])}
+            for row in rows]
+
+
+def risk_log_export(*, authority_codes: list[str], date_from: dt.date | None = None,
+                    date_to: dt.date | None = None) -> tuple[list[dict], list[str], str]:
+    """For `caresight export risk-log`: the log on `date_to` (default today)."""
+    as_of = date_to or timezone.localdate()
+    rows = []
+    for code in authority_codes or [None]:
+        rows += risk_log(user=None, as_of=as_of, authority=code)
+    return export_rows(rows), LOG_COLUMNS, "Risk log"

@@ -1,0 +1,182 @@
+"""Risk log pages: thin views over the risk selectors and services."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from caresight.core import tenancy
+from caresight.core.exports import download_response
+from caresight.core.forms import add_service_errors
+from caresight.core.tenancy import Capability
+from caresight.core.timeutils import long_date, parse_as_of
+from caresight.registry.models import Authority
+from caresight.registry.selectors import area_choices, location_get
+
+from . import rules, selectors, services
+from .forms import ConcernCloseForm, ConcernForm, OverrideForm, PolicyForm
+from .models import Concern, Override, Rating
+
+
+def _require(request, capability: Capability, obj=None) -> None:
+    allowed = (tenancy.has_capability(request.user, capability) if obj is None
+               else tenancy.allows(request.user, capability, obj))
+    if not allowed:
+        raise PermissionDenied
+
+
+def _log(request):
+    _require(request, Capability.VIEW_OUTBREAKS)
+    as_of = parse_as_of(request.GET.get("as_of"))
+    authority = (request.GET.get("authority") or "").strip().upper() or None
+    return as_of, authority, selectors.risk_log(user=request.user, as_of=as_of,
+                                                authority=authority)
+
+
+def risk_log(request):
+    as_of, authority, rows = _log(request)
+    rating = request.GET.get("rating") if request.GET.get("rating") in Rating.values else ""
+    shown = [row for row in rows if row["rating"] == rating] if rating else rows
+    fmt = request.GET.get("download")
+    if fmt:
+        _require(request, Capability.EXPORT)
+        return download_response(selectors.export_rows(shown), selectors.LOG_COLUMNS, fmt,
+                                 title="Risk log", file_stem=f"risk-log-{as_of.isoformat()}")
+    counts = {r: sum(1 for row in rows if row["rating"] == r) for r in Rating.values}
+    logs = selectors.saved_logs(user=request.user, as_of=as_of)
+    return render(request, "risk/log.html", {
+        "rows": shown[:500], "more": max(len(shown) - 500, 0), "total": len(shown),
+        "counts": counts, "as_of": as_of, "authority": authority or "", "rating": rating,
+        "ratings": Rating.choices, "logs": logs,
+        "areas": area_choices(user=request.user, capability=Capability.VIEW_OUTBREAKS),
+        "can_export": tenancy.has_capability(request.user, Capability.EXPORT),
+        "can_save": tenancy.has_capability(request.user, Capability.MANAGE_OUTBREAKS)
+        and as_of <= timezone.localdate(),
+        "saveable": Authority.objects.filter(
+            pk__in=tenancy.authority_ids(request.user, Capability.MANAGE_OUTBREAKS))
+        .exclude(pk__in=[log.authority_id for log in logs]),
+    })
+
+
+def priorities(request):
+    as_of, authority, rows = _log(request)
+    return render(request, "risk/priorities.html", {
+        "rows": selectors.priorities(rows), "as_of": as_of, "authority": authority or "",
+        "areas": area_choices(user=request.user, capability=Capability.VIEW_OUTBREAKS)})
+
+
+@require_POST
+def log_save(request):
+    authority = get_object_or_404(
+        Authority, ons_code=(request.POST.get("authority") or "").upper(),
+        pk__in=tenancy.authority_ids(request.user, Capability.MANAGE_OUTBREAKS))
+    as_of = parse_as_of(request.POST.get("as_of"))
+    try:
+        services.risk_log_save(authority=authority, as_of=as_of, user=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"The risk log for {authority.name} on {long_date(as_of)} "
+                         "is saved; it will be shown as it is now whenever that day is chosen.")
+    return redirect(f"{reverse('risk:log')}?as_of={as_of.isoformat()}")
+
+
+def location_risk(request, pk: int):
+    location = location_get(user=request.user, pk=pk)
+    _require(request, Capability.VIEW_OUTBREAKS, location)
+    today = timezone.localdate()
+    return render(request, "risk/location.html", {
+        "location": location, "rating": selectors.location_rating(location=location),
+        "overrides": Override.objects.filter(location=location).select_related("created_by"),
+        "concerns": Concern.objects.filter(location=location),
+        "saved": selectors.location_saved_ratings(location=location)[:26],
+        "today": today,
+        "can_manage": tenancy.allows(request.user, Capability.MANAGE_OUTBREAKS, location),
+    })
+
+
+def _managed_location(request, pk: int):
+    location = location_get(user=request.user, pk=pk)
+    _require(request, Capability.MANAGE_OUTBREAKS, location)
+    return location
+
+
+def override_add(request, pk: int):
+    location = _managed_location(request, pk)
+    form = OverrideForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            override = services.override_set(location=location, user=request.user,
+                                              **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"{location.name} is rated "
+                             f"{override.get_rating_display().lower()} until "
+                             f"{long_date(override.expires_on)}.")
+            return redirect("risk:location", pk=location.pk)
+    return render(request, "risk/form.html", {
+        "form": form, "location": location, "title": "Override the rating",
+        "button": "Override rating"})
+
+
+def concern_add(request, pk: int):
+    location = _managed_location(request, pk)
+    form = ConcernForm(request.POST or None, initial={"raised_on": timezone.localdate()})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.concern_raise(location=location, user=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, "Concern recorded.")
+            return redirect("risk:location", pk=location.pk)
+    return render(request, "risk/form.html", {
+        "form": form, "location": location, "title": "Record a quality concern",
+        "button": "Save concern"})
+
+
+def concern_close(request, pk: int):
+    concern = get_object_or_404(Concern.objects.select_related("location"), pk=pk)
+    location = _managed_location(request, concern.location_id)
+    form = ConcernCloseForm(request.POST or None, initial={"closed_on": timezone.localdate()})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.concern_close(concern=concern, user=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, "Concern closed.")
+            return redirect("risk:location", pk=location.pk)
+    return render(request, "risk/form.html", {
+        "form": form, "location": location, "title": f"Close the concern: {concern.summary}",
+        "button": "Close concern"})
+
+
+def _authorities(request):
+    return Authority.objects.filter(
+        pk__in=tenancy.authority_ids(request.user, Capability.MANAGE_OUTBREAKS))
+
+
+def policies(request):
+    _require(request, Capability.MANAGE_OUTBREAKS)
+    return render(request, "risk/policies.html", {
+        "rows": [(a, selectors.policy_for(a.pk)) for a in _authorities(request)],
+        "rules": rules.RULES})
+
+
+def policy_edit(request, code: str):
+    authority = get_object_or_404(_authorities(request), ons_code=code.upper())
+    form = PolicyForm(request.POST or None, policy=selectors.policy_for(authority.pk))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.policy_set(authority=authority, rules_chosen=form.chosen(), user=request.user,
+                                ambers_make_red=form.cleaned_data["ambers_make_red"])
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"Risk rules for {authority.name} saved.")
+            return redirect("risk:policies")
+    return render(request, "risk/policy_form.html", {"form": form, "authority": authority})
