@@ -472,6 +472,47 @@ def print_profile(profiler, label: str, sorts=(("cumulative", 35), ("tottime", 2
         print(out.getvalue())
 
 
+# --- Diagnosis (in a worker) ---------------------------------------------------------------
+
+
+def sql_of(call) -> list[tuple[float, str]]:
+    """Call once more, recording the SQL: (milliseconds, statement)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        call()
+    return [(float(q["time"]) * 1000, q["sql"]) for q in ctx.captured_queries]
+
+
+def print_sql(label: str, sql: list[tuple[float, str]]) -> None:
+    print(f"--- SQL of {label}: {len(sql)} statements, {sum(ms for ms, _ in sql):.1f} ms ---")
+    for ms, statement in sql:
+        short = statement if len(statement) <= 600 else statement[:600] + " …"
+        print(f"{ms:8.1f} ms  {short}")
+
+
+def explain_slowest(connection, label: str, sql: list[tuple[float, str]], count: int) -> None:
+    """EXPLAIN (ANALYZE, BUFFERS) the `count` slowest statements of `sql`, and print the plans."""
+    for ms, statement in sorted(sql, key=lambda item: -item[0])[:count]:
+        with connection.cursor() as cursor:
+            cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + statement)
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+        short = statement if len(statement) <= 1500 else statement[:1500] + " …"
+        print(f"--- EXPLAIN ANALYZE of a {ms:.1f} ms statement of {label} ---\n{short}\n{plan}")
+
+
+def profile_call(call, label: str, sorts=(("cumulative", 30),)) -> None:
+    """Profile one call with cProfile and print its top functions."""
+    import cProfile
+
+    profiler = cProfile.Profile()
+    profiler.enable()
+    call()
+    profiler.disable()
+    print_profile(profiler, f"one call of {label}", sorts=sorts)
+
+
 def migrate_then_run(script: Path, url: str, worker_args: list[str], *, doing: str,
                      **env: str) -> dict:
     """Migrate the fresh database at `url`, then run the script's worker on it."""

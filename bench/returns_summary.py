@@ -232,14 +232,14 @@ def worker(args: argparse.Namespace) -> None:
                 began = time.perf_counter()
                 summary = call()
                 times.append((time.perf_counter() - began) * 1000)
-            sql = _sql_of(call)
+            sql = _common.sql_of(call)
             label = f"{scope}, {day}"
             if args.show_sql:
-                _print_sql(label, sql)
+                _common.print_sql(label, sql)
             if args.explain and day == days[-1]:
-                _explain(connection, label, sql, args.explain)
+                _common.explain_slowest(connection, label, sql, args.explain)
             if args.profile and day == days[-1]:
-                _profile(call, label)
+                _common.profile_call(call, label)
             summaries.append({
                 "scope": scope, "as_of": day.isoformat(), "times_ms": times,
                 "queries": len(sql), "sql_ms": sum(ms for ms, _ in sql),
@@ -255,42 +255,6 @@ def worker(args: argparse.Namespace) -> None:
         "heap_bytes": heap_bytes, "indexes": indexes, "repeat": args.repeat,
         "summaries": summaries, "load_average": os.getloadavg(),
     })
-
-
-def _sql_of(call) -> list[tuple[float, str]]:
-    """Call once more, recording the SQL: (milliseconds, statement)."""
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    with CaptureQueriesContext(connection) as ctx:
-        call()
-    return [(float(q["time"]) * 1000, q["sql"]) for q in ctx.captured_queries]
-
-
-def _print_sql(label: str, sql: list[tuple[float, str]]) -> None:
-    print(f"--- SQL of {label}: {len(sql)} statements, {sum(ms for ms, _ in sql):.1f} ms ---")
-    for ms, statement in sql:
-        short = statement if len(statement) <= 600 else statement[:600] + " …"
-        print(f"{ms:8.1f} ms  {short}")
-
-
-def _explain(connection, label: str, sql: list[tuple[float, str]], count: int) -> None:
-    for ms, statement in sorted(sql, key=lambda item: -item[0])[:count]:
-        with connection.cursor() as cursor:
-            cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + statement)
-            plan = "\n".join(row[0] for row in cursor.fetchall())
-        short = statement if len(statement) <= 1500 else statement[:1500] + " …"
-        print(f"--- EXPLAIN ANALYZE of a {ms:.1f} ms statement of {label} ---\n{short}\n{plan}")
-
-
-def _profile(call, label: str) -> None:
-    import cProfile
-
-    profiler = cProfile.Profile()
-    profiler.enable()
-    call()
-    profiler.disable()
-    _common.print_profile(profiler, f"one call of {label}", sorts=(("cumulative", 30),))
 
 
 # --- Driver -------------------------------------------------------------------------------

@@ -24,6 +24,13 @@ Provider returns
   export returns [--from DATE] [--to DATE] [--authority CODE] [--format F] [--output FILE]
   summary returns --as-of DATE [--previous DATE] [--authority CODE] [--format json]
 
+Outbreaks and the risk log
+  import outbreaks PATH         import a public health line list (CSV or XLSX)
+  summary outbreaks --as-of DATE [--since DATE] [--authority CODE] [--format json]
+  export outbreaks [--from DATE] [--to DATE] [--authority CODE] [--format F] [--output FILE]
+  export risk-log [--to DATE] [--authority CODE] [--format csv|xlsx|…] [--output FILE]
+  risk save-log [--as-of DATE] [--authority CODE]   keep the day's risk log as distributed
+
 People and access
   user create --email E --role R --authority CODE [--organisation NAME]
   token create --email E        create an API token for a person or machine client

@@ -21,6 +21,8 @@ from django.utils import timezone
 
 from caresight.accounts.models import Role, User
 from caresight.accounts.services import user_create
+from caresight.outbreaks import services as outbreaks
+from caresight.outbreaks.models import Outbreak
 from caresight.registry.models import (
     CARE_HOME_TYPES,
     Authority,
@@ -35,6 +37,7 @@ from caresight.registry.models import (
 from caresight.registry.services import locality_create, location_create, provider_create
 from caresight.returns.models import SERVICE_GROUP_OF_TYPE, Return, ServiceGroup
 from caresight.returns.services import returns_load
+from caresight.risk import services as risk
 
 SEED = 2020
 DEMO_PASSWORD = "caresight-demo-2020"
@@ -634,6 +637,7 @@ class DemoSummary:
     deregistered: int
     users: int
     returns: int
+    outbreaks: int
     seconds: float
 
     def message(self) -> str:
@@ -641,7 +645,7 @@ class DemoSummary:
                 f"{self.care_homes} care homes ({self.nursing_homes} with nursing, "
                 f"{self.beds} beds), {self.other_services} other services "
                 f"({self.deregistered} deregistered), {self.returns} weekly returns, "
-                f"{self.users} demo users")
+                f"{self.outbreaks} outbreaks, {self.users} demo users")
         if self.already_loaded:
             return f"The demo area is already loaded: {what}. Nothing was changed."
         return f"Loaded the demo area in {self.seconds:.1f} s: {what}."
@@ -721,6 +725,7 @@ def _write(plan: DemoPlan) -> None:
                 **service.fields,
             )
     _write_returns(random.Random(SEED))
+    _write_outbreaks(random.Random(SEED))
     for person in plan.users():
         user_create(
             email=person.email, role=person.role, authority_codes=person.authority_codes,
@@ -754,6 +759,59 @@ def _write_returns(rng: random.Random) -> None:
     returns_load(items=items, user=None, reason="Demo returns")
 
 
+def _write_outbreaks(rng: random.Random) -> None:
+    """Outbreaks at a dozen care homes (live, de-escalating, closed), an IMT, concerns."""
+    today = timezone.localdate()
+    homes = list(Location.objects.filter(
+        authority__ons_code__in=COUNCILS, service_type__in=CARE_HOME_TYPES,
+        registration_status=RegistrationStatus.REGISTERED).order_by("pk"))
+    rng.shuffle(homes)
+    # (days ago reported, days ago of later cases): live, de-escalating, then closed
+    shapes = [(6, [2]), (9, [4]), (3, []), (12, [8, 5]), (20, []), (30, [17]), (24, [16]),
+              (60, [50]), (75, []), (45, [31]), (90, [80]), (40, [])]
+    for home, (reported, cases) in zip(homes, shapes, strict=False):
+        def day(ago: int) -> dt.date:
+            return today - dt.timedelta(days=ago)
+
+        outbreak = outbreaks.outbreak_report(
+            location=home, reported_on=day(reported), reported_by=rng.choice(
+                ["provider", "public_health", "public_health", "cqc"]),
+            counts=outbreaks.Counts(kind=rng.choice(["suspected", "confirmed"]),
+                                    new_cases_residents=rng.randint(1, 4),
+                                    new_cases_staff=rng.randint(0, 2),
+                                    admissions_closed=True),
+            first_symptoms_on=day(reported + rng.randint(0, 3)), user=None)
+        for ago in cases:
+            outbreaks.update_record(outbreak=outbreak, on=day(ago), user=None, counts=(
+                outbreaks.Counts(kind="confirmed", new_cases_residents=rng.randint(0, 3),
+                                 new_cases_staff=rng.randint(1, 2),
+                                 deaths=rng.choice([0, 0, 1]))))
+    first = homes[0].outbreaks.get()
+    meeting = outbreaks.imt_meeting_record(
+        location=first.location, outbreak=first, held_on=first.reported_on,
+        attendees="Director of Public Health\nCCG infection control nurse\nQuality officer\n"
+        "Registered manager", summary="Whole-home testing; staff cohorted; admissions closed.",
+        user=None)
+    outbreaks.imt_action_add(meeting=meeting, description="Arrange whole-home testing",
+                             owner="CCG infection control", due_on=first.reported_on, user=None)
+    outbreaks.imt_action_add(meeting=meeting, description="Daily PPE check", owner="Manager",
+                             due_on=today + dt.timedelta(days=3), user=None)
+    closed = homes[7].outbreaks.get()
+    if closed.closed_on and closed.closed_on <= today:
+        outbreaks.learning_review_record(
+            outbreak=closed, reviewed_on=today, what_happened="Agency staff brought the "
+            "infection in; two residents were admitted from hospital untested.",
+            lessons="Block-book agency staff; test every admission.",
+            shared_with="All care homes in the locality; CCG", user=None)
+    for home, summary in ((homes[12], "Medication errors reported by a relative"),
+                          (homes[13], "Staffing below the agreed level at night")):
+        risk.concern_raise(location=home, raised_on=today - dt.timedelta(days=5),
+                           source="quality_assurance", summary=summary, user=None)
+    risk.override_set(location=homes[14], rating="red", reason="Manager on long-term leave; "
+                      "weekly calls agreed at IMT", starts_on=today - dt.timedelta(days=2),
+                      expires_on=today + dt.timedelta(days=12), user=None)
+
+
 def _care_home_answers(rng: random.Random, beds: int, week: int) -> dict:
     occupied = rng.randint(int(beds * 0.7), beds)
     vacant = beds - occupied
@@ -768,7 +826,8 @@ def _care_home_answers(rng: random.Random, beds: int, week: int) -> dict:
         "agency_nurses": rng.randint(0, 2), "agency_care_workers": rng.randint(0, 5),
         "agency_non_care_staff": rng.randint(0, 1),
         "hours_paid": sum(staff.values()) * 35, "hours_overtime": rng.randint(0, 80),
-        "hours_agency": rng.randint(0, 120), "staff_multiple_settings": rng.randint(0, 4),
+        "hours_agency": rng.randint(0, 120),
+        "staff_multiple_settings": rng.choice([0] * 8 + [1, 3]),
         "visiting_status": rng.choice(["open", "restricted", "restricted", "end_of_life",
                                        "closed"]),
         "staff_flu_vaccinated": rng.randint(0, sum(staff.values())),
@@ -781,7 +840,7 @@ def _care_home_answers(rng: random.Random, beds: int, week: int) -> dict:
         answers[f"{group}_absent_covid"] = rng.randint(0, employed // 10)
         answers[f"{group}_absent_other"] = rng.randint(0, employed // 10)
     for item in PPE_ITEMS:
-        answers[f"ppe_days_{item}"] = rng.choice([3, 5, 10, 14, 21, 28, 28])
+        answers[f"ppe_days_{item}"] = rng.choice([5] + [10, 14, 21, 28, 28] * 6)
     # Measures in place become commoner week by week, as they did in 2020.
     for code in IPC_CODES:
         answers[code] = "yes" if rng.random() < 0.75 + 0.02 * (RETURN_WEEKS - week) else "no"
@@ -806,7 +865,7 @@ def _community_answers(rng: random.Random, size: int) -> dict:
         "people_covid_vaccinated": rng.randint(0, people),
     }
     for item in PPE_ITEMS:
-        answers[f"ppe_days_{item}"] = rng.choice([3, 7, 14, 21, 28])
+        answers[f"ppe_days_{item}"] = rng.choice([3] + [7, 14, 21, 28] * 6)
     return answers
 
 
@@ -835,5 +894,6 @@ def _summary(*, already_loaded: bool, started: float) -> DemoSummary:
             registration_status=RegistrationStatus.DEREGISTERED).count(),
         users=User.objects.filter(email__endswith="@" + DEMO_EMAIL_DOMAIN).count(),
         returns=Return.objects.filter(location__in=locations).count(),
+        outbreaks=Outbreak.objects.filter(location__in=locations).count(),
         seconds=time.monotonic() - started,
     )

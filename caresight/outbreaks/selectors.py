@@ -157,7 +157,8 @@ def outbreak_export(*, authority_codes: list[str], date_from: dt.date | None = N
     """For `caresight export outbreaks`: the tracker's rows on `date_to` (default today)."""
     as_of = date_to or timezone.localdate()
     rows = []
-    for code in authority_codes or [None]:
+    codes: list[str | None] = list(authority_codes) or [None]
+    for code in codes:
         rows += tracker_rows(user=None, as_of=as_of, since=date_from or default_since(as_of),
                              authority=code)
     for row in rows:

@@ -33,6 +33,9 @@ from .models import (
     Update,
 )
 
+COUNT_LABELS = {"new_cases_residents": "New cases among residents",
+                "new_cases_staff": "New cases among staff", "deaths": "Deaths"}
+
 
 @dataclass(frozen=True)
 class Counts:
@@ -49,11 +52,10 @@ class Counts:
         errors = {}
         if self.kind not in Kind.values:
             errors["kind"] = "Say whether the outbreak is suspected or confirmed."
-        for name in ("new_cases_residents", "new_cases_staff", "deaths"):
+        for name, label in COUNT_LABELS.items():
             value = getattr(self, name)
             if not isinstance(value, int) or value < 0:
-                errors[name] = f"{Update._meta.get_field(name).verbose_name.capitalize()} " \
-                    "must be a whole number, 0 or more."
+                errors[name] = f"{label} must be a whole number, 0 or more."
         return errors
 
 
@@ -375,10 +377,10 @@ def outbreaks_import(*, data: bytes, file_name: str, user, dry_run: bool,
 
 def _plan_lines(lines, errors, headings, scope) -> _ImportPlan:
     plan = _ImportPlan()
-    by_cqc = {}
+    by_cqc: dict[str, Location] = {}
     cqc_ids = sorted({line.cqc_id for line in lines})
     for start in range(0, len(cqc_ids), 900):
-        by_cqc.update((loc.cqc_location_id, loc) for loc in Location.objects.filter(
+        by_cqc.update((loc.cqc_location_id or "", loc) for loc in Location.objects.filter(
             cqc_location_id__in=cqc_ids[start:start + 900]))
     today = timezone.localdate()
     seen: dict[tuple[str, dt.date], int] = {}

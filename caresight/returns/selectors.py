@@ -119,9 +119,8 @@ def current_answers(locations: QuerySet[Location], as_of: dt.date,
     columns = {f"m_{code}": KT(f"values__{code}") for code in codes}
     for ids_q in _id_batches(ids):
         for row in Return.objects.filter(ids_q).order_by().values("location_id", **columns):
-            location_id = row.pop("location_id")
-            answers[location_id] = {key[2:]: value for key, value in row.items()
-                                    if value is not None}
+            answers[row["location_id"]] = {key[2:]: value for key, value in row.items()
+                                           if key.startswith("m_") and value is not None}
     return answers, current
 
 

@@ -18,7 +18,7 @@ PPE = {"ppe_days_masks": "masks", "ppe_days_aprons": "aprons", "ppe_days_gloves"
        "ppe_days_eye_protection": "eye protection", "ppe_days_sanitiser": "hand sanitiser"}
 ACROSS_SETTINGS = "staff_multiple_settings"
 MEASURES = [*ABSENT, *EMPLOYED, *PPE, ACROSS_SETTINGS]
-POINTS = {Rating.RED: 3, Rating.AMBER: 1}
+POINTS: dict[str, int] = {Rating.RED: 3, Rating.AMBER: 1}
 
 
 @dataclass(frozen=True)

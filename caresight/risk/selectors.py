@@ -65,11 +65,11 @@ def computed_ratings(locations: QuerySet[Location], as_of: dt.date) -> list[dict
                                  .filter(Q(closed_on__isnull=True) | Q(closed_on__gt=as_of))
                                  .order_by("raised_on").values_list("location_id", "summary")):
         concerns[location_id].append(summary)
-    overrides = {}
-    for override in (Override.objects.filter(location__in=location_ids, starts_on__lte=as_of,
-                                             expires_on__gte=as_of)
-                     .order_by("starts_on", "created_at")):
-        overrides[override.location_id] = override  # the latest one applies
+    overrides: dict[int, Override] = {}
+    for found in (Override.objects.filter(location__in=location_ids, starts_on__lte=as_of,
+                                          expires_on__gte=as_of)
+                  .order_by("starts_on", "created_at")):
+        overrides[found.location_id] = found  # the latest one applies
     policies: dict[int, rules.Policy] = {}
     rows = []
     for (pk, cqc_id, name, provider, small, authority_id, authority, locality,
@@ -165,6 +165,7 @@ def risk_log_export(*, authority_codes: list[str], date_from: dt.date | None = N
     """For `caresight export risk-log`: the log on `date_to` (default today)."""
     as_of = date_to or timezone.localdate()
     rows = []
-    for code in authority_codes or [None]:
+    codes: list[str | None] = list(authority_codes) or [None]
+    for code in codes:
         rows += risk_log(user=None, as_of=as_of, authority=code)
     return export_rows(rows), LOG_COLUMNS, "Risk log"

@@ -1,0 +1,469 @@
+"""Benchmark the outbreak tracker and the risk log for a national install, on PostgreSQL.
+
+Target (issue 4): "Tracker and risk log for a national install (25,000 locations, a year of
+returns and 5,000 outbreaks): median under 500 ms on PostgreSQL."
+
+The driver creates a fresh PostgreSQL database, runs `caresight migrate`, and starts one
+worker process (this script with --worker) with DATABASE_URL set and DEBUG off. The worker:
+
+1. loads the register and a year of returns as bench/returns_summary.py does (its `fill`:
+   25,000 generated locations, every fifth a home care service, a return a day from every
+   service by COPY, VACUUM ANALYZE);
+2. records --outbreaks outbreaks through the services, in date order over the filled days
+   (`outbreak_report`, then 0 to 5 `update_record`s each, new cases on some days), at care
+   homes picked at random, never two open at one service at once; marks a tenth of the
+   providers small; raises quality concerns (`concern_raise`, half closed later with
+   `concern_close`) and risk overrides (`override_set`); then VACUUM ANALYZE on the tables
+   it wrote;
+3. times, for each --as-of day, `tracker(user=None, as_of=D)` (what `caresight summary
+   outbreaks --as-of D --format json` calls) and `risk_log(user=None, as_of=D)`, nationally
+   and for the authority with the most services: --warmup untimed calls, then --repeat
+   timed ones.
+
+Filling takes several minutes: --keep leaves the database in place afterwards and --reuse
+uses it again (after `caresight migrate`, so new migrations such as an index apply).
+
+    .venv/bin/python bench/outbreaks_risk.py --keep          # fill, time, keep the database
+    .venv/bin/python bench/outbreaks_risk.py --reuse --keep  # time again on the same data
+    .venv/bin/python bench/outbreaks_risk.py --reuse --keep --show-sql --explain 3 --profile
+    .venv/bin/python bench/outbreaks_risk.py --locations 2000 --days 30 --outbreaks 200
+"""
+
+import argparse
+import datetime as dt
+import os
+import random
+import statistics
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import _common  # noqa: E402
+import returns_summary  # noqa: E402  (the register and returns: fill, check_filled)
+
+TARGET_MS = 500.0
+DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/caresight_outbreaks_bench"
+CARE_HOME_TYPES = ("care_home", "care_home_nursing")
+SMALL_SHARE = 0.10
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description="Time the outbreak tracker and the risk log (national and one authority) "
+        "over a register of N locations with a year of daily returns (written by COPY, as "
+        "bench/returns_summary.py does) and outbreaks, concerns and overrides recorded "
+        "through the services, on PostgreSQL.",
+    )
+    parser.add_argument("--locations", type=int, default=25_000,
+                        help="locations on the register, one return each a day (default 25000)")
+    parser.add_argument("--community-every", type=int, default=5, metavar="N",
+                        help="make every Nth location a home care service (default 5: 20%%)")
+    parser.add_argument("--days", type=int, default=365, help="days of returns (default 365)")
+    parser.add_argument("--start", type=dt.date.fromisoformat, default=returns_summary.START,
+                        help="the first day of returns, YYYY-MM-DD (default %(default)s)")
+    parser.add_argument("--outbreaks", type=int, default=5_000,
+                        help="outbreaks at care homes, reported over the filled days "
+                        "(default 5000)")
+    parser.add_argument("--concerns", type=int, default=400,
+                        help="quality concerns raised over the filled days, half of them "
+                        "closed later (default 400)")
+    parser.add_argument("--overrides", type=int, default=200,
+                        help="risk rating overrides over the filled days (default 200)")
+    parser.add_argument("--as-of", type=dt.date.fromisoformat, nargs="+", metavar="DATE",
+                        default=[dt.date.fromisoformat(d) for d in returns_summary.AS_OF],
+                        help=f"days to time (default {' '.join(returns_summary.AS_OF)}; days "
+                        "outside the filled ones are dropped)")
+    parser.add_argument("--authority", metavar="ONS_CODE",
+                        help="the authority to time (default: the one with most services)")
+    parser.add_argument("--repeat", type=int, default=7,
+                        help="timed calls per case and day (default 7)")
+    parser.add_argument("--warmup", type=int, default=2,
+                        help="untimed calls per case and day first (default 2)")
+    parser.add_argument("--providers", type=int, default=12_000,
+                        help="distinct providers among the locations (default 12000)")
+    parser.add_argument("--seed", type=int, default=2021, help="random seed (default 2021)")
+    parser.add_argument("--sample", type=Path, default=_common.SAMPLE,
+                        help="real CQC API locations (JSON lines) to clone (default %(default)s)")
+    parser.add_argument("--postgres-url", default=DEFAULT_URL,
+                        help="PostgreSQL database to create, use and drop; its name must "
+                        "contain 'bench' (default %(default)s)")
+    parser.add_argument("--keep", action="store_true",
+                        help="leave the filled database in place afterwards")
+    parser.add_argument("--reuse", action="store_true",
+                        help="use the database if it exists (filled by an earlier --keep run "
+                        "with the same --locations, --days, --start, --outbreaks, --concerns "
+                        "and --overrides) instead of filling a new one")
+    parser.add_argument("--show-sql", action="store_true",
+                        help="print the SQL statements of one call of each case and day, "
+                        "with times")
+    parser.add_argument("--explain", type=int, default=0, metavar="N",
+                        help="EXPLAIN (ANALYZE, BUFFERS) the N slowest statements of one call "
+                        "of each case, on the last --as-of day")
+    parser.add_argument("--profile", action="store_true",
+                        help="profile one call of each case with cProfile, on the last "
+                        "--as-of day")
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--database-url", help=argparse.SUPPRESS)
+    return parser.parse_args(argv)
+
+
+# --- Worker: outbreaks, concerns, overrides -----------------------------------------------
+
+
+def plan_outbreaks(rng: random.Random, care_homes: list[int], count: int, first: dt.date,
+                   last: dt.date, closure_days: int = 28):
+    """(location id, [(day, Counts)]) for each outbreak, in the order they are reported.
+
+    Report days are spread at random over first..last. Each outbreak has 1 to 6 updates (the
+    report is the first), a few days apart; the report and about 60% of the later updates
+    bring new cases. An update always falls before the outbreak would close, so the service
+    accepts it. A care home gets a new outbreak only after its last one closed.
+    """
+    from caresight.outbreaks.services import Counts
+
+    span = (last - first).days + 1
+    report_days = sorted(first + dt.timedelta(days=rng.randrange(span)) for _ in range(count))
+    free_from: dict[int, dt.date] = {}  # care home -> the day its last outbreak closes
+    plans = []
+    for reported_on in report_days:
+        for _ in range(1000):
+            location_id = rng.choice(care_homes)
+            if free_from.get(location_id, first) <= reported_on:
+                break
+        else:
+            raise SystemExit(f"No care home is free of outbreaks on {reported_on}.")
+        kind = "suspected" if rng.random() < 0.15 else "confirmed"
+        updates = [(reported_on, Counts(kind=kind, new_cases_residents=rng.randint(1, 5),
+                                        new_cases_staff=rng.choice((0, 0, 1, 2))))]
+        last_case = day = reported_on
+        for _ in range(rng.randint(0, 5)):
+            day = min(day + dt.timedelta(days=rng.randint(1, 12)),
+                      last_case + dt.timedelta(days=closure_days - 1))
+            if day <= updates[-1][0] or day > last:
+                break
+            if rng.random() < 0.6:
+                counts = Counts(kind="confirmed", new_cases_residents=rng.randint(0, 4),
+                                new_cases_staff=rng.randint(0, 2),
+                                deaths=1 if rng.random() < 0.1 else 0)
+                if counts.new_cases_residents + counts.new_cases_staff:
+                    last_case = day
+            else:
+                counts = Counts(kind="confirmed" if kind == "confirmed" or rng.random() < 0.5
+                                else "suspected")
+            kind = counts.kind
+            updates.append((day, counts))
+        free_from[location_id] = last_case + dt.timedelta(days=closure_days)
+        plans.append((location_id, updates))
+    return plans
+
+
+def record_outbreaks(args: argparse.Namespace, connection) -> dict:
+    """Outbreaks through the services; small providers; concerns and overrides; ANALYZE."""
+    from django.apps import apps
+    from django.core.exceptions import ValidationError
+    from django.db import transaction
+
+    from caresight.outbreaks.models import Outbreak
+    from caresight.outbreaks.services import outbreak_report, update_record
+    from caresight.registry.models import Location, Provider
+    from caresight.risk.models import Concern, Override, Rating
+    from caresight.risk.services import concern_close, concern_raise, override_set
+
+    rng = random.Random(args.seed + 4)
+    first = args.start
+    last = args.start + dt.timedelta(days=args.days - 1)
+    care_homes = list(Location.objects.filter(service_type__in=CARE_HOME_TYPES)
+                      .order_by("pk").values_list("pk", flat=True))
+    plans = plan_outbreaks(rng, care_homes, args.outbreaks, first, last)
+    locations = Location.objects.in_bulk([location_id for location_id, _ in plans])
+    print(f"Recording {len(plans):,} outbreaks with "
+          f"{sum(len(u) for _, u in plans) - len(plans):,} further updates through the "
+          "services…", flush=True)
+    began = time.perf_counter()
+    refused = 0
+    batch = 100
+    for start in range(0, len(plans), batch):
+        with transaction.atomic():  # fewer commits; each service call is its own savepoint
+            for location_id, updates in plans[start:start + batch]:
+                (reported_on, counts), *later = updates
+                try:
+                    with transaction.atomic():
+                        outbreak = outbreak_report(
+                            location=locations[location_id], reported_on=reported_on,
+                            reported_by=Outbreak.ReportedBy.PUBLIC_HEALTH, counts=counts,
+                            user=None)
+                        for on, counts in later:
+                            update_record(outbreak=outbreak, on=on, counts=counts, user=None)
+                except ValidationError as exc:  # the plan avoids this; say so if it happens
+                    refused += 1
+                    if refused <= 5:
+                        print(f"Refused, skipped: outbreak at {location_id} reported on "
+                              f"{reported_on}: {exc.messages}", flush=True)
+        done = min(start + batch, len(plans))
+        if done % 500 == 0 or done == len(plans):
+            spent = time.perf_counter() - began
+            print(f"Recorded {done:,} outbreaks in {spent:.0f} s "
+                  f"({done / spent:.0f} a second).", flush=True)
+    outbreak_seconds = time.perf_counter() - began
+
+    began = time.perf_counter()
+    providers = list(Provider.objects.order_by("pk").values_list("pk", flat=True))
+    small = sorted(rng.sample(providers, round(len(providers) * SMALL_SHARE)))
+    for start in range(0, len(small), 2_000):
+        Provider.objects.filter(pk__in=small[start:start + 2_000]).update(is_small=True)
+    every = list(Location.objects.order_by("pk"))
+    span = (last - first).days + 1
+    sources = [value for value, _ in Concern.Source.choices]
+    with transaction.atomic():
+        for n in range(args.concerns):
+            raised_on = first + dt.timedelta(days=rng.randrange(span))
+            concern = concern_raise(location=rng.choice(every), raised_on=raised_on,
+                                    source=rng.choice(sources),
+                                    summary=f"Bench concern {n + 1}: staffing and care plans",
+                                    user=None)
+            closed_on = raised_on + dt.timedelta(days=rng.randint(7, 90))
+            if n % 2 and closed_on <= last:
+                concern_close(concern=concern, closed_on=closed_on,
+                              closing_note="Resolved after a visit", user=None)
+        ratings = [Rating.RED, Rating.AMBER, Rating.AMBER, Rating.GREEN]
+        for n in range(args.overrides):
+            starts_on = first + dt.timedelta(days=rng.randrange(span))
+            override_set(location=rng.choice(every), rating=rng.choice(ratings),
+                         reason=f"Bench override {n + 1}: known to the team", starts_on=starts_on,
+                         expires_on=starts_on + dt.timedelta(days=rng.randint(7, 90)), user=None)
+    risk_seconds = time.perf_counter() - began
+    print(f"Recorded {args.concerns:,} concerns and {args.overrides:,} overrides, marked "
+          f"{len(small):,} providers small in {risk_seconds:.0f} s.", flush=True)
+
+    began = time.perf_counter()
+    tables = [model._meta.db_table for label in ("outbreaks", "risk", "registry")
+              for model in apps.get_app_config(label).get_models()]
+    with connection.cursor() as cursor:
+        for table in tables:
+            cursor.execute(f"VACUUM ANALYZE {connection.ops.quote_name(table)}")
+    return {"outbreaks": Outbreak.objects.count(), "refused": refused,
+            "outbreak_seconds": outbreak_seconds, "risk_seconds": risk_seconds,
+            "small_providers": len(small),
+            "concerns": Concern.objects.count(), "overrides": Override.objects.count(),
+            "analyze_seconds": time.perf_counter() - began}
+
+
+def check_recorded(args: argparse.Namespace) -> str | None:
+    """None if the outbreaks, concerns and overrides are what this run would record."""
+    from caresight.outbreaks.models import Outbreak
+    from caresight.risk.models import Concern, Override
+
+    found = (Outbreak.objects.count(), Concern.objects.count(), Override.objects.count())
+    wanted = (args.outbreaks, args.concerns, args.overrides)
+    # An outbreak the services refused is skipped (none should be).
+    if not (0.95 * args.outbreaks <= found[0] <= args.outbreaks) or found[1:] != wanted[1:]:
+        return ("it holds {:,} outbreaks, {:,} concerns and {:,} overrides, not {:,}, {:,} and "
+                "{:,}").format(*found, *wanted)
+    return None
+
+
+# --- Worker: timing -----------------------------------------------------------------------
+
+
+def row_counts() -> dict[str, int]:
+    from caresight.outbreaks.models import Outbreak, StatusChange, Update
+    from caresight.registry.models import Location, Provider
+    from caresight.returns.models import Return
+    from caresight.risk.models import Concern, Override
+
+    return {
+        "locations": Location.objects.count(), "returns": Return.objects.count(),
+        "outbreaks": Outbreak.objects.count(), "updates": Update.objects.count(),
+        "status changes": StatusChange.objects.count(),
+        "status overrides": StatusChange.objects.filter(automatic=False).count(),
+        "concerns": Concern.objects.count(),
+        "open concerns (end)": Concern.objects.filter(closed_on__isnull=True).count(),
+        "risk overrides": Override.objects.count(),
+        "small providers": Provider.objects.filter(is_small=True).count(),
+    }
+
+
+def worker(args: argparse.Namespace) -> None:
+    _common.setup_django()
+    from django.db import connection
+    from django.db.models import Count
+
+    from caresight.outbreaks.models import Outbreak
+    from caresight.outbreaks.selectors import tracker
+    from caresight.registry.models import Location
+    from caresight.returns.models import Return
+    from caresight.risk.selectors import risk_log
+
+    filled = recorded = None
+    problem = (returns_summary.check_filled(args) if args.reuse and Return.objects.exists()
+               else "empty")
+    if problem == "empty":
+        filled = returns_summary.fill(args, connection)
+    elif problem:
+        raise SystemExit(f"The database cannot be reused: {problem}. Run without --reuse to "
+                         "fill it again.")
+    if not Outbreak.objects.exists():
+        recorded = record_outbreaks(args, connection)
+    else:
+        problem = check_recorded(args)
+        if problem:
+            raise SystemExit(f"The database cannot be reused: {problem}. Run without --reuse "
+                             "to fill it again.")
+        print("Reusing the filled database.", flush=True)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_database_size(current_database())")
+        database_bytes = cursor.fetchone()[0]
+        cursor.execute("SHOW server_version")
+        server = cursor.fetchone()[0]
+    authority = args.authority or (
+        Location.objects.values("authority__ons_code").annotate(n=Count("pk"))
+        .order_by("-n", "authority__ons_code").values_list("authority__ons_code", flat=True)
+        .first())
+    authority_services = Location.objects.filter(authority__ons_code=authority).count()
+    last = args.start + dt.timedelta(days=args.days - 1)
+    days = [d for d in args.as_of if args.start <= d <= last]
+    if not days:
+        raise SystemExit(f"None of the --as-of days is between {args.start} and {last}.")
+
+    def tracker_call(day, code):
+        summary, rows = tracker(user=None, as_of=day, authority=code)
+        return {"rows": len(rows), **{k: summary[k] for k in
+                                      ("on_tracker", "live", "de_escalation", "closed", "new")}}
+
+    def risk_call(day, code):
+        rows = risk_log(user=None, as_of=day, authority=code)
+        ratings = Counter(row["rating"] for row in rows)
+        return {"rows": len(rows), **{k: ratings[k] for k in ("red", "amber", "green")},
+                "overridden": sum(1 for row in rows if row["override_reason"])}
+
+    cases = []
+    for what, function in (("tracker", tracker_call), ("risk log", risk_call)):
+        for scope, code in (("national", None), (f"authority {authority}", authority)):
+            for day in days:
+                def call(day=day, code=code, function=function):
+                    return function(day, code)
+
+                for _ in range(args.warmup):
+                    call()
+                times = []
+                for _ in range(args.repeat):
+                    began = time.perf_counter()
+                    figures = call()
+                    times.append((time.perf_counter() - began) * 1000)
+                sql = _common.sql_of(call)
+                label = f"{what}, {scope}, {day}"
+                if args.show_sql:
+                    _common.print_sql(label, sql)
+                if args.explain and day == days[-1]:
+                    _common.explain_slowest(connection, label, sql, args.explain)
+                if args.profile and day == days[-1]:
+                    _common.profile_call(call, label)
+                cases.append({"what": what, "scope": scope, "as_of": day.isoformat(),
+                              "times_ms": times, "queries": len(sql),
+                              "sql_ms": sum(ms for ms, _ in sql), "figures": figures})
+                print(f"{label}: median {statistics.median(times):.0f} ms", flush=True)
+    _common.report({
+        "database": _common.database_label(args.database_url), "server": server,
+        "filled": filled, "recorded": recorded, "counts": row_counts(),
+        "authority": authority, "authority_services": authority_services,
+        "database_bytes": database_bytes, "repeat": args.repeat, "warmup": args.warmup,
+        "cases": cases, "load_average": os.getloadavg(),
+    })
+
+
+# --- Driver -------------------------------------------------------------------------------
+
+
+def driver(args: argparse.Namespace) -> None:
+    _common.banner("Outbreak tracker and risk log benchmark")
+    problem = _common.postgres_reachable(args.postgres_url)
+    if problem:
+        print(f"Skipped: this benchmark needs PostgreSQL, and {args.postgres_url} is "
+              f"unreachable: {problem}")
+        return
+    worker_args = [
+        "--locations", str(args.locations), "--community-every", str(args.community_every),
+        "--days", str(args.days), "--start", args.start.isoformat(),
+        "--outbreaks", str(args.outbreaks), "--concerns", str(args.concerns),
+        "--overrides", str(args.overrides),
+        "--as-of", *[d.isoformat() for d in args.as_of],
+        "--repeat", str(args.repeat), "--warmup", str(args.warmup),
+        "--providers", str(args.providers), "--seed", str(args.seed),
+        "--sample", str(args.sample), "--explain", str(args.explain),
+        *(["--authority", args.authority] if args.authority else []),
+        *(["--reuse"] if args.reuse else []),
+        *(["--show-sql"] if args.show_sql else []),
+        *(["--profile"] if args.profile else []),
+    ]
+    reusing = args.reuse and _common.postgres_database_exists(args.postgres_url)
+    with _common.postgres_database(args.postgres_url, reuse=args.reuse, keep=args.keep) as url:
+        print(f"PostgreSQL: {'migrating the kept' if reusing else 'migrating a fresh'} "
+              "database…", flush=True)
+        _common.migrate(url)
+        result = _common.run_worker(Path(__file__).resolve(), worker_args, url)
+        if args.keep:
+            print(f"Kept {url} for --reuse.")
+    _print_result(result)
+
+
+def _print_result(res: dict) -> None:
+    print()
+    filled, recorded = res["filled"], res["recorded"]
+    if filled:
+        print(f"Filled: register of {filled['register']['locations']:,} locations "
+              f"({filled['register']['community']:,} home care) in "
+              f"{filled['register']['seconds']:.0f} s; {filled['rows']:,} returns by COPY in "
+              f"{filled['fill_seconds']:.0f} s ({filled['rows'] / filled['fill_seconds']:,.0f} "
+              f"rows/s); VACUUM ANALYZE {filled['analyze_seconds']:.0f} s.")
+    if recorded:
+        rec = recorded
+        print(f"Recorded: {rec['outbreaks']:,} outbreaks through the services "
+              f"({rec['refused']:,} refused and skipped) in {rec['outbreak_seconds']:.0f} s "
+              f"({rec['outbreaks'] / rec['outbreak_seconds']:.0f} a second); "
+              f"{rec['concerns']:,} concerns, {rec['overrides']:,} overrides and "
+              f"{rec['small_providers']:,} small providers in {rec['risk_seconds']:.0f} s; "
+              f"VACUUM ANALYZE {rec['analyze_seconds']:.0f} s.")
+    print(f"PostgreSQL {res['server']}, database {res['database_bytes'] / 1e9:.1f} GB: "
+          + ", ".join(f"{n:,} {name}" for name, n in res["counts"].items())
+          + f". Authority {res['authority']} has {res['authority_services']:,} services.")
+    print(f"{res['repeat']} timed calls after {res['warmup']} warm-ups of tracker(user=None, "
+          "as_of=D) and risk_log(user=None, as_of=D), each case and day:")
+    print()
+    rows = []
+    for c in res["cases"]:
+        times, f = c["times_ms"], c["figures"]
+        if c["what"] == "tracker":
+            found = (f"{f['on_tracker']} on tracker ({f['live']} live, {f['de_escalation']} "
+                     f"de-esc.), {f['closed']} closed, {f['new']} new")
+        else:
+            found = (f"{f['red']} red, {f['amber']} amber, {f['green']} green, "
+                     f"{f['overridden']} overridden")
+        rows.append([c["what"], c["scope"], c["as_of"], f"{statistics.median(times):.0f}",
+                     f"{_common.percentile(times, 0.9):.0f}", f"{max(times):.0f}",
+                     c["queries"], f"{c['sql_ms']:.0f}", f"{f['rows']:,}", found])
+    _common.print_table(["case", "scope", "as of", "median ms", "p90 ms", "max ms", "queries",
+                         "SQL ms", "rows", "what it found"], rows)
+    print()
+    for key in dict.fromkeys((c["what"], c["scope"]) for c in res["cases"]):
+        times = [t for c in res["cases"] if (c["what"], c["scope"]) == key for t in c["times_ms"]]
+        median = statistics.median(times)
+        verdict = "met" if median < TARGET_MS else "MISSED"
+        print(f"{key[0]}, {key[1]}: median {median:.0f} ms, p90 "
+              f"{_common.percentile(times, 0.9):.0f} ms, max {max(times):.0f} ms over "
+              f"{len(times)} calls (target median under {TARGET_MS:.0f} ms: {verdict}).")
+    print(f"Load average at the end: {', '.join(f'{x:.2f}' for x in res['load_average'])}.")
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    if args.worker:
+        worker(args)
+    else:
+        driver(args)
+
+
+if __name__ == "__main__":
+    main()
