@@ -12,6 +12,7 @@ urlpatterns = [
     path("thresholds/<str:code>/", views.thresholds_edit, name="thresholds-edit"),
     path("locations/<int:pk>/", views.location_outbreaks, name="location"),
     path("locations/<int:pk>/report/", views.outbreak_report, name="report"),
+    path("locations/<int:pk>/imt/", views.location_imt_add, name="location-imt-add"),
     path("<int:pk>/", views.outbreak_detail, name="detail"),
     path("<int:pk>/history/", views.outbreak_history, name="history"),
     path("<int:pk>/update/", views.update_add, name="update"),

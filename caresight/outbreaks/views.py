@@ -72,6 +72,10 @@ def outbreak_list(request):
     kind = request.GET.get("kind") or ""
     if kind:
         rows = [row for row in rows if row["kind"] == kind]
+    service_type = request.GET.get("service_type") or ""
+    types = sorted({row["service_type"] for row in rows} | ({service_type} - {""}))
+    if service_type:
+        rows = [row for row in rows if row["service_type"] == service_type]
     fmt = request.GET.get("download")
     if fmt:
         _require(request, Capability.EXPORT)
@@ -85,6 +89,7 @@ def outbreak_list(request):
     return render(request, "outbreaks/list.html", {
         "rows": rows, "show": show, "heading": selectors.LISTS[show], "as_of": as_of,
         "since": since, "authority": authority or "", "locality": locality, "kind": kind,
+        "service_type": service_type, "service_types": types,
         "lists": selectors.LISTS, "query": query.urlencode(),
         "localities": sorted({row["locality"] for row in rows} | ({locality} - {""})),
         "areas": area_choices(user=request.user, capability=Capability.VIEW_OUTBREAKS),
@@ -203,19 +208,32 @@ def status_override(request, pk: int):
 
 def imt_add(request, pk: int):
     outbreak = _managed_outbreak(request, pk)
+    return _imt_form(request, outbreak.location, outbreak)
+
+
+def location_imt_add(request, pk: int):
+    """An IMT meeting about a service of concern, with or without an outbreak."""
+    location = location_get(user=request.user, pk=pk)
+    _require(request, Capability.MANAGE_OUTBREAKS, location)
+    return _imt_form(request, location, selectors.open_outbreak(location))
+
+
+def _imt_form(request, location, outbreak):
     form = ImtMeetingForm(request.POST or None, initial={"held_on": timezone.localdate()})
     if request.method == "POST" and form.is_valid():
         try:
-            meeting = services.imt_meeting_record(location=outbreak.location, outbreak=outbreak,
+            meeting = services.imt_meeting_record(location=location, outbreak=outbreak,
                                                   user=request.user, **form.cleaned_data)
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
             messages.success(request, "IMT meeting recorded. Add its actions below.")
             return redirect("outbreaks:imt", pk=meeting.pk)
+    back = (reverse("outbreaks:detail", args=[outbreak.pk]) if outbreak
+            else reverse("outbreaks:location", args=[location.pk]))
     return render(request, "outbreaks/form.html", {
-        "form": form, "outbreak": outbreak, "title": "Record an IMT meeting",
-        "button": "Save meeting"})
+        "form": form, "outbreak": outbreak, "location": location,
+        "title": "Record an IMT meeting", "button": "Save meeting", "back_url": back})
 
 
 def _meeting(request, pk: int) -> ImtMeeting:

@@ -76,6 +76,7 @@ def location_detail(request, pk: int):
     return render(request, "registry/location_detail.html", {
         "location": location,
         "can_edit": request.user.has_perm("registry.change_location", location),
+        "can_see_outbreaks": tenancy.allows(request.user, Capability.VIEW_OUTBREAKS, location),
     })
 
 

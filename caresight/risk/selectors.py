@@ -37,9 +37,18 @@ def rated_locations(*, user, as_of: dt.date, authority: str | None = None,
     return queryset
 
 
-def policy_for(authority_id: int) -> rules.Policy:
-    found = Policy.objects.filter(authority_id=authority_id).first()
-    return rules.policy_from(found.rules, found.ambers_make_red) if found else rules.DEFAULT_POLICY
+def policy_for(authority_id: int, as_of: dt.date | None = None) -> rules.Policy:
+    """The authority's rules as they stood at the end of `as_of` (default: now), read from
+    the policy's history, so a past day's log is worked out with that day's rules."""
+    records = Policy.history.filter(authority_id=authority_id)  # type: ignore[attr-defined]
+    if as_of is not None:
+        end_of_day = timezone.make_aware(dt.datetime.combine(as_of + dt.timedelta(days=1),
+                                                             dt.time.min))
+        records = records.filter(history_date__lt=end_of_day)
+    found = records.order_by("-history_date").first()
+    if found is None or found.history_type == "-":
+        return rules.DEFAULT_POLICY
+    return rules.policy_from(found.rules, found.ambers_make_red)
 
 
 def computed_ratings(locations: QuerySet[Location], as_of: dt.date) -> list[dict]:
@@ -75,7 +84,7 @@ def computed_ratings(locations: QuerySet[Location], as_of: dt.date) -> list[dict
     for (pk, cqc_id, name, provider, small, authority_id, authority, locality,
          service_type) in info:
         if authority_id not in policies:
-            policies[authority_id] = policy_for(authority_id)
+            policies[authority_id] = policy_for(authority_id, as_of)
         facts = rules.Facts(
             outbreak_status=outbreak_status.get(pk),
             # Services that make no return (e.g. day services) are not chased for one.

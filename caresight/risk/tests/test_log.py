@@ -7,6 +7,7 @@ import openpyxl
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
+from django.utils import timezone
 
 from caresight.accounts.models import Role
 from caresight.outbreaks.tests.test_services import report
@@ -90,11 +91,21 @@ class TestRiskLog:
             services.risk_log_save(authority=cambs, as_of=DAY, user=None)
         assert SavedLog.objects.count() == 1
 
+    def test_a_past_days_log_uses_the_rules_in_force_that_day(self, area, cambs):
+        before = {r["name"]: r["rating"] for r in selectors.risk_log(user=None, as_of=DAY)}
+        services.policy_set(authority=cambs, rules_chosen={"small_provider": {"rating": "red"}},
+                            ambers_make_red=3, user=None)
+        again = {r["name"]: r["rating"] for r in selectors.risk_log(user=None, as_of=DAY)}
+        today = {r["name"]: r["rating"] for r in selectors.risk_log(
+            user=None, as_of=timezone.localdate())}
+        assert again == before and before["Silent Court"] == Rating.AMBER
+        assert today["Silent Court"] == Rating.RED
+
     def test_rules_are_chosen_per_authority(self, area, cambs):
         services.policy_set(authority=cambs, rules_chosen={"small_provider": {"enabled": False},
                                                            "no_return": {"rating": "red"}},
                             ambers_make_red=0, user=None)
-        silent = next(r for r in selectors.risk_log(user=None, as_of=DAY)
+        silent = next(r for r in selectors.risk_log(user=None, as_of=timezone.localdate())
                       if r["name"] == "Silent Court")
         assert silent["rating"] == Rating.RED and len(silent["fired"]) == 1
         with pytest.raises(ValidationError):
