@@ -12,6 +12,7 @@ from functools import reduce
 from operator import or_
 
 import rules
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 
 from caresight.accounts.models import Role
@@ -153,6 +154,13 @@ def allows(user, capability: Capability, obj) -> bool:
     if hasattr(obj, "authority_id"):
         return obj.authority_id in s.authority_ids
     return False
+
+
+def require(user, capability: Capability, obj=None) -> None:
+    """Raise PermissionDenied unless `user` holds `capability` (on `obj`, when given)."""
+    allowed = has_capability(user, capability) if obj is None else allows(user, capability, obj)
+    if not allowed:
+        raise PermissionDenied
 
 
 def _object_predicate(capability: Capability):

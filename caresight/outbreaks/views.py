@@ -33,13 +33,6 @@ from .forms import (
 from .models import ImtAction, ImtMeeting, Status
 
 
-def _require(request, capability: Capability, obj=None) -> None:
-    allowed = (tenancy.has_capability(request.user, capability) if obj is None
-               else tenancy.allows(request.user, capability, obj))
-    if not allowed:
-        raise PermissionDenied
-
-
 def _period(request):
     as_of = parse_as_of(request.GET.get("as_of"))
     since = parse_as_of(request.GET.get("since") or selectors.default_since(as_of).isoformat())
@@ -48,7 +41,7 @@ def _period(request):
 
 
 def tracker(request):
-    _require(request, Capability.VIEW_OUTBREAKS)
+    tenancy.require(request.user, Capability.VIEW_OUTBREAKS)
     as_of, since, authority = _period(request)
     summary, _ = selectors.tracker(user=request.user, as_of=as_of, since=since,
                                    authority=authority)
@@ -61,7 +54,7 @@ def tracker(request):
 
 
 def outbreak_list(request):
-    _require(request, Capability.VIEW_OUTBREAKS)
+    tenancy.require(request.user, Capability.VIEW_OUTBREAKS)
     as_of, since, authority = _period(request)
     show = request.GET.get("show") if request.GET.get("show") in selectors.LISTS else "on_tracker"
     _, rows = selectors.tracker(user=request.user, as_of=as_of, since=since, authority=authority)
@@ -78,7 +71,7 @@ def outbreak_list(request):
         rows = [row for row in rows if row["service_type"] == service_type]
     fmt = request.GET.get("download")
     if fmt:
-        _require(request, Capability.EXPORT)
+        tenancy.require(request.user, Capability.EXPORT)
         for row in rows:
             row["lists"] = ", ".join(selectors.LISTS[name] for name in row["lists"])
         return download_response(rows, [*selectors.TRACKER_COLUMNS, "lists"], fmt,
@@ -100,7 +93,7 @@ def outbreak_list(request):
 
 def report_search(request):
     """Find the service to report an outbreak at."""
-    _require(request, Capability.MANAGE_OUTBREAKS)
+    tenancy.require(request.user, Capability.MANAGE_OUTBREAKS)
     q = (request.GET.get("q") or "").strip()
     found = []
     if q:
@@ -112,7 +105,7 @@ def report_search(request):
 
 def location_outbreaks(request, pk: int):
     location = location_get(user=request.user, pk=pk)
-    _require(request, Capability.VIEW_OUTBREAKS, location)
+    tenancy.require(request.user, Capability.VIEW_OUTBREAKS, location)
     return render(request, "outbreaks/location.html", {
         "location": location,
         "outbreaks": selectors.outbreak_list(user=request.user).filter(location=location),
@@ -124,7 +117,7 @@ def location_outbreaks(request, pk: int):
 
 def outbreak_report(request, pk: int):
     location = location_get(user=request.user, pk=pk)
-    _require(request, Capability.MANAGE_OUTBREAKS, location)
+    tenancy.require(request.user, Capability.MANAGE_OUTBREAKS, location)
     form = ReportForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -163,7 +156,7 @@ def outbreak_detail(request, pk: int):
 
 def _managed_outbreak(request, pk: int):
     outbreak = selectors.outbreak_get(user=request.user, pk=pk)
-    _require(request, Capability.MANAGE_OUTBREAKS, outbreak.location)
+    tenancy.require(request.user, Capability.MANAGE_OUTBREAKS, outbreak.location)
     return outbreak
 
 
@@ -214,7 +207,7 @@ def imt_add(request, pk: int):
 def location_imt_add(request, pk: int):
     """An IMT meeting about a service of concern, with or without an outbreak."""
     location = location_get(user=request.user, pk=pk)
-    _require(request, Capability.MANAGE_OUTBREAKS, location)
+    tenancy.require(request.user, Capability.MANAGE_OUTBREAKS, location)
     return _imt_form(request, location, selectors.open_outbreak(location))
 
 
@@ -267,7 +260,7 @@ def imt_detail(request, pk: int):
 def imt_action_done(request, pk: int):
     action = get_object_or_404(ImtAction.objects.select_related("meeting__location"), pk=pk)
     meeting = _meeting(request, action.meeting_id)
-    _require(request, Capability.MANAGE_OUTBREAKS, meeting.location)
+    tenancy.require(request.user, Capability.MANAGE_OUTBREAKS, meeting.location)
     try:
         services.imt_action_done(action=action, done_on=timezone.localdate(), user=request.user)
     except ValidationError as exc:
@@ -306,7 +299,7 @@ def outbreak_history(request, pk: int):
 
 
 def import_upload(request):
-    _require(request, Capability.MANAGE_OUTBREAKS)
+    tenancy.require(request.user, Capability.MANAGE_OUTBREAKS)
     form = LineListUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
@@ -321,7 +314,7 @@ def import_upload(request):
 
 
 def thresholds(request):
-    _require(request, Capability.MANAGE_OUTBREAKS)
+    tenancy.require(request.user, Capability.MANAGE_OUTBREAKS)
     authorities = Authority.objects.filter(
         pk__in=tenancy.authority_ids(request.user, Capability.MANAGE_OUTBREAKS))
     rows = [(a, *services.thresholds_for(a.pk)) for a in authorities]

@@ -28,18 +28,13 @@ from .models import Location, Provider
 PAGE_SIZE = 50
 
 
-def _require(request, capability: Capability) -> None:
-    if not tenancy.has_capability(request.user, capability):
-        raise PermissionDenied
-
-
 def _check(request, permission: str, obj=None) -> None:
     if not request.user.has_perm(permission, obj):
         raise PermissionDenied
 
 
 def location_list(request):
-    _require(request, Capability.VIEW_RECORDS)
+    tenancy.require(request.user, Capability.VIEW_RECORDS)
     fmt = request.GET.get("download")
     if fmt:
         return _download(request, fmt)
@@ -62,7 +57,7 @@ def location_list(request):
 
 
 def _download(request, fmt: str) -> HttpResponse:
-    _require(request, Capability.EXPORT)
+    tenancy.require(request.user, Capability.EXPORT)
     queryset = selectors.location_list(
         user=request.user, params=request.GET, request=request, capability=Capability.EXPORT
     )
@@ -91,7 +86,7 @@ def _location_form(request, instance=None):
 
 
 def location_create(request):
-    _require(request, Capability.EDIT_REGISTER)
+    tenancy.require(request.user, Capability.EDIT_REGISTER)
     form = _location_form(request)
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():
@@ -152,7 +147,7 @@ def provider_detail(request, pk: int):
 
 
 def provider_create(request):
-    _require(request, Capability.EDIT_REGISTER)
+    tenancy.require(request.user, Capability.EDIT_REGISTER)
     form = ProviderForm(request.POST or None)
     home = selectors.editable_authorities(user=request.user).first()
     if request.method == "POST" and form.is_valid():
@@ -190,7 +185,7 @@ def provider_history(request, pk: int):
 
 
 def locality_list(request):
-    _require(request, Capability.VIEW_RECORDS)
+    tenancy.require(request.user, Capability.VIEW_RECORDS)
     return render(request, "registry/locality_list.html",
                   {"localities": selectors.locality_list(user=request.user)})
 
@@ -204,7 +199,7 @@ def locality_history(request, pk: int):
 
 
 def summary(request):
-    _require(request, Capability.VIEW_AGGREGATES)
+    tenancy.require(request.user, Capability.VIEW_AGGREGATES)
     as_of = parse_as_of(request.GET.get("as_of"))
     rows = selectors.register_summary(user=request.user, as_of=as_of)
     return render(request, "registry/summary.html", {
@@ -215,7 +210,7 @@ def summary(request):
 
 
 def import_upload(request):
-    _require(request, Capability.IMPORT)
+    tenancy.require(request.user, Capability.IMPORT)
     form = ImportUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]

@@ -28,18 +28,13 @@ from .forms import ReturnForm, ReturnsUploadForm, SummaryForm, initial_answers
 from .models import Return
 
 
-def _require(request, capability: Capability) -> None:
-    if not tenancy.has_capability(request.user, capability):
-        raise PermissionDenied
-
-
 def _area(request) -> str | None:
     """The area (authority or region code) asked for; selectors keep it within scope."""
     return (request.GET.get("authority") or "").strip().upper() or None
 
 
 def summary(request):
-    _require(request, Capability.VIEW_AGGREGATES)
+    tenancy.require(request.user, Capability.VIEW_AGGREGATES)
     as_of = parse_as_of(request.GET.get("as_of"))
     previous = parse_as_of(request.GET.get("previous") or
                            (as_of - dt.timedelta(days=7)).isoformat())
@@ -56,13 +51,13 @@ def summary(request):
 
 
 def completeness(request):
-    _require(request, Capability.VIEW_RECORDS)
+    tenancy.require(request.user, Capability.VIEW_RECORDS)
     as_of = parse_as_of(request.GET.get("as_of"))
     authority = _area(request)
     rows = selectors.chase_list(user=request.user, as_of=as_of, authority=authority)
     fmt = request.GET.get("download")
     if fmt:
-        _require(request, Capability.EXPORT)
+        tenancy.require(request.user, Capability.EXPORT)
         return download_response(rows, selectors.CHASE_COLUMNS, fmt, title="Chase list",
                                  file_stem=f"returns-chase-list-{as_of.isoformat()}")
     points = selectors.completion_over_time(user=request.user, as_of=as_of, authority=authority)
@@ -82,7 +77,7 @@ def completeness(request):
 
 
 def submit_list(request):
-    _require(request, Capability.SUBMIT_RETURNS)
+    tenancy.require(request.user, Capability.SUBMIT_RETURNS)
     return render(request, "returns/submit_list.html", {
         "locations": selectors.submittable_locations(user=request.user),
         "today": timezone.localdate(),
@@ -167,7 +162,7 @@ def return_submit(request, pk: int):
 
 
 def import_upload(request):
-    _require(request, Capability.IMPORT)
+    tenancy.require(request.user, Capability.IMPORT)
     form = ReturnsUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]

@@ -1,7 +1,7 @@
 """Risk log pages: thin views over the risk selectors and services."""
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -20,15 +20,8 @@ from .forms import ConcernCloseForm, ConcernForm, OverrideForm, PolicyForm
 from .models import Concern, Override, Rating
 
 
-def _require(request, capability: Capability, obj=None) -> None:
-    allowed = (tenancy.has_capability(request.user, capability) if obj is None
-               else tenancy.allows(request.user, capability, obj))
-    if not allowed:
-        raise PermissionDenied
-
-
 def _log(request):
-    _require(request, Capability.VIEW_OUTBREAKS)
+    tenancy.require(request.user, Capability.VIEW_OUTBREAKS)
     as_of = parse_as_of(request.GET.get("as_of"))
     authority = (request.GET.get("authority") or "").strip().upper() or None
     return as_of, authority, selectors.risk_log(user=request.user, as_of=as_of,
@@ -41,7 +34,7 @@ def risk_log(request):
     shown = [row for row in rows if row["rating"] == rating] if rating else rows
     fmt = request.GET.get("download")
     if fmt:
-        _require(request, Capability.EXPORT)
+        tenancy.require(request.user, Capability.EXPORT)
         return download_response(selectors.export_rows(shown), selectors.LOG_COLUMNS, fmt,
                                  title="Risk log", file_stem=f"risk-log-{as_of.isoformat()}")
     counts = {r: sum(1 for row in rows if row["rating"] == r) for r in Rating.values}
@@ -85,7 +78,7 @@ def log_save(request):
 
 def location_risk(request, pk: int):
     location = location_get(user=request.user, pk=pk)
-    _require(request, Capability.VIEW_OUTBREAKS, location)
+    tenancy.require(request.user, Capability.VIEW_OUTBREAKS, location)
     today = timezone.localdate()
     return render(request, "risk/location.html", {
         "location": location, "rating": selectors.location_rating(location=location),
@@ -99,7 +92,7 @@ def location_risk(request, pk: int):
 
 def _managed_location(request, pk: int):
     location = location_get(user=request.user, pk=pk)
-    _require(request, Capability.MANAGE_OUTBREAKS, location)
+    tenancy.require(request.user, Capability.MANAGE_OUTBREAKS, location)
     return location
 
 
@@ -161,7 +154,7 @@ def _authorities(request):
 
 
 def policies(request):
-    _require(request, Capability.MANAGE_OUTBREAKS)
+    tenancy.require(request.user, Capability.MANAGE_OUTBREAKS)
     return render(request, "risk/policies.html", {
         "rows": [(a, selectors.policy_for(a.pk)) for a in _authorities(request)],
         "rules": rules.RULES})
