@@ -57,6 +57,12 @@ class Setting:
 class Policy:
     settings: dict[str, Setting]
     ambers_make_red: int = 3
+    limits: dict[str, float | None] = field(init=False)  # the thresholds, as plain numbers
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "limits", {
+            code: None if s.threshold is None else float(s.threshold)
+            for code, s in self.settings.items()})
 
 
 def policy_from(rules: dict, ambers_make_red: int = 3) -> Policy:
@@ -120,49 +126,70 @@ class Fired:
         return {"code": self.code, "label": self.label, "rating": self.rating, "why": self.why}
 
 
-def _number(value) -> Decimal | None:
-    try:
-        return None if value is None or value == "" else Decimal(str(value))
-    except InvalidOperation:
+def _number(value) -> int | float | None:
+    """An answer as a number (answers arrive as JSON numbers or as text)."""
+    if value is None or value == "":
         return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            return None
 
 
-def _checks(facts: Facts, threshold: dict[str, Decimal | None]):
-    """(rule code, why) for every rule the facts meet."""
+def _total(answers: dict, codes: list[str]) -> int | float:
+    total: int | float = 0
+    for code in codes:
+        if code in answers:
+            total += _number(answers[code]) or 0
+    return total
+
+
+def _checks(facts: Facts, limit: dict[str, float | None]) -> list[tuple[str, str]]:
+    """(rule code, why) for every rule the facts meet. Called for every service on the log,
+    so it works in plain numbers and touches only the answers it needs."""
+    found = []
     if facts.outbreak_status == "live":
-        yield "live_outbreak", "An outbreak is live."
-    if facts.outbreak_status == "de_escalation":
-        yield "de_escalation", "An outbreak is on the de-escalation pathway."
+        found.append(("live_outbreak", "An outbreak is live."))
+    elif facts.outbreak_status == "de_escalation":
+        found.append(("de_escalation", "An outbreak is on the de-escalation pathway."))
     if not facts.has_return:
-        yield "no_return", "No return within the expected window."
+        found.append(("no_return", "No return within the expected window."))
     answers = facts.answers
-    employed = sum(v for v in (_number(answers.get(c)) for c in EMPLOYED) if v is not None)
-    absent = sum(v for v in (_number(answers.get(c)) for c in ABSENT) if v is not None)
-    limit = threshold["staff_absence"]
-    if employed and limit is not None and absent * 100 / employed >= limit:
-        yield "staff_absence", (f"{absent} of {employed} staff absent "
-                                f"({(absent * 100 / employed).quantize(Decimal(1))}%).")
-    limit = threshold["ppe_low"]
-    low = [f"{label} ({_number(answers[code])} days)" for code, label in PPE.items()
-           if limit is not None and _number(answers.get(code)) is not None
-           and _number(answers[code]) < limit]  # type: ignore[operator]
-    if low:
-        yield "ppe_low", "Under " + f"{limit} days of " + ", ".join(low) + "."
-    across = _number(answers.get(ACROSS_SETTINGS))
-    limit = threshold["staff_across_settings"]
-    if across is not None and limit is not None and across >= limit and across > 0:
-        yield "staff_across_settings", f"{across} staff also work in another setting."
+    if answers:
+        employed = _total(answers, EMPLOYED)
+        absent = _total(answers, ABSENT)
+        most = limit["staff_absence"]
+        if employed and most is not None and absent * 100 / employed >= most:
+            found.append(("staff_absence", f"{absent:g} of {employed:g} staff absent "
+                                           f"({round(absent * 100 / employed)}%)."))
+        fewest = limit["ppe_low"]
+        if fewest is not None:
+            low = []
+            for code, label in PPE.items():
+                days = _number(answers.get(code))
+                if days is not None and days < fewest:
+                    low.append(f"{label} ({days:g} days)")
+            if low:
+                found.append(("ppe_low", f"Under {fewest:g} days of {', '.join(low)}."))
+        across = _number(answers.get(ACROSS_SETTINGS))
+        least = limit["staff_across_settings"]
+        if across and least is not None and across >= least:
+            found.append(("staff_across_settings",
+                          f"{across:g} staff also work in another setting."))
     if facts.small_provider:
-        yield "small_provider", "The provider is small or single-site."
+        found.append(("small_provider", "The provider is small or single-site."))
     if facts.concerns:
-        yield "quality_concern", "Open concern: " + "; ".join(facts.concerns)
+        found.append(("quality_concern", "Open concern: " + "; ".join(facts.concerns)))
+    return found
 
 
 def rate(facts: Facts, policy: Policy = DEFAULT_POLICY) -> tuple[str, list[Fired], int]:
     """The rules' rating, the rules that fired (with why), and a priority score."""
-    thresholds = {code: s.threshold for code, s in policy.settings.items()}
     fired = []
-    for code, why in _checks(facts, thresholds):
+    for code, why in _checks(facts, policy.limits):
         setting = policy.settings[code]
         if setting.enabled:
             fired.append(Fired(code, RULES_BY_CODE[code].label, setting.rating, why))

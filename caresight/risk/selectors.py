@@ -37,18 +37,23 @@ def rated_locations(*, user, as_of: dt.date, authority: str | None = None,
     return queryset
 
 
-def policy_for(authority_id: int, as_of: dt.date | None = None) -> rules.Policy:
-    """The authority's rules as they stood at the end of `as_of` (default: now), read from
-    the policy's history, so a past day's log is worked out with that day's rules."""
-    records = Policy.history.filter(authority_id=authority_id)  # type: ignore[attr-defined]
+def policies_for(authority_ids, as_of: dt.date | None = None) -> dict[int, rules.Policy]:
+    """Each authority's rules as they stood at the end of `as_of` (default: now), read from
+    the policies' history, so a past day's log is worked out with that day's rules."""
+    records = Policy.history.filter(  # type: ignore[attr-defined]
+        authority_id__in=list(authority_ids))
     if as_of is not None:
         end_of_day = timezone.make_aware(dt.datetime.combine(as_of + dt.timedelta(days=1),
                                                              dt.time.min))
         records = records.filter(history_date__lt=end_of_day)
-    found = records.order_by("-history_date").first()
-    if found is None or found.history_type == "-":
-        return rules.DEFAULT_POLICY
-    return rules.policy_from(found.rules, found.ambers_make_red)
+    latest = {r.authority_id: r for r in records.order_by("history_date", "history_id")}
+    return {a: rules.policy_from(latest[a].rules, latest[a].ambers_make_red)
+            if a in latest and latest[a].history_type != "-" else rules.DEFAULT_POLICY
+            for a in authority_ids}
+
+
+def policy_for(authority_id: int, as_of: dt.date | None = None) -> rules.Policy:
+    return policies_for([authority_id], as_of)[authority_id]
 
 
 def computed_ratings(locations: QuerySet[Location], as_of: dt.date) -> list[dict]:
@@ -79,12 +84,10 @@ def computed_ratings(locations: QuerySet[Location], as_of: dt.date) -> list[dict
                                           expires_on__gte=as_of)
                   .order_by("starts_on", "created_at")):
         overrides[found.location_id] = found  # the latest one applies
-    policies: dict[int, rules.Policy] = {}
+    policies = policies_for({row[5] for row in info}, as_of)
     rows = []
     for (pk, cqc_id, name, provider, small, authority_id, authority, locality,
          service_type) in info:
-        if authority_id not in policies:
-            policies[authority_id] = policy_for(authority_id, as_of)
         facts = rules.Facts(
             outbreak_status=outbreak_status.get(pk),
             # Services that make no return (e.g. day services) are not chased for one.
