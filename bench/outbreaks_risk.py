@@ -293,9 +293,11 @@ def worker(args: argparse.Namespace) -> None:
 
     from caresight.outbreaks.models import Outbreak
     from caresight.outbreaks.selectors import tracker
-    from caresight.registry.models import Location
+    from caresight.registry.models import Authority, Location
     from caresight.returns.models import Return
+    from caresight.risk.models import SavedLog
     from caresight.risk.selectors import risk_log
+    from caresight.risk.services import risk_log_save
 
     filled = recorded = None
     problem = (returns_summary.check_filled(args) if args.reuse and Return.objects.exists()
@@ -339,8 +341,27 @@ def worker(args: argparse.Namespace) -> None:
         return {"rows": len(rows), **{k: ratings[k] for k in ("red", "amber", "green")},
                 "overridden": sum(1 for row in rows if row["override_reason"])}
 
+    def save_logs() -> dict:
+        """Save every authority's log for each day, as `caresight risk save-log` does."""
+        codes = list(Location.objects.order_by().values_list("authority__ons_code", flat=True)
+                     .distinct())
+        began = time.perf_counter()
+        for day in days:
+            for found in Authority.objects.filter(ons_code__in=codes):
+                risk_log_save(authority=found, as_of=day, user=None)
+        seconds = time.perf_counter() - began
+        print(f"Saved {len(codes)} authorities' logs for {len(days)} days in {seconds:.0f} s.",
+              flush=True)
+        return {"authorities": len(codes), "days": len(days), "seconds": seconds}
+
+    # Logs saved by an earlier run would be read instead of worked out: start without any.
+    SavedLog.objects.all().delete()
     cases = []
-    for what, function in (("tracker", tracker_call), ("risk log", risk_call)):
+    saved = None
+    for what, function in (("tracker", tracker_call), ("risk log", risk_call),
+                           ("saved risk log", risk_call)):
+        if what == "saved risk log":
+            saved = save_logs()
         for scope, code in (("national", None), (f"authority {authority}", authority)):
             for day in days:
                 def call(day=day, code=code, function=function):
@@ -370,7 +391,7 @@ def worker(args: argparse.Namespace) -> None:
         "filled": filled, "recorded": recorded, "counts": row_counts(),
         "authority": authority, "authority_services": authority_services,
         "database_bytes": database_bytes, "repeat": args.repeat, "warmup": args.warmup,
-        "cases": cases, "load_average": os.getloadavg(),
+        "cases": cases, "saved": saved, "load_average": os.getloadavg(),
     })
 
 
@@ -429,8 +450,15 @@ def _print_result(res: dict) -> None:
     print(f"PostgreSQL {res['server']}, database {res['database_bytes'] / 1e9:.1f} GB: "
           + ", ".join(f"{n:,} {name}" for name, n in res["counts"].items())
           + f". Authority {res['authority']} has {res['authority_services']:,} services.")
+    if res["saved"]:
+        saved = res["saved"]
+        print(f"Saved the risk logs of {saved['authorities']} authorities for {saved['days']} "
+              f"days (`risk_log_save`) in {saved['seconds']:.0f} s "
+              f"({saved['seconds'] / saved['days']:.0f} s a day, all of England).")
     print(f"{res['repeat']} timed calls after {res['warmup']} warm-ups of tracker(user=None, "
-          "as_of=D) and risk_log(user=None, as_of=D), each case and day:")
+          "as_of=D) and risk_log(user=None, as_of=D), each case and day. \"risk log\" works "
+          "every rating out from the data; \"saved risk log\" reads the logs saved for the "
+          "day:")
     print()
     rows = []
     for c in res["cases"]:

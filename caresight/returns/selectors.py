@@ -13,6 +13,7 @@ from django.db import connection
 from django.db.models import (
     BooleanField,
     F,
+    FloatField,
     IntegerField,
     Max,
     OuterRef,
@@ -109,18 +110,22 @@ def current_returns(locations: QuerySet[Location], as_of: dt.date) -> list[Curre
     return found
 
 
-def current_answers(locations: QuerySet[Location], as_of: dt.date,
-                    codes: list[str]) -> tuple[dict[int, dict], list[Current]]:
-    """Chosen answers of each service's current return on `as_of` (services without one are
-    absent), and every service's `Current`."""
+def current_numbers(locations: QuerySet[Location], as_of: dt.date,
+                    codes: list[str]) -> tuple[dict[int, dict[str, float]], list[Current]]:
+    """Chosen numeric answers of each service's current return on `as_of`, as floats read
+    in the database (services without a current return are absent; unanswered questions
+    too), and every service's `Current`."""
     current = current_returns(locations, as_of)
     ids = [c.return_id for c in current if c.return_id is not None]
     answers: dict[int, dict] = {}
-    columns = {f"m_{code}": KT(f"values__{code}") for code in codes}
+    columns = {f"m_{code}": Cast(KT(f"values__{code}"), FloatField()) for code in codes}
     for ids_q in _id_batches(ids):
-        for row in Return.objects.filter(ids_q).order_by().values("location_id", **columns):
-            answers[row["location_id"]] = {key[2:]: value for key, value in row.items()
-                                           if key.startswith("m_") and value is not None}
+        rows = (Return.objects.filter(ids_q).order_by().annotate(**columns)
+                .values_list("location_id", *columns))
+        for location_id, *values in rows:
+            answers[location_id] = {code: value for code, value in zip(codes, values,
+                                                                       strict=True)
+                                    if value is not None}
     return answers, current
 
 

@@ -110,7 +110,7 @@ class Facts:
 
     outbreak_status: str | None = None  # "live", "de_escalation" or None
     has_return: bool = False
-    answers: dict = field(default_factory=dict)  # measure code -> number (current return)
+    answers: dict[str, float] = field(default_factory=dict)  # measure code -> current answer
     small_provider: bool = False
     concerns: list[str] = field(default_factory=list)
 
@@ -126,24 +126,11 @@ class Fired:
         return {"code": self.code, "label": self.label, "rating": self.rating, "why": self.why}
 
 
-def _number(value) -> int | float | None:
-    """An answer as a number (answers arrive as JSON numbers or as text)."""
-    if value is None or value == "":
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        try:
-            return float(value)
-        except (TypeError, ValueError):
-            return None
-
-
-def _total(answers: dict, codes: list[str]) -> int | float:
-    total: int | float = 0
+def _total(answers: dict[str, float], codes: list[str]) -> float:
+    total = 0.0
     for code in codes:
         if code in answers:
-            total += _number(answers[code]) or 0
+            total += answers[code]
     return total
 
 
@@ -169,12 +156,12 @@ def _checks(facts: Facts, limit: dict[str, float | None]) -> list[tuple[str, str
         if fewest is not None:
             low = []
             for code, label in PPE.items():
-                days = _number(answers.get(code))
+                days = answers.get(code)
                 if days is not None and days < fewest:
                     low.append(f"{label} ({days:g} days)")
             if low:
                 found.append(("ppe_low", f"Under {fewest:g} days of {', '.join(low)}."))
-        across = _number(answers.get(ACROSS_SETTINGS))
+        across = answers.get(ACROSS_SETTINGS)
         least = limit["staff_across_settings"]
         if across and least is not None and across >= least:
             found.append(("staff_across_settings",

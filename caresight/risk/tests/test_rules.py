@@ -5,8 +5,8 @@ from decimal import Decimal
 from caresight.risk import rules
 from caresight.risk.models import Rating
 
-QUIET = {"nurses_employed": "10", "care_workers_employed": "30", "nurses_absent_covid": "0",
-         "ppe_days_masks": "20", "staff_multiple_settings": "0"}
+QUIET = {"nurses_employed": 10.0, "care_workers_employed": 30.0, "nurses_absent_covid": 0.0,
+         "ppe_days_masks": 20.0, "staff_multiple_settings": 0.0}
 
 
 def rate(policy=rules.DEFAULT_POLICY, **facts):
@@ -27,8 +27,8 @@ def test_a_live_outbreak_is_red_and_says_why():
 
 
 def test_absence_ppe_and_staff_across_settings_use_the_thresholds():
-    answers = {**QUIET, "care_workers_absent_covid": "8", "ppe_days_gloves": "3",
-               "staff_multiple_settings": "2"}
+    answers = {**QUIET, "care_workers_absent_covid": 8.0, "ppe_days_gloves": 3.0,
+               "staff_multiple_settings": 2.0}
     rating, fired, score = rate(answers=answers)
     whys = {f.code: f.why for f in fired}
     assert whys["staff_absence"] == "8 of 40 staff absent (20%)."
