@@ -39,7 +39,7 @@ class ImportResult:
                     f"row{'' if self.rows == 1 else 's'}; nothing was imported. Correct the "
                     "file and try again.")
         counts = ", ".join(f"{n} {name}" for name, n in self.counts.items()
-                           if n or not name.startswith("outside"))
+                           if n or "(left alone)" not in name)
         rows = f"{self.rows} row{'' if self.rows == 1 else 's'}"
         if self.dry_run:
             return f"{rows} checked: {counts}. Nothing has been written yet."

@@ -8,6 +8,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, permissions, serializers, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from caresight.core import tenancy
@@ -89,8 +90,11 @@ class OutbreakViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         queryset = selectors.outbreak_list(user=self.request.user).prefetch_related(
             "updates", "status_changes").order_by("-reported_on", "pk")
-        if self.request.query_params.get("location"):
-            queryset = queryset.filter(location_id=self.request.query_params["location"])
+        location = self.request.query_params.get("location")
+        if location:
+            if not location.isdigit():
+                raise ValidationError({"location": "Give the service's ID (a whole number)."})
+            queryset = queryset.filter(location_id=int(location))
         return queryset
 
     def _managed(self) -> Outbreak:

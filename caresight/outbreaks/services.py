@@ -110,7 +110,7 @@ def outbreak_report(*, location: Location, reported_on: dt.date, reported_by: st
                 f"{long_date(latest.reported_on)}; add an update to it instead.")})
         raise ValidationError({"reported_on": (
             f"{location.name} has a later outbreak, reported on {long_date(latest.reported_on)}; "
-            "an earlier one cannot be added while it is open.")})
+            "an outbreak cannot be added before it.")})
     de_escalation_days, closure_days = thresholds_for(location.authority_id)
     outbreak = save_audited(Outbreak(
         location=location, reported_on=reported_on, reported_by=reported_by,
@@ -153,7 +153,18 @@ def update_record(*, outbreak: Outbreak, on: dt.date, counts: Counts, user,
     update.source, update.recorded_by, update.recorded_at = source, user, timezone.now()
     save_audited(update, user=user, reason="Outbreak update")
     outbreak_refresh(outbreak=outbreak, user=user)
+    later = _next_outbreak(outbreak)
+    if later and (outbreak.closed_on is None or outbreak.closed_on > later.reported_on):
+        raise ValidationError({"on": (
+            f"A new case on {long_date(on)} would keep this outbreak open after the next one "
+            f"was reported ({long_date(later.reported_on)}).")})
     return update
+
+
+def _next_outbreak(outbreak: Outbreak) -> Outbreak | None:
+    return (Outbreak.objects.filter(location_id=outbreak.location_id,
+                                    reported_on__gt=outbreak.reported_on)
+            .order_by("reported_on").first())
 
 
 @transaction.atomic
@@ -173,8 +184,18 @@ def status_override(*, outbreak: Outbreak, on: dt.date, status: str, reason: str
         raise ValidationError({"on": (
             f"This outbreak closed on {long_date(outbreak.closed_on)}; a new case opens a new "
             "outbreak.")})
-    later = Outbreak.objects.filter(location_id=outbreak.location_id,
-                                    reported_on__gt=outbreak.reported_on).first()
+    last_override = outbreak.status_changes.filter(automatic=False).order_by("-on").first()
+    if last_override and on < last_override.on:
+        raise ValidationError({"on": (
+            f"The status was set by hand from {long_date(last_override.on)}; a new change "
+            "must be from that day or later.")})
+    last_update = outbreak.updates.order_by("-on").first()
+    if status == Status.CLOSED and last_update and on <= last_update.on \
+            and last_update.on != outbreak.reported_on:
+        raise ValidationError({"on": (
+            f"An update is recorded for {long_date(last_update.on)}; the outbreak can close "
+            "only after its last update.")})
+    later = _next_outbreak(outbreak)
     if later and status != Status.CLOSED:
         raise ValidationError({"status": (
             f"A later outbreak was reported on {long_date(later.reported_on)}; this one can "
@@ -214,9 +235,10 @@ def outbreak_refresh(*, outbreak: Outbreak, user) -> Outbreak:
     for on, status in sorted(wanted_automatic - set(automatic)):
         save_audited(StatusChange(outbreak=outbreak, on=on, status=status, automatic=True),
                      user=user, reason="Status pathway")
-    case_days = [u.on for u in updates if u.new_cases]
-    outbreak.last_case_on = max([outbreak.reported_on, *case_days])
     outbreak.closed_on = pathway.closed_on(wanted)
+    closes = outbreak.closed_on or dt.date.max
+    outbreak.last_case_on = max([outbreak.reported_on,
+                                 *(u.on for u in updates if u.new_cases and u.on < closes)])
     if updates:
         outbreak.kind = updates[-1].kind
         said = [u.admissions_closed for u in updates if u.admissions_closed is not None]
@@ -329,10 +351,12 @@ class _ImportPlan:
     corrected: int = 0
     unchanged: int = 0
     outside: int = 0
+    after_closure: int = 0
 
     def counts(self) -> dict[str, int]:
         return {"outbreaks opened": self.opened, "updates added": self.added,
                 "updates corrected": self.corrected, "unchanged": self.unchanged,
+                "no new cases after an outbreak closed (left alone)": self.after_closure,
                 "outside your authorities (left alone)": self.outside}
 
 
@@ -436,6 +460,9 @@ def _plan_lines(lines, errors, headings, scope) -> _ImportPlan:
                         f"{long_date(line.day)} is before the outbreak at {location.name} "
                         f"was reported ({long_date(later[0].reported_on)}), and no outbreak "
                         "was open there that day")))
+                    continue
+                if workings and not (line.new_cases_residents + line.new_cases_staff):
+                    plan.after_closure += 1  # a closing update: no new case, nothing to open
                     continue
                 target = _Working(
                     outbreak=None, reported_on=line.day,

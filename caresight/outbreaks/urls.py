@@ -16,6 +16,7 @@ urlpatterns = [
     path("<int:pk>/", views.outbreak_detail, name="detail"),
     path("<int:pk>/history/", views.outbreak_history, name="history"),
     path("<int:pk>/update/", views.update_add, name="update"),
+    path("<int:pk>/updates/<str:on>/", views.update_correct, name="update-correct"),
     path("<int:pk>/status/", views.status_override, name="status"),
     path("<int:pk>/imt/", views.imt_add, name="imt-add"),
     path("<int:pk>/review/", views.learning_review, name="review"),

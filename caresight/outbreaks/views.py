@@ -1,5 +1,7 @@
 """Outbreak pages: thin views over the outbreak selectors and services."""
 
+import datetime as dt
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
@@ -176,6 +178,33 @@ def update_add(request, pk: int):
     return render(request, "outbreaks/form.html", {
         "form": form, "outbreak": outbreak, "title": "Add an update",
         "button": "Save update"})
+
+
+def update_correct(request, pk: int, on: str):
+    """Correct one day's update (a mistyped count): the correction is kept in its history."""
+    outbreak = _managed_outbreak(request, pk)
+    try:
+        day = dt.date.fromisoformat(on)
+    except ValueError:
+        raise Http404 from None
+    update = get_object_or_404(outbreak.updates, on=day)
+    form = UpdateForm(request.POST or None, initial={
+        "on": update.on, "kind": update.kind, "new_cases_residents": update.new_cases_residents,
+        "new_cases_staff": update.new_cases_staff, "deaths": update.deaths, "notes": update.notes,
+        "admissions_closed": {True: "yes", False: "no"}.get(update.admissions_closed, "")})
+    form.fields["on"].disabled = True
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_record(outbreak=outbreak, on=update.on, counts=form.counts(),
+                                   user=request.user, replace=True)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"Update for {long_date(update.on)} corrected.")
+            return redirect("outbreaks:detail", pk=outbreak.pk)
+    return render(request, "outbreaks/form.html", {
+        "form": form, "outbreak": outbreak, "title": f"Correct the update of {long_date(day)}",
+        "button": "Save correction"})
 
 
 def status_override(request, pk: int):

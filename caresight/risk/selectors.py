@@ -156,11 +156,20 @@ def sort_key(row: dict):
     return (RATING_ORDER[row["rating"]], -row["score"], row["locality"], row["name"])
 
 
-def risk_log(*, user, as_of: dt.date, authority: str | None = None) -> list[dict]:
-    """Every service's rating on `as_of`, red first: saved where that day's log was saved."""
+def risk_log(*, user, as_of: dt.date, authority: str | None = None,
+             use_saved: bool | None = None) -> list[dict]:
+    """Every service's rating on `as_of`, red first.
+
+    Where that day's log was saved, the saved ratings are given for a past day (the log as
+    distributed) and, with `use_saved=True`, for today too; today's log is otherwise worked
+    out afresh, so that what changed after saving shows.
+    """
+    if use_saved is None:
+        use_saved = as_of < timezone.localdate()
     locations = rated_locations(user=user, as_of=as_of, authority=authority)
     authority_ids = set(locations.order_by().values_list("authority_id", flat=True).distinct())
-    logs = list(SavedLog.objects.filter(authority_id__in=authority_ids, as_of=as_of))
+    logs = (list(SavedLog.objects.filter(authority_id__in=authority_ids, as_of=as_of))
+            if use_saved else [])
     saved = _saved_rows(logs)  # whole authorities, all within the user's scope
     live = computed_ratings(
         locations.exclude(authority_id__in=[log.authority_id for log in logs]), as_of)

@@ -24,8 +24,9 @@ def _log(request):
     tenancy.require(request.user, Capability.VIEW_OUTBREAKS)
     as_of = parse_as_of(request.GET.get("as_of"))
     authority = (request.GET.get("authority") or "").strip().upper() or None
+    use_saved = True if request.GET.get("saved") == "1" else None
     return as_of, authority, selectors.risk_log(user=request.user, as_of=as_of,
-                                                authority=authority)
+                                                authority=authority, use_saved=use_saved)
 
 
 def risk_log(request):
@@ -43,6 +44,7 @@ def risk_log(request):
         "rows": shown[:500], "more": max(len(shown) - 500, 0), "total": len(shown),
         "counts": counts, "as_of": as_of, "authority": authority or "", "rating": rating,
         "ratings": Rating.choices, "logs": logs,
+        "showing_saved": any(row["saved"] for row in rows),
         "areas": area_choices(user=request.user, capability=Capability.VIEW_OUTBREAKS),
         "can_export": tenancy.has_capability(request.user, Capability.EXPORT),
         "can_save": tenancy.has_capability(request.user, Capability.MANAGE_OUTBREAKS)

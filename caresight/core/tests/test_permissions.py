@@ -303,6 +303,10 @@ def outbreak_rows(w):
         ("risk-override-detail", {"pk": w["other_override"]}, "get", None, "",
          api_hidden(OUTBREAKS)),
     ]
+    rows += [("outbreaks:update-correct", {"pk": mine, "on": "2020-06-04"}, "get", None, "",
+              record(OUTBREAKS, MANAGE_OUTBREAKS)),
+             ("outbreaks:update-correct", {"pk": theirs, "on": "2020-06-04"}, "post", {}, "",
+              hidden())]
     for name in ("detail", "history", "update", "status", "imt-add", "review"):
         edit = None if name in ("detail", "history") else MANAGE_OUTBREAKS
         rows += [(f"outbreaks:{name}", {"pk": mine}, "get", None, "", record(OUTBREAKS, edit)),

@@ -46,6 +46,8 @@ class TestOutbreaksApi:
         assert negative.json()["error"]["fields"] == {"deaths": [
             "Deaths must be a whole number, 0 or more."]}
         assert not Outbreak.objects.exists()
+        assert api.get("/api/outbreaks/", {"location": "abc"}).json()["error"]["fields"] == {
+            "location": ["Give the service's ID (a whole number)."]}
         bad_date = api.get("/api/outbreaks/tracker/", {"as_of": "4/6/2020"})
         assert bad_date.json()["error"]["fields"]["as_of"] == [
             "'4/6/2020' is not a date like 2020-06-04."]

@@ -56,6 +56,13 @@ class TestLineListImport:
         assert again.counts["outbreaks opened"] == 0
         assert list(Update.objects.values_list("pk", "recorded_at")) == stamp
 
+    def test_a_row_without_new_cases_after_closure_opens_nothing(self, homes):
+        result = run(line_list(["1-111111111,2020-06-01,confirmed,3,0,0",
+                                "1-111111111,2020-06-29,confirmed,0,0,0"]))
+        assert result.counts["no new cases after an outbreak closed (left alone)"] == 1
+        assert Outbreak.objects.count() == 1
+        assert "1 no new cases after an outbreak closed" in result.summary()
+
     def test_a_corrected_row_corrects_that_days_update(self, homes):
         run(line_list(ROWS))
         fixed = run(line_list([ROWS[0].replace(",2,0,0", ",4,0,0")]))

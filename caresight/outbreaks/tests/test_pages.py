@@ -83,6 +83,18 @@ class TestOutbreakPages:
         page = client.get(meeting_url).content.decode()
         assert "Whole-home testing" in page and "Mark done" in page
 
+    def test_an_update_is_corrected_from_the_outbreak_page(self, client, officer, home):
+        client.force_login(officer)
+        outbreak = report(home)
+        page = client.get(reverse("outbreaks:detail", args=[outbreak.pk])).content.decode()
+        url = reverse("outbreaks:update-correct", args=[outbreak.pk, "2020-06-01"])
+        assert url in page
+        client.post(url, {"kind": "confirmed", "new_cases_residents": "5",
+                          "new_cases_staff": "0", "deaths": "2", "admissions_closed": "",
+                          "notes": "Recount"})
+        update = outbreak.updates.get()
+        assert (update.new_cases_residents, update.deaths, update.on) == (5, 2, dt.date(2020, 6, 1))
+
     def test_the_tracker_links_to_lists_that_download_as_csv_and_xlsx(self, client, officer,
                                                                      home):
         client.force_login(officer)

@@ -146,3 +146,38 @@ class TestOutbreaks:
         services.imt_action_done(action=action, done_on=dt.date(2020, 6, 4), user=None)
         action.refresh_from_db()
         assert action.done_on == dt.date(2020, 6, 4)
+
+
+@pytest.mark.django_db
+class TestOutbreaksStayApart:
+    def test_a_new_case_on_an_earlier_outbreak_may_not_overlap_the_next(self, cambs):
+        home = LocationFactory(authority=cambs)
+        first = report(home)  # closes 29 June
+        report(home, on=dt.date(2020, 7, 5))
+        with pytest.raises(ValidationError, match="after the next one was reported"):
+            services.update_record(outbreak=first, on=dt.date(2020, 6, 19), counts=counts(),
+                                   user=None)
+        first.refresh_from_db()
+        assert first.closed_on == dt.date(2020, 6, 29) and first.updates.count() == 1
+
+    def test_a_closure_by_hand_comes_after_the_last_update_and_overrides_go_forwards(
+            self, cambs):
+        outbreak = report(LocationFactory(authority=cambs))
+        services.update_record(outbreak=outbreak, on=dt.date(2020, 6, 10), counts=counts(),
+                               user=None)
+        with pytest.raises(ValidationError, match="only after its last update"):
+            services.status_override(outbreak=outbreak, on=dt.date(2020, 6, 5),
+                                     status=Status.CLOSED, reason="Negative", user=None)
+        services.status_override(outbreak=outbreak, on=dt.date(2020, 6, 20), status=Status.LIVE,
+                                 reason="Concerns", user=None)
+        with pytest.raises(ValidationError, match="must be from that day or later"):
+            services.status_override(outbreak=outbreak, on=dt.date(2020, 6, 15),
+                                     status=Status.CLOSED, reason="Negative", user=None)
+        assert StatusChange.objects.filter(automatic=False).count() == 1
+
+    def test_a_correction_replaces_the_days_counts(self, cambs):
+        outbreak = report(LocationFactory(authority=cambs))
+        services.update_record(outbreak=outbreak, on=JUNE_1, counts=counts(deaths=1),
+                               user=None, replace=True)
+        assert outbreak.updates.get().deaths == 1
+        assert outbreak.updates.get().history.count() == 2

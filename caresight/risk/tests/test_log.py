@@ -101,6 +101,19 @@ class TestRiskLog:
         assert again == before and before["Silent Court"] == Rating.AMBER
         assert today["Silent Court"] == Rating.RED
 
+    def test_todays_log_shows_changes_made_after_it_was_saved(self, area, cambs):
+        today = timezone.localdate()
+        services.risk_log_save(authority=cambs, as_of=today, user=None)
+        services.override_set(location=area["calm"], rating=Rating.RED, reason="IMT",
+                              starts_on=today, expires_on=today, user=None)
+
+        def calm(**kwargs):
+            return next(r for r in selectors.risk_log(user=None, as_of=today, **kwargs)
+                        if r["name"] == "Calm Lodge")
+
+        assert (calm()["rating"], calm()["saved"]) == (Rating.RED, False)
+        assert calm(use_saved=True)["saved"] is True
+
     def test_rules_are_chosen_per_authority(self, area, cambs):
         services.policy_set(authority=cambs, rules_chosen={"small_provider": {"enabled": False},
                                                            "no_return": {"rating": "red"}},
