@@ -110,23 +110,66 @@ def current_returns(locations: QuerySet[Location], as_of: dt.date) -> list[Curre
     return found
 
 
-def current_numbers(locations: QuerySet[Location], as_of: dt.date,
-                    codes: list[str]) -> tuple[dict[int, dict[str, float]], list[Current]]:
-    """Chosen numeric answers of each service's current return on `as_of`, as floats read
-    in the database (services without a current return are absent; unanswered questions
-    too), and every service's `Current`."""
-    current = current_returns(locations, as_of)
-    ids = [c.return_id for c in current if c.return_id is not None]
-    answers: dict[int, dict] = {}
-    columns = {f"m_{code}": Cast(KT(f"values__{code}"), FloatField()) for code in codes}
+def current_numbers(locations: QuerySet[Location], as_of: dt.date, codes: list[str],
+                    totals: dict[str, list[str]] | None = None) -> dict[int, dict[str, float]]:
+    """Chosen numeric answers of each service's current return on `as_of`, as floats, and
+    `totals` (name -> codes added up, unanswered as 0). Services without a current return are
+    absent, and so are unanswered questions.
+
+    On PostgreSQL one statement per service group finds each current return and reads its
+    answers (a LATERAL join, twice as fast nationally); elsewhere the current returns are
+    found first and their answers read by ID. The suite checks both give the same.
+    """
+    totals = totals or {}
+    if connection.vendor == "postgresql":
+        return _current_numbers_lateral(locations, as_of, codes, totals)
+    ids = [c.return_id for c in current_returns(locations, as_of) if c.return_id is not None]
+    wanted = list(dict.fromkeys([*codes, *(c for group in totals.values() for c in group)]))
+    columns = {f"m_{code}": Cast(KT(f"values__{code}"), FloatField()) for code in wanted}
+    answers: dict[int, dict[str, float]] = {}
     for ids_q in _id_batches(ids):
         rows = (Return.objects.filter(ids_q).order_by().annotate(**columns)
                 .values_list("location_id", *columns))
         for location_id, *values in rows:
-            answers[location_id] = {code: value for code, value in zip(codes, values,
-                                                                       strict=True)
-                                    if value is not None}
-    return answers, current
+            found = dict(zip(wanted, values, strict=True))
+            numbers = {code: found[code] for code in codes if found[code] is not None}
+            for name, group in totals.items():
+                numbers[name] = sum(found[code] or 0.0 for code in group)
+            answers[location_id] = numbers
+    return answers
+
+
+def _current_numbers_lateral(locations: QuerySet[Location], as_of: dt.date, codes: list[str],
+                             totals: dict[str, list[str]]) -> dict[int, dict[str, float]]:
+    for code in [*codes, *(c for group in totals.values() for c in group)]:
+        if not code.isidentifier():  # measure codes are written into the statement
+            raise ValueError(f"{code!r} is not a measure code")
+
+    def number(code: str) -> str:
+        return f"(r.\"values\" ->> '{code}')::double precision"
+
+    columns = [number(code) for code in codes] + [
+        "(" + " + ".join(f"COALESCE({number(code)}, 0)" for code in group) + ")"
+        for group in totals.values()]
+    names = [*codes, *totals]
+    table = connection.ops.quote_name(Return._meta.db_table)
+    location_table = connection.ops.quote_name(Location._meta.db_table)
+    answers: dict[int, dict[str, float]] = {}
+    for group, days in windows(as_of).items():
+        types = [t for t, g in SERVICE_GROUP_OF_TYPE.items() if g == group]
+        inner, inner_params = (locations.filter(service_type__in=types).order_by()
+                               .values("pk").query.sql_with_params())
+        sql = (f"SELECT l.id, {', '.join(columns)} FROM {location_table} l "
+               f"CROSS JOIN LATERAL (SELECT c.\"values\" FROM {table} c "
+               "WHERE c.location_id = l.id AND c.for_date <= %s AND c.for_date > %s "
+               "ORDER BY c.for_date DESC LIMIT 1) r "
+               f"WHERE l.id IN ({inner})")
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [as_of, as_of - dt.timedelta(days=days), *inner_params])
+            for location_id, *values in cursor.fetchall():
+                answers[location_id] = {name: value for name, value in
+                                        zip(names, values, strict=True) if value is not None}
+    return answers
 
 
 def last_return_dates(location_ids: list[int], as_of: dt.date) -> dict[int, dt.date]:

@@ -17,7 +17,8 @@ EMPLOYED = ["nurses_employed", "care_workers_employed", "non_care_staff_employed
 PPE = {"ppe_days_masks": "masks", "ppe_days_aprons": "aprons", "ppe_days_gloves": "gloves",
        "ppe_days_eye_protection": "eye protection", "ppe_days_sanitiser": "hand sanitiser"}
 ACROSS_SETTINGS = "staff_multiple_settings"
-MEASURES = [*ABSENT, *EMPLOYED, *PPE, ACROSS_SETTINGS]
+MEASURES = [*PPE, ACROSS_SETTINGS]  # read one by one
+TOTALS = {"staff_employed": EMPLOYED, "staff_absent": ABSENT}  # read added up
 POINTS: dict[str, int] = {Rating.RED: 3, Rating.AMBER: 1}
 
 
@@ -58,11 +59,15 @@ class Policy:
     settings: dict[str, Setting]
     ambers_make_red: int = 3
     limits: dict[str, float | None] = field(init=False)  # the thresholds, as plain numbers
+    active: dict[str, tuple[str, str]] = field(init=False)  # enabled: code -> (label, rating)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "limits", {
             code: None if s.threshold is None else float(s.threshold)
             for code, s in self.settings.items()})
+        object.__setattr__(self, "active", {
+            code: (RULES_BY_CODE[code].label, str(s.rating))
+            for code, s in self.settings.items() if s.enabled})
 
 
 def policy_from(rules: dict, ambers_make_red: int = 3) -> Policy:
@@ -110,28 +115,10 @@ class Facts:
 
     outbreak_status: str | None = None  # "live", "de_escalation" or None
     has_return: bool = False
-    answers: dict[str, float] = field(default_factory=dict)  # measure code -> current answer
+    # The current return's answers (measure code -> number) and TOTALS (name -> number)
+    answers: dict[str, float] = field(default_factory=dict)
     small_provider: bool = False
     concerns: list[str] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class Fired:
-    code: str
-    label: str
-    rating: str
-    why: str
-
-    def as_dict(self) -> dict:
-        return {"code": self.code, "label": self.label, "rating": self.rating, "why": self.why}
-
-
-def _total(answers: dict[str, float], codes: list[str]) -> float:
-    total = 0.0
-    for code in codes:
-        if code in answers:
-            total += answers[code]
-    return total
 
 
 def _checks(facts: Facts, limit: dict[str, float | None]) -> list[tuple[str, str]]:
@@ -146,8 +133,8 @@ def _checks(facts: Facts, limit: dict[str, float | None]) -> list[tuple[str, str
         found.append(("no_return", "No return within the expected window."))
     answers = facts.answers
     if answers:
-        employed = _total(answers, EMPLOYED)
-        absent = _total(answers, ABSENT)
+        employed = answers.get("staff_employed", 0.0)
+        absent = answers.get("staff_absent", 0.0)
         most = limit["staff_absence"]
         if employed and most is not None and absent * 100 / employed >= most:
             found.append(("staff_absence", f"{absent:g} of {employed:g} staff absent "
@@ -173,23 +160,30 @@ def _checks(facts: Facts, limit: dict[str, float | None]) -> list[tuple[str, str
     return found
 
 
-def rate(facts: Facts, policy: Policy = DEFAULT_POLICY) -> tuple[str, list[Fired], int]:
-    """The rules' rating, the rules that fired (with why), and a priority score."""
+def rate(facts: Facts, policy: Policy = DEFAULT_POLICY) -> tuple[str, list[dict], int]:
+    """The rules' rating, the rules that fired ({code, label, rating, why}), and a priority
+    score (a red reason counts 3, an amber 1). Plain strings and dicts: it runs for every
+    service on a national log."""
     fired = []
+    reds = ambers = 0
     for code, why in _checks(facts, policy.limits):
-        setting = policy.settings[code]
-        if setting.enabled:
-            fired.append(Fired(code, RULES_BY_CODE[code].label, setting.rating, why))
-    ratings = [f.rating for f in fired]
-    ambers = ratings.count(Rating.AMBER)
-    if Rating.RED in ratings:
-        rating = Rating.RED
+        chosen = policy.active.get(code)
+        if chosen is None:
+            continue
+        label, rating = chosen
+        fired.append({"code": code, "label": label, "rating": rating, "why": why})
+        if rating == "red":
+            reds += 1
+        else:
+            ambers += 1
+    if reds:
+        rating = "red"
     elif ambers and policy.ambers_make_red and ambers >= policy.ambers_make_red:
-        rating = Rating.RED
-        fired.append(Fired("ambers_make_red", "Several amber reasons", Rating.RED,
-                           f"{ambers} amber reasons together make red."))
+        rating = "red"
+        fired.append({"code": "ambers_make_red", "label": "Several amber reasons",
+                      "rating": "red", "why": f"{ambers} amber reasons together make red."})
     elif ambers:
-        rating = Rating.AMBER
+        rating = "amber"
     else:
-        rating = Rating.GREEN
-    return rating, fired, sum(POINTS.get(r, 0) for r in ratings)
+        rating = "green"
+    return rating, fired, POINTS[Rating.RED] * reds + POINTS[Rating.AMBER] * ambers

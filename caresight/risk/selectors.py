@@ -17,6 +17,7 @@ from caresight.outbreaks.models import Status
 from caresight.outbreaks.selectors import outbreak_list, statuses_on
 from caresight.registry.models import Location, ServiceType
 from caresight.registry.selectors import area_authority_ids, registered_on_q
+from caresight.returns.models import SERVICE_GROUP_OF_TYPE
 from caresight.returns.selectors import current_numbers
 
 from . import rules
@@ -97,10 +98,9 @@ def computed_ratings(locations: QuerySet[Location], as_of: dt.date) -> list[dict
     The current returns' answers and everything else are read side by side (two connections
     on PostgreSQL): nationally each is a few hundred milliseconds.
     """
-    known, (answers, current) = in_parallel(
+    known, answers = in_parallel(
         lambda: _facts_besides_returns(locations, as_of),
-        lambda: current_numbers(locations, as_of, rules.MEASURES))
-    makes_returns = {c.location_id for c in current}
+        lambda: current_numbers(locations, as_of, rules.MEASURES, rules.TOTALS))
     outbreak_status, concerns = known["outbreak_status"], known["concerns"]
     overrides, policies = known["overrides"], known["policies"]
     no_answers: dict[str, float] = {}
@@ -110,7 +110,7 @@ def computed_ratings(locations: QuerySet[Location], as_of: dt.date) -> list[dict
         facts = rules.Facts(
             outbreak_status=outbreak_status.get(pk),
             # Services that make no return (e.g. day services) are not chased for one.
-            has_return=pk in answers or pk not in makes_returns,
+            has_return=pk in answers or service_type not in SERVICE_GROUP_OF_TYPE,
             answers=answers.get(pk, no_answers), small_provider=small,
             concerns=concerns.get(pk, []))
         computed, fired, score = rules.rate(facts, policies[authority_id])
@@ -122,7 +122,7 @@ def computed_ratings(locations: QuerySet[Location], as_of: dt.date) -> list[dict
             "service_type": SERVICE_TYPE_LABELS.get(service_type, service_type),
             "rating": override.rating if override else computed,
             "computed_rating": computed, "score": score,
-            "fired": [f.as_dict() for f in fired],
+            "fired": fired,
             "override_reason": override.reason if override else "",
             "override_expires_on": override.expires_on if override else None,
             "saved": False,
@@ -167,9 +167,8 @@ def risk_log(*, user, as_of: dt.date, authority: str | None = None,
     if use_saved is None:
         use_saved = as_of < timezone.localdate()
     locations = rated_locations(user=user, as_of=as_of, authority=authority)
-    authority_ids = set(locations.order_by().values_list("authority_id", flat=True).distinct())
-    logs = (list(SavedLog.objects.filter(authority_id__in=authority_ids, as_of=as_of))
-            if use_saved else [])
+    logs = (list(SavedLog.objects.filter(authority_id__in=locations.values("authority_id"),
+                                         as_of=as_of)) if use_saved else [])
     saved = _saved_rows(logs)  # whole authorities, all within the user's scope
     live = computed_ratings(
         locations.exclude(authority_id__in=[log.authority_id for log in logs]), as_of)
