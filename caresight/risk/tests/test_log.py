@@ -87,6 +87,8 @@ class TestRiskLog:
         rows = selectors.risk_log(user=None, as_of=DAY, authority="E10000003")
         assert next(r for r in rows if r["name"] == "Calm Lodge")["rating"] == Rating.GREEN
         assert all(r["saved"] for r in rows)
+        outbreak_house = next(r for r in rows if r["name"] == "Outbreak House")
+        assert [f["code"] for f in outbreak_house["fired"]] == ["live_outbreak"]
         with pytest.raises(ValidationError, match="already saved"):
             services.risk_log_save(authority=cambs, as_of=DAY, user=None)
         assert SavedLog.objects.count() == 1
