@@ -9,7 +9,7 @@ from caresight.core.imports import IMPORT_PAGES
 from caresight.core.tenancy import Capability
 
 from .models import Job
-from .services import import_job_confirm
+from .services import import_job_confirm, import_job_create
 
 
 def home(request):
@@ -21,6 +21,21 @@ def home(request):
     if tenancy.has_capability(request.user, Capability.VIEW_AGGREGATES):
         return redirect("registry:summary")
     return redirect("accounts:account")
+
+
+def upload_for_import(request, *, kind: str, form_class, template: str):
+    """The upload step every import shares: keep the file in a job, then show its preview."""
+    form = form_class(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            job = import_job_create(kind=kind, file_name=upload.name, data=upload.read(),
+                                    user=request.user)
+        except ValidationError as exc:
+            form.add_error("file", exc.messages)
+        else:
+            return redirect("job-detail", pk=job.pk)
+    return render(request, template, {"form": form})
 
 
 def _own_job(request, pk) -> Job:

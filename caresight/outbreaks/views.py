@@ -15,9 +15,9 @@ from caresight.core import tenancy
 from caresight.core.audit import history_entries
 from caresight.core.exports import FORMATS, download_response
 from caresight.core.forms import add_service_errors
-from caresight.core.services import import_job_create
 from caresight.core.tenancy import Capability
 from caresight.core.timeutils import long_date, parse_as_of
+from caresight.core.views import upload_for_import
 from caresight.registry.models import Authority
 from caresight.registry.selectors import area_choices, location_get, location_list
 
@@ -329,17 +329,8 @@ def outbreak_history(request, pk: int):
 
 def import_upload(request):
     tenancy.require(request.user, Capability.MANAGE_OUTBREAKS)
-    form = LineListUploadForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        try:
-            job = import_job_create(kind="outbreaks", file_name=upload.name, data=upload.read(),
-                                    user=request.user)
-        except ValidationError as exc:
-            form.add_error("file", exc.messages)
-        else:
-            return redirect("job-detail", pk=job.pk)
-    return render(request, "outbreaks/import.html", {"form": form})
+    return upload_for_import(request, kind="outbreaks", form_class=LineListUploadForm,
+                             template="outbreaks/import.html")
 
 
 def thresholds(request):

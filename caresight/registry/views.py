@@ -14,12 +14,12 @@ from caresight.core.audit import history_entries
 from caresight.core.exports import FORMATS, download_response
 from caresight.core.forms import add_service_errors
 from caresight.core.services import (
-    import_job_create,
     submission_token_claim,
     submission_token_record,
 )
 from caresight.core.tenancy import Capability
 from caresight.core.timeutils import parse_as_of
+from caresight.core.views import upload_for_import
 
 from . import selectors, services
 from .forms import ImportUploadForm, LocationForm, ProviderForm
@@ -211,16 +211,7 @@ def summary(request):
 
 def import_upload(request):
     tenancy.require(request.user, Capability.IMPORT)
-    form = ImportUploadForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        try:
-            job = import_job_create(kind="cqc", file_name=upload.name, data=upload.read(),
-                                    user=request.user)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            return redirect("job-detail", pk=job.pk)
-    return render(request, "registry/import.html", {"form": form})
+    return upload_for_import(request, kind="cqc", form_class=ImportUploadForm,
+                             template="registry/import.html")
 
 

@@ -15,12 +15,12 @@ from caresight.core.charts import line_chart_svg
 from caresight.core.exports import FORMATS, download_response
 from caresight.core.forms import add_service_errors
 from caresight.core.services import (
-    import_job_create,
     submission_token_claim,
     submission_token_record,
 )
 from caresight.core.tenancy import Capability
 from caresight.core.timeutils import long_date, parse_as_of
+from caresight.core.views import upload_for_import
 from caresight.registry.selectors import area_choices, location_get
 
 from . import selectors, services
@@ -163,17 +163,8 @@ def return_submit(request, pk: int):
 
 def import_upload(request):
     tenancy.require(request.user, Capability.IMPORT)
-    form = ReturnsUploadForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        try:
-            job = import_job_create(kind="returns", file_name=upload.name, data=upload.read(),
-                                    user=request.user)
-        except ValidationError as exc:
-            form.add_error("file", exc.messages)
-        else:
-            return redirect("job-detail", pk=job.pk)
-    return render(request, "returns/import.html", {"form": form})
+    return upload_for_import(request, kind="returns", form_class=ReturnsUploadForm,
+                             template="returns/import.html")
 
 
 def return_history(request, pk: int):
