@@ -141,18 +141,19 @@ def outbreak_detail(request, pk: int):
     outbreak = selectors.outbreak_get(user=request.user, pk=pk)
     today = timezone.localdate()
     changes = list(outbreak.status_changes.select_related("recorded_by"))
+    updates = list(outbreak.updates.select_related("recorded_by"))
     return render(request, "outbreaks/detail.html", {
         "outbreak": outbreak, "location": outbreak.location,
         "status": next((c.status for c in reversed(changes) if c.on <= today), None),
         "changes": changes, "today": today,
-        "updates": outbreak.updates.select_related("recorded_by"),
+        "updates": updates,
         "meetings": outbreak.imt_meetings.prefetch_related("actions"),
         "review": getattr(outbreak, "learning_review", None),
         "can_manage": tenancy.allows(request.user, Capability.MANAGE_OUTBREAKS,
                                      outbreak.location),
         "is_open": outbreak.is_open_on(today),
-        "deaths": sum(u.deaths for u in outbreak.updates.all()),
-        "cases": sum(u.new_cases for u in outbreak.updates.all()),
+        "deaths": sum(u.deaths for u in updates),
+        "cases": sum(u.new_cases for u in updates),
     })
 
 
