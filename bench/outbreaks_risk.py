@@ -57,13 +57,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         "bench/returns_summary.py does) and outbreaks, concerns and overrides recorded "
         "through the services, on PostgreSQL.",
     )
-    parser.add_argument("--locations", type=int, default=25_000,
-                        help="locations on the register, one return each a day (default 25000)")
-    parser.add_argument("--community-every", type=int, default=5, metavar="N",
-                        help="make every Nth location a home care service (default 5: 20%%)")
-    parser.add_argument("--days", type=int, default=365, help="days of returns (default 365)")
-    parser.add_argument("--start", type=dt.date.fromisoformat, default=returns_summary.START,
-                        help="the first day of returns, YYYY-MM-DD (default %(default)s)")
+    returns_summary.add_year_of_returns_arguments(parser, default_url=DEFAULT_URL,
+                                                  timed="case")
     parser.add_argument("--outbreaks", type=int, default=5_000,
                         help="outbreaks at care homes, reported over the filled days "
                         "(default 5000)")
@@ -76,37 +71,14 @@ def parse_args(argv=None) -> argparse.Namespace:
                         default=[dt.date.fromisoformat(d) for d in returns_summary.AS_OF],
                         help=f"days to time (default {' '.join(returns_summary.AS_OF)}; days "
                         "outside the filled ones are dropped)")
-    parser.add_argument("--authority", metavar="ONS_CODE",
-                        help="the authority to time (default: the one with most services)")
     parser.add_argument("--repeat", type=int, default=7,
                         help="timed calls per case and day (default 7)")
     parser.add_argument("--warmup", type=int, default=2,
                         help="untimed calls per case and day first (default 2)")
-    parser.add_argument("--providers", type=int, default=12_000,
-                        help="distinct providers among the locations (default 12000)")
-    parser.add_argument("--seed", type=int, default=2021, help="random seed (default 2021)")
-    parser.add_argument("--sample", type=Path, default=_common.SAMPLE,
-                        help="real CQC API locations (JSON lines) to clone (default %(default)s)")
-    parser.add_argument("--postgres-url", default=DEFAULT_URL,
-                        help="PostgreSQL database to create, use and drop; its name must "
-                        "contain 'bench' (default %(default)s)")
-    parser.add_argument("--keep", action="store_true",
-                        help="leave the filled database in place afterwards")
     parser.add_argument("--reuse", action="store_true",
                         help="use the database if it exists (filled by an earlier --keep run "
                         "with the same --locations, --days, --start, --outbreaks, --concerns "
                         "and --overrides) instead of filling a new one")
-    parser.add_argument("--show-sql", action="store_true",
-                        help="print the SQL statements of one call of each case and day, "
-                        "with times")
-    parser.add_argument("--explain", type=int, default=0, metavar="N",
-                        help="EXPLAIN (ANALYZE, BUFFERS) the N slowest statements of one call "
-                        "of each case, on the last --as-of day")
-    parser.add_argument("--profile", action="store_true",
-                        help="profile one call of each case with cProfile, on the last "
-                        "--as-of day")
-    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--database-url", help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
 

@@ -55,12 +55,11 @@ COPY_COLUMNS = ("location_id", "measure_set_id", "for_date", "version", "source"
                 "submitted_by_id", "submitted_at", "values")
 
 
-def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description="Time returns_summary (national and one authority) over a year of daily "
-        "returns from every service on a register of N locations, on PostgreSQL. The "
-        "returns are written straight into the database with COPY, not through the import.",
-    )
+def add_year_of_returns_arguments(parser: argparse.ArgumentParser, *, default_url: str,
+                                  timed: str) -> None:
+    """The options of a benchmark over a filled year of returns (this one and
+    outbreaks_risk.py): the register and returns to fill, the database, and diagnosis of
+    one call of each `timed` thing."""
     parser.add_argument("--locations", type=int, default=25_000,
                         help="locations on the register, one return each a day (default 25000)")
     parser.add_argument("--community-every", type=int, default=5, metavar="N",
@@ -69,41 +68,50 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help="days of returns (default 365)")
     parser.add_argument("--start", type=dt.date.fromisoformat, default=START,
                         help="the first day of returns, YYYY-MM-DD (default %(default)s)")
-    parser.add_argument("--as-of", type=dt.date.fromisoformat, nargs="+", metavar="DATE",
-                        default=[dt.date.fromisoformat(d) for d in AS_OF],
-                        help="days to summarise, each with previous = 7 days before "
-                        f"(default {' '.join(AS_OF)}; days outside the filled ones are "
-                        "dropped)")
     parser.add_argument("--authority", metavar="ONS_CODE",
-                        help="the authority to summarise (default: the one with most services)")
-    parser.add_argument("--repeat", type=int, default=15,
-                        help="timed calls per summary and day (default 15)")
-    parser.add_argument("--warmup", type=int, default=2,
-                        help="untimed calls per summary and day first (default 2)")
+                        help="the authority to time (default: the one with most services)")
     parser.add_argument("--providers", type=int, default=12_000,
                         help="distinct providers among the locations (default 12000)")
     parser.add_argument("--seed", type=int, default=2021, help="random seed (default 2021)")
     parser.add_argument("--sample", type=Path, default=_common.SAMPLE,
                         help="real CQC API locations (JSON lines) to clone (default %(default)s)")
-    parser.add_argument("--postgres-url", default=DEFAULT_URL,
+    parser.add_argument("--postgres-url", default=default_url,
                         help="PostgreSQL database to create, use and drop; its name must "
                         "contain 'bench' (default %(default)s)")
     parser.add_argument("--keep", action="store_true",
                         help="leave the filled database in place afterwards")
+    parser.add_argument("--show-sql", action="store_true",
+                        help=f"print the SQL statements of one call of each {timed}, with times")
+    parser.add_argument("--explain", type=int, default=0, metavar="N",
+                        help="EXPLAIN (ANALYZE, BUFFERS) the N slowest statements of one call "
+                        f"of each {timed}, on the last --as-of day")
+    parser.add_argument("--profile", action="store_true",
+                        help=f"profile one call of each {timed} with cProfile, on the last "
+                        "--as-of day")
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--database-url", help=argparse.SUPPRESS)
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description="Time returns_summary (national and one authority) over a year of daily "
+        "returns from every service on a register of N locations, on PostgreSQL. The "
+        "returns are written straight into the database with COPY, not through the import.",
+    )
+    add_year_of_returns_arguments(parser, default_url=DEFAULT_URL, timed="summary")
+    parser.add_argument("--as-of", type=dt.date.fromisoformat, nargs="+", metavar="DATE",
+                        default=[dt.date.fromisoformat(d) for d in AS_OF],
+                        help="days to summarise, each with previous = 7 days before "
+                        f"(default {' '.join(AS_OF)}; days outside the filled ones are "
+                        "dropped)")
+    parser.add_argument("--repeat", type=int, default=15,
+                        help="timed calls per summary and day (default 15)")
+    parser.add_argument("--warmup", type=int, default=2,
+                        help="untimed calls per summary and day first (default 2)")
     parser.add_argument("--reuse", action="store_true",
                         help="use the database if it exists (filled by an earlier --keep run "
                         "with the same --locations, --days and --start) instead of filling "
                         "a new one")
-    parser.add_argument("--show-sql", action="store_true",
-                        help="print the SQL statements of one call of each summary, with times")
-    parser.add_argument("--explain", type=int, default=0, metavar="N",
-                        help="EXPLAIN (ANALYZE, BUFFERS) the N slowest statements of one call "
-                        "of each summary, on the last --as-of day")
-    parser.add_argument("--profile", action="store_true",
-                        help="profile one call of each summary with cProfile, on the last "
-                        "--as-of day")
-    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--database-url", help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
 
