@@ -6,7 +6,8 @@ PYTEST_ARGS ?=
 
 .PHONY: run test e2e lint assets clean-db
 
-$(BIN)/.installed: pyproject.toml
+$(BIN)/.installed: pyproject.toml scripts/install-system-packages
+	bash scripts/install-system-packages
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e .

@@ -31,6 +31,16 @@ Outbreaks and the risk log
   export risk-log [--to DATE] [--authority CODE] [--format csv|xlsx|…] [--output FILE]
   risk save-log [--as-of DATE] [--authority CODE]   keep the day's risk log as distributed
 
+Infection Control Fund
+  grants allocate --authority CODE --template icf-2020-round-1|icf-2020-round-2
+                  --amount 1751000.00 --eligibility-date DATE [--format json]
+                                what-if allocation (writes nothing)
+  grants create …same options… [--contingency POUNDS]   make the round
+  grants confirm --round ID     confirm the round's allocation (once)
+  grants pay --round ID --instalment N [--as-of DATE] [--output FILE]
+                                confirm a payment run and write the finance CSV
+  summary grants --round ID [--format json]   the return to government and reconciliation
+
 People and access
   user create --email E --role R --authority CODE [--organisation NAME]
   token create --email E        create an API token for a person or machine client

@@ -6,6 +6,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from caresight.core import views as core_views
+from caresight.grants import api as grants_api
+from caresight.grants.urls import public_urlpatterns as published_grants
 from caresight.outbreaks import api as outbreaks_api
 from caresight.registry import api as registry_api
 from caresight.returns import api as returns_api
@@ -31,6 +33,12 @@ router.register("measure-sets", returns_api.MeasureSetViewSet, basename="measure
 router.register("outbreaks", outbreaks_api.OutbreakViewSet, basename="outbreak")
 router.register("risk-log", risk_api.RiskLogViewSet, basename="risk-log")
 router.register("risk-overrides", risk_api.OverrideViewSet, basename="risk-override")
+router.register("grant-rounds", grants_api.RoundViewSet, basename="grant-round")
+router.register("grant-allocations", grants_api.AllocationViewSet, basename="grant-allocation")
+router.register("grant-payment-runs", grants_api.PaymentRunViewSet, basename="grant-payment-run")
+router.register("grant-payments", grants_api.PaymentViewSet, basename="grant-payment")
+router.register("grant-agreements", grants_api.AgreementViewSet, basename="grant-agreement")
+router.register("spend-returns", grants_api.SpendReturnViewSet, basename="spend-return")
 
 urlpatterns = [
     path("", core_views.home, name="home"),
@@ -39,8 +47,11 @@ urlpatterns = [
     path("returns/", include("caresight.returns.urls")),
     path("outbreaks/", include("caresight.outbreaks.urls")),
     path("risk/", include("caresight.risk.urls")),
+    path("grants/", include("caresight.grants.urls")),
+    path("open-data/grants/", include((published_grants, "published"))),
     path("jobs/<uuid:pk>/", core_views.job_detail, name="job-detail"),
     path("jobs/<uuid:pk>/confirm/", core_views.job_confirm, name="job-confirm"),
+    path("jobs/<uuid:pk>/download/", core_views.job_download, name="job-download"),
     path("api/", include(router.urls)),
     path("api/schema/", login_not_required(SpectacularAPIView.as_view()), name="api-schema"),
     path("api/docs/", login_not_required(SpectacularSwaggerView.as_view(url_name="api-schema")),

@@ -12,12 +12,14 @@ NAVIGATION = [
     ("Submit a return", "returns:submit-list", Capability.SUBMIT_RETURNS),
     ("Outbreaks", "outbreaks:tracker", Capability.VIEW_OUTBREAKS),
     ("Risk log", "risk:log", Capability.VIEW_OUTBREAKS),
+    ("Infection Control Fund", "grants:list", Capability.VIEW_GRANTS),
     ("Import from CQC", "registry:import", Capability.IMPORT),
     ("Import returns", "returns:import", Capability.IMPORT),
 ]
 # Pages under a link's own folder that belong to another link
 SECTION_OF = {"/register/": "registry:location-list", "/returns/": "returns:summary",
-              "/outbreaks/": "outbreaks:tracker", "/risk/": "risk:log"}
+              "/outbreaks/": "outbreaks:tracker", "/risk/": "risk:log",
+              "/grants/": "grants:list"}
 
 
 def service(request) -> dict:

@@ -13,6 +13,7 @@ import re
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import TextIO
 
 from django.db import connection, transaction
@@ -21,6 +22,9 @@ from django.utils import timezone
 
 from caresight.accounts.models import Role, User
 from caresight.accounts.services import user_create
+from caresight.grants import selectors as grants_selectors
+from caresight.grants import services as grants
+from caresight.grants.money import split
 from caresight.outbreaks import services as outbreaks
 from caresight.outbreaks.models import Outbreak
 from caresight.registry.models import (
@@ -726,6 +730,7 @@ def _write(plan: DemoPlan) -> None:
             )
     _write_returns(random.Random(SEED))
     _write_outbreaks(random.Random(SEED))
+    _write_grants(random.Random(SEED))
     for person in plan.users():
         user_create(
             email=person.email, role=person.role, authority_codes=person.authority_codes,
@@ -810,6 +815,43 @@ def _write_outbreaks(rng: random.Random) -> None:
     risk.override_set(location=homes[14], rating="red", reason="Manager on long-term leave; "
                       "weekly calls agreed at IMT", starts_on=today - dt.timedelta(days=2),
                       expires_on=today + dt.timedelta(days=12), user=None)
+
+
+def _write_grants(rng: random.Random) -> None:
+    """Round 1 of the Infection Control Fund in Cambridgeshire, allocated, mostly signed, the
+    first instalment paid and half the spend returns in; round 2 in Peterborough as a what-if."""
+    today = timezone.localdate()
+    cambs, peterborough = (Authority.objects.get(ons_code=code) for code in COUNCILS[:2])
+    first = grants.round_create_from_template(
+        authority=cambs, template="icf-2020-round-1", amount="6100000.00",
+        eligibility_date=today - dt.timedelta(days=3), user=None)
+    grants.allocation_confirm(round=first, user=None)
+    providers = list(Provider.objects.filter(pk__in=first.allocations.values("provider_id"))
+                     .order_by("name"))
+    for n, provider in enumerate(providers):
+        if n % 10 == 9:
+            continue  # a tenth have not answered yet: the payment run withholds theirs
+        grants.agreement_record(round=first, provider=provider, accepted=n != 4,
+                                name=f"{provider.contact_name or 'Registered manager'}",
+                                role="Registered manager", responded_on=today, paper=n % 3 == 0,
+                                user=None)
+    run = grants.payment_run_create(round=first, instalment=first.instalments.get(number=1),
+                                    as_of=today, user=None)
+    grants.payment_run_confirm(run=run, user=None)
+    paid = grants_selectors.reconciliation(user=None, round=first)["rows"]
+    for row in paid[::2]:
+        if not row["paid"]:
+            continue
+        spent = row["paid"] * Decimal(rng.randint(40, 95)) / 100
+        weights = {"isolating_residents": 9, "restricting_staff_movement": 14,
+                   "full_wages_isolating": 7, "other": 70}
+        amounts = split(spent.quantize(Decimal("0.01")),
+                        {k: Decimal(v + rng.randint(-3, 3)) for k, v in weights.items()})
+        grants.spend_return_submit(round=first, provider=Provider.objects.get(
+            pk=row["provider_id"]), amounts=amounts, user=None)
+    grants.round_create_from_template(
+        authority=peterborough, template="icf-2020-round-2", amount="1800000.00",
+        eligibility_date=today - dt.timedelta(days=3), contingency="20000.00", user=None)
 
 
 def _care_home_answers(rng: random.Random, beds: int, week: int) -> dict:

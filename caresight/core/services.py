@@ -1,6 +1,7 @@
 """Writes for shared plumbing: background jobs and one-time form tokens."""
 
 import logging
+from importlib import import_module
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -48,6 +49,43 @@ def import_job_create(*, kind: str, file_name: str, data: bytes, user) -> Job:
     return job
 
 
+# Documents made in the background: kind -> "module.function(*, params, user, progress)"
+# returning (bytes, file name, content type). The function checks the user's rights itself.
+DOCUMENTS: dict[str, str] = {
+    "grant-letters": "caresight.grants.letters.letters_job",
+}
+
+
+def document_job_create(*, kind: str, params: dict, title: str, user) -> Job:
+    """Start making a document (say, every allocation letter of a round) in the background."""
+    if kind not in DOCUMENTS:
+        raise ValidationError({"kind": f"Unknown document {kind!r}."})
+    job = Job.objects.create(kind=kind, phase="document", file_name=title[:255],
+                             result={"params": params}, created_by=user)
+    _enqueue(job)
+    return job
+
+
+def _run_document(job: Job) -> Job:
+    module, _, name = DOCUMENTS[job.kind].rpartition(".")
+    make = getattr(import_module(module), name)
+    try:
+        data, file_name, content_type = make(params=job.result["params"], user=job.created_by,
+                                             progress=JobProgress(job))
+    except Exception:
+        logger.exception("Document job %s failed", job.pk)
+        job.status, job.message = Job.Status.FAILED, "Something went wrong making the document."
+        job.finished_at = timezone.now()
+        job.save(update_fields=["status", "message", "finished_at"])
+        raise
+    job.payload, job.status, job.finished_at = data, Job.Status.DONE, timezone.now()
+    job.result = {**job.result, "file_name": file_name, "content_type": content_type,
+                  "size": len(data)}
+    job.message = "Ready to download."
+    job.save()
+    return job
+
+
 def import_job_confirm(*, job: Job, user) -> Job:
     """Start writing a previewed import. A job can be confirmed once; a second time is refused."""
     with transaction.atomic():
@@ -77,6 +115,8 @@ def job_run(*, job_id: str) -> Job:
             status=Job.Status.RUNNING):
         return Job.objects.get(pk=job_id)
     job = Job.objects.select_related("created_by").get(pk=job_id)
+    if job.kind in DOCUMENTS:
+        return _run_document(job)
     dry_run = job.phase != "apply"
     try:
         result: ImportResult = run_import(

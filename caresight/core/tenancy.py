@@ -28,6 +28,10 @@ class Capability(StrEnum):
     SUBMIT_RETURNS = "submit_returns"  # a provider's own, or an officer's on its behalf
     VIEW_OUTBREAKS = "view_outbreaks"  # outbreaks, IMTs, concerns and the risk log
     MANAGE_OUTBREAKS = "manage_outbreaks"  # record outbreaks, IMTs, concerns; rate risk
+    VIEW_GRANTS = "view_grants"  # Infection Control Fund rounds (a provider: its own part)
+    MANAGE_GRANTS = "manage_grants"  # rounds, allocations, adjustments, paper agreements
+    CONFIRM_PAYMENTS = "confirm_payments"  # confirm payment runs and record recoveries
+    RESPOND_GRANTS = "respond_grants"  # a provider signs its agreement and reports spend
 
 
 C = Capability
@@ -37,7 +41,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
     Role.ADMIN: frozenset(C),
     Role.COMMISSIONER: frozenset(
         {C.VIEW_RECORDS, C.VIEW_AGGREGATES, C.EDIT_REGISTER, C.IMPORT, C.EXPORT, C.SUBMIT_RETURNS,
-         C.VIEW_OUTBREAKS}
+         C.VIEW_OUTBREAKS, C.VIEW_GRANTS, C.MANAGE_GRANTS}
     ),
     Role.QUALITY_OFFICER: frozenset(
         {C.VIEW_RECORDS, C.VIEW_AGGREGATES, C.EDIT_REGISTER, C.EXPORT, C.SUBMIT_RETURNS,
@@ -45,10 +49,12 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
     ),
     Role.PUBLIC_HEALTH: frozenset(
         {C.VIEW_RECORDS, C.VIEW_AGGREGATES, C.EXPORT, C.VIEW_OUTBREAKS, C.MANAGE_OUTBREAKS}),
-    Role.FINANCE: frozenset({C.VIEW_RECORDS, C.VIEW_AGGREGATES, C.EXPORT}),
+    Role.FINANCE: frozenset({C.VIEW_RECORDS, C.VIEW_AGGREGATES, C.EXPORT, C.VIEW_GRANTS,
+                             C.MANAGE_GRANTS, C.CONFIRM_PAYMENTS}),
     Role.PARTNER: frozenset({C.VIEW_RECORDS, C.VIEW_AGGREGATES, C.EXPORT, C.VIEW_OUTBREAKS}),
     # Provider users see only their own provider's services, and nothing aggregated.
-    Role.PROVIDER_USER: frozenset({C.VIEW_RECORDS, C.SUBMIT_RETURNS}),
+    Role.PROVIDER_USER: frozenset({C.VIEW_RECORDS, C.SUBMIT_RETURNS, C.VIEW_GRANTS,
+                                   C.RESPOND_GRANTS}),
     Role.VIEWER: frozenset({C.VIEW_AGGREGATES}),
 }
 

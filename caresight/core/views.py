@@ -1,5 +1,6 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -9,7 +10,7 @@ from caresight.core.imports import IMPORT_PAGES
 from caresight.core.tenancy import Capability
 
 from .models import Job
-from .services import import_job_confirm, import_job_create
+from .services import DOCUMENTS, import_job_confirm, import_job_create
 
 
 def home(request):
@@ -45,11 +46,22 @@ def _own_job(request, pk) -> Job:
 
 def job_detail(request, pk):
     job = _own_job(request, pk)
+    if job.kind in DOCUMENTS:
+        return render(request, "core/document_job.html", {"job": job})
     upload, done, done_label = IMPORT_PAGES[job.kind]
     return render(request, "core/job_detail.html", {
         "job": job, "result": job.result, "upload_url": reverse(upload),
         "done_url": reverse(done), "done_label": done_label,
     })
+
+
+def job_download(request, pk):
+    """The document a finished document job made, for the person who asked for it."""
+    job = get_object_or_404(Job, pk=pk, created_by=request.user, kind__in=list(DOCUMENTS),
+                            status=Job.Status.DONE)
+    response = HttpResponse(bytes(job.payload), content_type=job.result["content_type"])
+    response["Content-Disposition"] = f'attachment; filename="{job.result["file_name"]}"'
+    return response
 
 
 @require_POST

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "caresight.returns",
     "caresight.outbreaks",
     "caresight.risk",
+    "caresight.grants",
 ]
 
 MIDDLEWARE = [

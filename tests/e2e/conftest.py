@@ -50,6 +50,15 @@ def browser():
         browser.close()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def urls_loaded():
+    """Load the URL conf (and with it every view and its imports) before the browser's first
+    request: on a busy machine that takes longer than the 5 s navigation timeout."""
+    from django.urls import resolve
+
+    resolve("/")
+
+
 @pytest.fixture
 def page(browser, live_server) -> Page:
     """A fresh browser context (no cookies) pointed at the live server."""

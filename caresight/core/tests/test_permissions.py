@@ -13,6 +13,8 @@ from rest_framework.authtoken.models import Token
 
 from caresight.accounts.models import Role
 from caresight.core.models import Job
+from caresight.grants import services as grants
+from caresight.grants.tests.factories import accept, pay, simple_round
 from caresight.outbreaks.services import (
     Counts,
     imt_action_add,
@@ -39,6 +41,9 @@ STAFF = set(Role.values) - {Role.PROVIDER_USER}
 OUTBREAKS = {Role.ADMIN, Role.COMMISSIONER, Role.QUALITY_OFFICER, Role.PUBLIC_HEALTH,
              Role.PARTNER}
 MANAGE_OUTBREAKS = {Role.ADMIN, Role.QUALITY_OFFICER, Role.PUBLIC_HEALTH}
+GRANTS_OFFICERS = {Role.ADMIN, Role.COMMISSIONER, Role.FINANCE}  # also manage_grants
+GRANTS = GRANTS_OFFICERS | {Role.PROVIDER_USER}
+CONFIRM_PAYMENTS = {Role.ADMIN, Role.FINANCE}
 SIGNED_IN = set(Role.values)
 
 
@@ -127,7 +132,23 @@ def world(cambs, devon, make_user):
     overrides = {key: override_set(location=loc, rating="red", reason="IMT", starts_on=day,
                                    expires_on=day, user=None)
                  for key, loc in (("own", own), ("other", other))}
-    return {"own_outbreak": own_outbreak.pk, "other_outbreak": other_outbreak.pk,
+    grant_rounds = {}
+    for key, authority, provider in (("own", cambs, own_provider),
+                                     ("other", devon, other.provider)):
+        found = simple_round(authority)
+        grants.allocation_confirm(round=found, user=None)
+        accept(found, provider, on=day)
+        run = pay(found, 1, as_of=day)
+        grants.spend_return_submit(round=found, provider=provider, amounts={"other": "1.00"},
+                                   user=None)
+        allocation = found.allocations.get(location__authority=authority)
+        grant_rounds[key] = {"round": found.pk, "run": run.pk, "allocation": allocation.pk,
+                             "payment": run.payments.get().pk,
+                             "agreement": found.agreements.get().pk,
+                             "spend": found.spend_returns.get().pk, "provider": provider.pk,
+                             "element": found.elements.first().pk}
+    return {"grants": grant_rounds,
+            "own_outbreak": own_outbreak.pk, "other_outbreak": other_outbreak.pk,
             "own_meeting": meetings["own"].pk, "other_meeting": meetings["other"].pk,
             "other_action": action.pk, "own_concern": concerns["own"].pk,
             "other_concern": concerns["other"].pk, "own_override": overrides["own"].pk,
@@ -172,6 +193,7 @@ def rows(w):
         ("job-detail", {"pk": w["job"].pk}, "get", None, "", hidden()),
         ("job-detail", {"pk": uuid.uuid4()}, "get", None, "", hidden()),
         ("job-confirm", {"pk": w["job"].pk}, "post", {}, "", hidden()),
+        ("job-download", {"pk": w["job"].pk}, "get", None, "", hidden()),
         ("accounts:sign-in", {}, "get", None, "", page(SIGNED_IN, anon=200)),
         ("accounts:sign-in-code", {}, "get", None, "", page(set(), no=302)),
         ("accounts:sign-out", {}, "post", {}, "", page(SIGNED_IN, yes=302)),
@@ -312,7 +334,99 @@ def outbreak_rows(w):
         rows += [(f"outbreaks:{name}", {"pk": mine}, "get", None, "", record(OUTBREAKS, edit)),
                  (f"outbreaks:{name}", {"pk": theirs}, "get", None, "", hidden())]
     rows += [("outbreak-detail", {"pk": mine}, "get", None, "", api(OUTBREAKS))]
-    return rows
+    return rows + grant_rows(w["grants"])
+
+
+def grant_rows(g):
+    """The Infection Control Fund: officers see a round; a provider user, its own part."""
+    own, other = g["own"], g["other"]
+    r, theirs = own["round"], other["round"]
+    provider_sees = record(GRANTS) | {Role.PROVIDER_USER: 302}
+    officers = record(GRANTS, GRANTS_OFFICERS)
+    every = {role: 200 for role in ROLES}
+    rows = [
+        ("grants:list", {}, "get", None, "", page(GRANTS)),
+        ("grants:round-new", {}, "get", None, "", page(GRANTS_OFFICERS)),
+        ("grants:round", {"pk": r}, "get", None, "", provider_sees),
+        ("grants:round", {"pk": theirs}, "get", None, "", hidden()),
+        ("grants:confirm", {"pk": r}, "post", {}, "", record(GRANTS, GRANTS_OFFICERS, yes=302)),
+        ("grants:confirm", {"pk": theirs}, "post", {}, "", hidden()),
+        ("grants:letters", {"pk": r, "fmt": "zip"}, "post", {}, "",
+         record(GRANTS, GRANTS_OFFICERS, yes=302)),
+        ("grants:letters", {"pk": theirs, "fmt": "zip"}, "post", {}, "", hidden()),
+        ("grants:provider", {"pk": r, "provider": own["provider"]}, "get", None, "",
+         record(GRANTS)),
+        ("grants:provider", {"pk": theirs, "provider": other["provider"]}, "get", None, "",
+         hidden()),
+        ("grants:letter", {"pk": r, "provider": own["provider"], "fmt": "docx"}, "get", None,
+         "", record(GRANTS)),
+        ("grants:spend-submit", {"pk": r, "provider": own["provider"]}, "get", None, "",
+         record(GRANTS)),
+        ("grants:spend-submit", {"pk": theirs, "provider": other["provider"]}, "post", {}, "",
+         hidden()),
+        ("grants:paper", {"pk": r, "provider": own["provider"]}, "get", None, "", officers),
+        ("grants:adjust", {"pk": own["allocation"]}, "get", None, "", officers),
+        ("grants:adjust", {"pk": other["allocation"]}, "post", {}, "", hidden()),
+        ("grants:run", {"pk": own["run"]}, "get", None, "", officers),
+        ("grants:run", {"pk": other["run"]}, "get", None, "", hidden()),
+        ("grants:run-confirm", {"pk": own["run"]}, "post", {}, "",
+         record(GRANTS, CONFIRM_PAYMENTS, yes=302)),
+        ("grants:run-file", {"pk": own["run"]}, "get", None, "",
+         record(GRANTS, CONFIRM_PAYMENTS)),
+        ("grants:run-file", {"pk": other["run"]}, "get", None, "", hidden()),
+        ("grants:recover", {"pk": own["payment"]}, "get", None, "",
+         record(GRANTS, CONFIRM_PAYMENTS)),
+        ("grants:recover", {"pk": other["payment"]}, "post", {}, "", hidden()),
+        ("published:published", {}, "get", None, "", every),
+        ("published:published-round", {"pk": theirs}, "get", None, "", every),
+        ("published:published-file", {"pk": r, "fmt": "json"}, "get", None, "", every),
+        ("grant-round-list", {}, "get", None, "", api(GRANTS)),
+        ("grant-round-list", {}, "post", {}, "", api(GRANTS_OFFICERS, yes=400)),
+        ("grant-round-detail", {"pk": r}, "get", None, "", api_record(GRANTS)
+         | {role: 403 for role in set(Role.values) - GRANTS}),
+        ("grant-round-detail", {"pk": theirs}, "get", None, "", api_hidden(GRANTS)),
+        ("grant-round-allocation", {"pk": r}, "get", None, "",
+         api(GRANTS_OFFICERS) | {Role.PROVIDER_USER: 403}),
+        ("grant-round-confirm", {"pk": r}, "post", {}, "", api(GRANTS_OFFICERS, yes=400)),
+        ("grant-round-confirm", {"pk": theirs}, "post", {}, "", api_hidden(GRANTS_OFFICERS)),
+        ("grant-round-reconciliation", {"pk": r}, "get", None, "", api(GRANTS)),
+        ("grant-round-government-return", {"pk": r}, "get", None, "", api(GRANTS_OFFICERS)),
+        ("grant-allocation-list", {}, "get", None, "", api(GRANTS)),
+        ("grant-allocation-detail", {"pk": own["allocation"]}, "get", None, "", api(GRANTS)),
+        ("grant-allocation-detail", {"pk": other["allocation"]}, "get", None, "",
+         api_hidden(GRANTS)),
+        ("grant-payment-list", {}, "get", None, "", api(GRANTS)),
+        ("grant-payment-detail", {"pk": own["payment"]}, "get", None, "", api(GRANTS)),
+        ("grant-payment-detail", {"pk": other["payment"]}, "get", None, "",
+         api_hidden(GRANTS)),
+        ("grant-payment-run-list", {}, "get", None, "", api(GRANTS)),
+        ("grant-payment-run-list", {}, "post", {}, "", api(GRANTS_OFFICERS, yes=400)),
+        ("grant-payment-run-detail", {"pk": own["run"]}, "get", None, "",
+         api(GRANTS_OFFICERS) | {Role.PROVIDER_USER: 404}),
+        ("grant-payment-run-confirm", {"pk": own["run"]}, "post", {}, "",
+         api(CONFIRM_PAYMENTS, yes=400) | {Role.PROVIDER_USER: 403}),
+        ("grant-payment-run-confirm", {"pk": other["run"]}, "post", {}, "",
+         api_hidden(GRANTS_OFFICERS)),
+        ("grant-agreement-list", {}, "get", None, "", api(GRANTS)),
+        ("grant-agreement-list", {}, "post", {}, "", api(GRANTS, yes=400)),
+        ("grant-agreement-detail", {"pk": own["agreement"]}, "get", None, "", api(GRANTS)),
+        ("grant-agreement-detail", {"pk": other["agreement"]}, "get", None, "",
+         api_hidden(GRANTS)),
+        ("spend-return-list", {}, "get", None, "", api(GRANTS)),
+        ("spend-return-list", {}, "post", {}, "", api(GRANTS, yes=400)),
+        ("spend-return-detail", {"pk": own["spend"]}, "get", None, "", api(GRANTS)),
+        ("spend-return-detail", {"pk": other["spend"]}, "get", None, "", api_hidden(GRANTS)),
+    ]
+    for name in ("allocations", "agreements", "runs", "spend", "reconciliation", "return"):
+        rows += [(f"grants:{name}", {"pk": r}, "get", None, "", officers),
+                 (f"grants:{name}", {"pk": theirs}, "get", None, "", hidden())]
+    element = "grants:element"
+    return rows + [
+        (element, {"pk": r, "element": own["element"]}, "get", None, "", officers),
+        (element, {"pk": theirs, "element": other["element"]}, "post", {}, "", hidden()),
+        ("grants:element-inputs", {"pk": r, "element": own["element"]}, "get", None, "",
+         officers),
+    ]
 
 
 # Routes not walked, and why.
@@ -350,7 +464,8 @@ def test_every_route_refuses_what_it_must(role, world, client):
     for name, kwargs, method, body, query, expected in rows(world):
         url = reverse(name, kwargs=kwargs) + (f"?{query}" if query else "")
         if name.startswith(("api", "authority", "locality-", "provider-", "location-",
-                            "return-", "measure-set-", "outbreak-", "risk-")) \
+                            "return-", "measure-set-", "outbreak-", "risk-", "grant-",
+                            "spend-return-")) \
                 and ":" not in name and name not in ("api-schema", "api-docs"):
             from rest_framework.test import APIClient
 

@@ -1,0 +1,412 @@
+"""Reads for the Infection Control Fund: rounds, what a payment run pays, reconciliation,
+the return to government and the published allocations.
+
+Officers (a capability over the round's authority) see a whole round; provider users see only
+their own provider's allocations, agreement, payments and spend, through the same scope.
+"""
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import Count, Q, QuerySet, Sum
+from django.shortcuts import get_object_or_404
+
+from caresight.core import tenancy
+from caresight.core.tenancy import Capability
+from caresight.core.timeutils import long_date
+from caresight.registry.models import Provider
+from caresight.returns.models import SERVICE_GROUP_OF_TYPE
+from caresight.returns.selectors import last_return_dates
+
+from .models import (
+    Adjustment,
+    Agreement,
+    Allocation,
+    ConditionKind,
+    Payment,
+    PaymentRun,
+    Recovery,
+    Round,
+    SpendLine,
+    SpendReturn,
+)
+from .money import instalment_due, pounds, split
+
+ZERO = Decimal("0.00")
+
+
+def round_list(*, user, capability: Capability = Capability.VIEW_GRANTS) -> QuerySet[Round]:
+    """Rounds of the user's authorities, and rounds their provider has an allocation from."""
+    queryset = Round.objects.select_related("authority")
+    if user is None:
+        return queryset
+    s = tenancy.scope(user, capability)
+    own = Allocation.objects.filter(s.location_q()).values("round_id")
+    return queryset.filter(Q(authority_id__in=s.authority_ids) | Q(pk__in=own))
+
+
+def round_get(*, user, pk: int, capability: Capability = Capability.VIEW_GRANTS) -> Round:
+    return get_object_or_404(round_list(user=user, capability=capability), pk=pk)
+
+
+def is_officer(user, round: Round, capability: Capability = Capability.VIEW_GRANTS) -> bool:
+    """May the user see the whole round (not just their own provider's part)?"""
+    return user is None or round.authority_id in tenancy.authority_ids(user, capability)
+
+
+def allocation_list(*, user, round: Round) -> QuerySet[Allocation]:
+    queryset = (Allocation.objects.filter(round=round)
+                .select_related("location", "provider", "element")
+                .order_by("element__position", "location__name", "pk"))
+    if user is None:
+        return queryset
+    return queryset.filter(tenancy.scope(user, Capability.VIEW_GRANTS).location_q())
+
+
+def own_providers(*, user, round: Round) -> QuerySet[Provider]:
+    """Providers with an allocation from the round that the user may see."""
+    ids = allocation_list(user=user, round=round).values("provider_id")
+    return Provider.objects.filter(pk__in=ids).order_by("name")
+
+
+# --- Payment runs ---------------------------------------------------------------------------
+
+@dataclass
+class RunLine:
+    allocation_id: int
+    location_id: int
+    cqc_location_id: str
+    location_name: str
+    provider_id: int
+    provider_name: str
+    amount: Decimal
+    element_name: str = ""
+    reasons: list[str] = field(default_factory=list)
+    paid_in_run: int | None = None
+
+
+@dataclass
+class RunLines:
+    due: list[RunLine]
+    withheld: list[RunLine]
+    already_paid: list[RunLine]
+
+    @property
+    def total_due(self) -> Decimal:
+        return sum((line.amount for line in self.due), ZERO)
+
+    @property
+    def total_withheld(self) -> Decimal:
+        return sum((line.amount for line in self.withheld), ZERO)
+
+
+def _condition_reasons(run: PaymentRun, allocations: Sequence[Allocation]
+                       ) -> dict[int, list[str]]:
+    """Why each allocation (by ID) fails the instalment's conditions on the run's day."""
+    round, as_of = run.round, run.as_of
+    reasons: dict[int, list[str]] = defaultdict(list)
+    for condition in run.instalment.conditions:
+        kind = condition["kind"]
+        if kind == ConditionKind.AGREEMENT_SIGNED:
+            agreements = {a.provider_id: a for a in Agreement.objects.filter(
+                round=round, responded_on__lte=as_of)}
+            for allocation in allocations:
+                agreement = agreements.get(allocation.provider_id)
+                if agreement is None:
+                    reasons[allocation.pk].append("No signed agreement.")
+                elif agreement.decision == Agreement.Decision.DECLINED:
+                    reasons[allocation.pk].append(
+                        f"Agreement declined on {long_date(agreement.responded_on)}.")
+        elif kind == ConditionKind.RECENT_RETURN:
+            days = condition["days"]
+            last = last_return_dates([a.location_id for a in allocations], as_of)
+            for allocation in allocations:
+                if allocation.location.service_type not in SERVICE_GROUP_OF_TYPE:
+                    continue  # day services and others make no Capacity Tracker return
+                latest = last.get(allocation.location_id)
+                if latest is None or latest <= as_of - dt.timedelta(days=days):
+                    since = f"last on {long_date(latest)}" if latest else "none ever"
+                    reasons[allocation.pk].append(
+                        f"No Capacity Tracker return in the {days} days to {long_date(as_of)} "
+                        f"({since}).")
+        elif kind == ConditionKind.SPEND_RETURN:
+            returned = set(SpendReturn.objects.filter(
+                round=round, submitted_at__date__lte=as_of).values_list("provider_id", flat=True))
+            for allocation in allocations:
+                if allocation.provider_id not in returned:
+                    reasons[allocation.pk].append("No spend return for this round yet.")
+    return reasons
+
+
+def payment_run_lines(run: PaymentRun) -> RunLines:
+    """What the run pays and what it withholds, and why.
+
+    A confirmed run is read back as it was confirmed (its payments and the withheld list kept
+    with it); an unconfirmed one is worked out now from the data.
+    """
+    if run.is_confirmed:
+        due = [RunLine(allocation_id=p.allocation_id, location_id=p.allocation.location_id,
+                       cqc_location_id=p.allocation.location.cqc_location_id or "",
+                       location_name=p.allocation.location.name, provider_id=p.provider_id,
+                       provider_name=p.provider.name, amount=p.amount, paid_in_run=run.pk,
+                       element_name=p.allocation.element.name)
+               for p in run.payments.select_related("allocation__location",
+                                                    "allocation__element", "provider")]
+        withheld = [RunLine(allocation_id=0, location_id=0, cqc_location_id=w["cqc_location_id"],
+                            location_name=w["location"], provider_id=0,
+                            provider_name=w["provider"], amount=Decimal(w["amount"]),
+                            element_name=w.get("element", ""), reasons=w["reasons"])
+                    for w in run.withheld]
+        return RunLines(due=due, withheld=withheld, already_paid=[])
+    round = run.round
+    instalments = list(round.instalments.order_by("number"))
+    shares = [i.share for i in instalments]
+    index = {inst.pk: n for n, inst in enumerate(instalments)}
+    allocations = list(Allocation.objects.filter(round=round)
+                       .select_related("location", "provider", "element")
+                       .annotate(adjusted=Sum("adjustments__amount"))
+                       .order_by("provider__name", "location__name", "pk"))
+    paid: dict[int, dict[int, tuple[Decimal, int]]] = defaultdict(dict)
+    for allocation_id, instalment_id, amount, run_id in Payment.objects.filter(
+            allocation__round=round).values_list("allocation_id", "instalment_id", "amount",
+                                                 "run_id"):
+        paid[allocation_id][index[instalment_id]] = (amount, run_id)
+    reasons = _condition_reasons(run, allocations)
+    this = index[run.instalment_id]
+    lines = RunLines(due=[], withheld=[], already_paid=[])
+    for allocation in allocations:
+        line = RunLine(allocation_id=allocation.pk, location_id=allocation.location_id,
+                       cqc_location_id=allocation.location.cqc_location_id or "",
+                       location_name=allocation.location.name,
+                       provider_id=allocation.provider_id, provider_name=allocation.provider.name,
+                       amount=ZERO, element_name=allocation.element.name)
+        if this in paid[allocation.pk]:
+            line.amount, line.paid_in_run = paid[allocation.pk][this]
+            lines.already_paid.append(line)
+            continue
+        allocated = allocation.amount + (allocation.adjusted or ZERO)
+        owed = instalment_due(allocated, shares, this,
+                              {i: amount for i, (amount, _) in paid[allocation.pk].items()})
+        line.amount = max(owed, ZERO)
+        line.reasons = list(reasons.get(allocation.pk, []))
+        if owed < 0:
+            line.reasons.append(f"Paid {pounds(-owed)} more than now allocated: record a "
+                                "recovery.")
+        elif owed == 0:
+            line.reasons.append("Nothing due on this instalment.")
+        (lines.withheld if line.reasons else lines.due).append(line)
+    return lines
+
+
+def finance_file_rows(run: PaymentRun) -> list[dict]:
+    """One line per provider for the finance system: who to pay, how much, and a reference."""
+    totals: dict[int, dict] = {}
+    for payment in run.payments.select_related("provider").order_by("provider__name"):
+        row = totals.setdefault(payment.provider_id, {
+            "payment_reference": f"ICF-{run.round_id}-{run.instalment.number}-{run.pk}-"
+                                 f"{payment.provider_id}",
+            "provider": payment.provider.name,
+            "cqc_provider_id": payment.provider.cqc_provider_id or "",
+            "amount": ZERO, "services": 0,
+            "round": run.round.name, "instalment": run.instalment.number,
+            "payment_run": run.pk})
+        row["amount"] += payment.amount
+        row["services"] += 1
+    return list(totals.values())
+
+
+FINANCE_COLUMNS = ["payment_reference", "provider", "cqc_provider_id", "amount", "services",
+                   "round", "instalment", "payment_run"]
+
+
+# --- Balances, reconciliation and reports ---------------------------------------------------
+
+def _by_provider(queryset, provider_path: str, amount_path: str) -> dict[int, Decimal]:
+    return {p: total or ZERO for p, total in queryset.values_list(provider_path)
+            .annotate(total=Sum(amount_path)).values_list(provider_path, "total").order_by()}
+
+
+def _money_by_provider(round: Round, providers: QuerySet | None = None) -> dict[str, dict]:
+    def narrow(queryset, path):
+        return queryset if providers is None else queryset.filter(**{f"{path}__in": providers})
+
+    return {
+        "allocated": _by_provider(narrow(Allocation.objects.filter(round=round), "provider"),
+                                  "provider_id", "amount"),
+        "adjusted": _by_provider(narrow(Adjustment.objects.filter(allocation__round=round),
+                                        "allocation__provider"),
+                                 "allocation__provider_id", "amount"),
+        "paid": _by_provider(narrow(Payment.objects.filter(run__round=round), "provider"),
+                             "provider_id", "amount"),
+        "recovered": _by_provider(narrow(Recovery.objects.filter(payment__run__round=round),
+                                         "payment__provider"),
+                                  "payment__provider_id", "amount"),
+        "spent": _by_provider(narrow(SpendLine.objects.filter(spend_return__round=round),
+                                     "spend_return__provider"),
+                              "spend_return__provider_id", "amount"),
+    }
+
+
+def provider_balance(*, round: Round, provider: Provider) -> dict[str, Decimal]:
+    money = _money_by_provider(round, Provider.objects.filter(pk=provider.pk).values("pk"))
+    return {key: values.get(provider.pk, ZERO) for key, values in money.items()}
+
+
+RECONCILIATION_COLUMNS = ["provider", "cqc_provider_id", "allocated", "adjusted", "paid",
+                          "recovered", "spent", "unspent", "still_to_pay"]
+
+
+def reconciliation(*, user, round: Round) -> dict:
+    """Per provider and in total: allocated, adjusted, paid, recovered, spent, unspent.
+
+    `unspent` = paid − recovered − spent; `still_to_pay` = allocated + adjusted − paid.
+    The totals are the sums of the rows, and are checked against the round as a whole.
+    """
+    providers = own_providers(user=user, round=round)
+    money = _money_by_provider(round, providers.values("pk"))
+    rows = []
+    for provider in providers:
+        row: dict = {"provider_id": provider.pk, "provider": provider.name,
+                     "cqc_provider_id": provider.cqc_provider_id or ""}
+        for key, values in money.items():
+            row[key] = values.get(provider.pk, ZERO)
+        row["unspent"] = row["paid"] - row["recovered"] - row["spent"]
+        row["still_to_pay"] = row["allocated"] + row["adjusted"] - row["paid"]
+        rows.append(row)
+    keys = ["allocated", "adjusted", "paid", "recovered", "spent", "unspent", "still_to_pay"]
+    totals = {key: sum((row[key] for row in rows), ZERO) for key in keys}
+    retained = sum((e.retained for e in round.elements.all()), ZERO)
+    fund = {"amount": round.amount, "allocated": totals["allocated"], "retained": retained,
+            "not_allocated": round.amount - totals["allocated"] - retained}
+    return {"rows": rows, "totals": totals, "fund": fund}
+
+
+def spend_by_category(round: Round) -> list[dict]:
+    """Spend reported in each of the round's categories, with whole-percent proportions that
+    add up to 100% (largest remainder), as in the return to government."""
+    amounts = dict(SpendLine.objects.filter(spend_return__round=round).values_list("category")
+                   .annotate(total=Sum("amount")).values_list("category", "total").order_by())
+    labels = round.category_labels()
+    spent = {code: amounts.get(code) or ZERO for code in labels}
+    total = sum(spent.values(), ZERO)
+    # Shares of £1.00 in pennies are whole percentages that add up to exactly 100.
+    shares = split(Decimal("1.00"), spent, order={c: (i,) for i, c in enumerate(labels)}) \
+        if total else {code: ZERO for code in labels}
+    return [{"code": code, "label": labels[code], "amount": spent[code],
+             "proportion_pct": int(shares[code] * 100)} for code in labels]
+
+
+def spend_outstanding(*, user, round: Round) -> list[dict]:
+    """Providers paid from the round with no spend return yet, with who to chase."""
+    paid = (Payment.objects.filter(run__round=round).values("provider_id")
+            .annotate(total=Sum("amount")))
+    returned = SpendReturn.objects.filter(round=round).values("provider_id")
+    providers = own_providers(user=user, round=round).filter(
+        pk__in=paid.values("provider_id")).exclude(pk__in=returned)
+    totals = {row["provider_id"]: row["total"] for row in paid}
+    return [{"provider": p.name, "cqc_provider_id": p.cqc_provider_id or "",
+             "paid": totals.get(p.pk, ZERO), "contact": p.contact_name, "phone": p.phone,
+             "email": p.email} for p in providers]
+
+
+OUTSTANDING_COLUMNS = ["provider", "cqc_provider_id", "paid", "contact", "phone", "email"]
+
+
+def government_return(round: Round) -> dict:
+    """The return to government for a round: allocations, payments, providers and spend.
+
+    Money is Decimal here; `as_json` turns it into strings.
+    """
+    allocations = Allocation.objects.filter(round=round)
+    elements = []
+    for element in round.elements.all():
+        mine = allocations.filter(element=element)
+        elements.append({"name": element.name, "share": element.share,
+                         "allocated": mine.aggregate(t=Sum("amount"))["t"] or ZERO,
+                         "retained": element.retained,
+                         "providers": mine.values("provider_id").distinct().count(),
+                         "services": mine.count()})
+    payments = Payment.objects.filter(run__round=round)
+    instalments = []
+    for instalment in round.instalments.order_by("number"):
+        paid = payments.filter(instalment=instalment)
+        instalments.append({"number": instalment.number, "share": instalment.share,
+                            "due_on": instalment.due_on,
+                            "paid": paid.aggregate(t=Sum("amount"))["t"] or ZERO,
+                            "providers_paid": paid.values("provider_id").distinct().count()})
+    totals = reconciliation(user=None, round=round)["totals"]
+    spend = spend_by_category(round)
+    return {
+        "round": round.pk, "name": round.name, "authority": round.authority.ons_code,
+        "authority_name": round.authority.name, "amount": round.amount,
+        "eligibility_date": round.eligibility_date,
+        "confirmed": round.is_confirmed,
+        "allocated": totals["allocated"], "adjusted": totals["adjusted"],
+        "paid": totals["paid"], "recovered": totals["recovered"], "spent": totals["spent"],
+        "unspent": totals["unspent"],
+        "providers_allocated": allocations.values("provider_id").distinct().count(),
+        "providers_paid": payments.values("provider_id").distinct().count(),
+        "services_allocated": allocations.count(),
+        "spend_returns_received": SpendReturn.objects.filter(round=round).count(),
+        "elements": elements, "instalments": instalments, "spend": spend,
+    }
+
+
+def as_json(value):
+    """Decimals as strings and dates as ISO text, all the way down."""
+    if isinstance(value, dict):
+        return {k: as_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [as_json(v) for v in value]
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+def government_return_rows(report: dict) -> list[dict]:
+    """The return as one table (section, item, value, proportion) for XLSX and CSV."""
+    rows = [{"section": "Round", "item": key, "value": report[key], "proportion_pct": ""}
+            for key in ("name", "authority", "authority_name", "amount", "eligibility_date",
+                        "allocated", "adjusted", "paid", "recovered", "spent", "unspent",
+                        "providers_allocated", "providers_paid", "services_allocated",
+                        "spend_returns_received")]
+    for e in report["elements"]:
+        rows.append({"section": "Element", "item": f"{e['name']} ({e['share']}%)",
+                     "value": e["allocated"], "proportion_pct": ""})
+    for i in report["instalments"]:
+        rows.append({"section": "Instalment", "item": f"Instalment {i['number']} paid",
+                     "value": i["paid"], "proportion_pct": ""})
+    for s in report["spend"]:
+        rows.append({"section": "Spend", "item": s["label"], "value": s["amount"],
+                     "proportion_pct": s["proportion_pct"]})
+    return rows
+
+
+GOVERNMENT_RETURN_COLUMNS = ["section", "item", "value", "proportion_pct"]
+
+
+def published_rounds() -> QuerySet[Round]:
+    """Rounds whose allocations are public: every confirmed round."""
+    return Round.objects.filter(confirmed_at__isnull=False).select_related("authority")
+
+
+def open_data_rows(round: Round) -> list[dict]:
+    """Allocations per provider, as councils publish them (adjustments included)."""
+    money = _money_by_provider(round)
+    services = dict(Allocation.objects.filter(round=round).values_list("provider_id")
+                    .annotate(n=Count("pk")).values_list("provider_id", "n").order_by())
+    providers = Provider.objects.filter(pk__in=list(money["allocated"])).order_by("name")
+    return [{"authority": round.authority.name, "authority_code": round.authority.ons_code,
+             "round": round.name, "provider": p.name, "cqc_provider_id": p.cqc_provider_id or "",
+             "services": services.get(p.pk, 0),
+             "allocated": money["allocated"][p.pk] + money["adjusted"].get(p.pk, ZERO),
+             "paid": money["paid"].get(p.pk, ZERO)} for p in providers]
+
+
+OPEN_DATA_COLUMNS = ["authority", "authority_code", "round", "provider", "cqc_provider_id",
+                     "services", "allocated", "paid"]

@@ -1,0 +1,558 @@
+"""Infection Control Fund pages: thin views over the grants selectors and services.
+
+Officers (view_grants over the round's authority) see the whole round; a provider user sees
+the round only through its provider page. Public pages publish confirmed allocations.
+"""
+
+import csv
+import io
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from caresight.core import tenancy
+from caresight.core.exports import download_response, render_table
+from caresight.core.forms import add_service_errors
+from caresight.core.services import (
+    document_job_create,
+    submission_token_claim,
+    submission_token_record,
+)
+from caresight.core.tenancy import Capability
+from caresight.core.timeutils import long_date
+from caresight.registry.models import Authority, Location
+
+from . import letters, selectors, services
+from .allocation import plan_round, spec_of
+from .forms import (
+    AdjustmentForm,
+    AgreementForm,
+    ElementForm,
+    InputsForm,
+    PaperAgreementForm,
+    PaymentRunForm,
+    RecoveryForm,
+    RoundForm,
+    SpendForm,
+)
+from .models import Agreement, Allocation, Element, Payment, PaymentRun, SpendReturn
+from .money import pounds
+
+
+def _round(request, pk: int, capability: Capability = Capability.VIEW_GRANTS):
+    """A round the user may use `capability` on as an officer (its whole authority)."""
+    round = selectors.round_get(user=request.user, pk=pk)
+    if not selectors.is_officer(request.user, round, capability):
+        raise PermissionDenied
+    return round
+
+
+def _once(request, form, do, url_of):
+    """Run `do()` once per form token; a second submission goes where the first went."""
+    with transaction.atomic():
+        first = submission_token_claim(token=form.cleaned_data["submission_token"],
+                                       user=request.user)
+        if first:
+            messages.info(request, "That form was already sent; it was acted on once.")
+            return redirect(first)
+        try:
+            result = do()
+        except ValidationError as exc:
+            transaction.set_rollback(True)
+            add_service_errors(form, exc)
+            return None
+        url = url_of(result)
+        submission_token_record(token=form.cleaned_data["submission_token"], url=url)
+        return redirect(url)
+
+
+def round_list(request):
+    tenancy.require(request.user, Capability.VIEW_GRANTS)
+    rounds = list(selectors.round_list(user=request.user))
+    for round in rounds:
+        round.officer = selectors.is_officer(request.user, round)
+        round.own_providers = [] if round.officer else list(
+            selectors.own_providers(user=request.user, round=round))
+    return render(request, "grants/round_list.html", {
+        "rounds": rounds,
+        "can_manage": tenancy.has_capability(request.user, Capability.MANAGE_GRANTS)})
+
+
+def round_new(request):
+    tenancy.require(request.user, Capability.MANAGE_GRANTS)
+    authorities = Authority.objects.filter(
+        pk__in=tenancy.authority_ids(request.user, Capability.MANAGE_GRANTS)).order_by("name")
+    form = RoundForm(request.POST or None, authorities=authorities)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        response = _once(request, form, lambda: services.round_create_from_template(
+            authority=data["authority"], template=data["template"], amount=data["amount"],
+            eligibility_date=data["eligibility_date"], name=data["name"],
+            contingency=data["contingency"] or "0", user=request.user),
+            lambda round: reverse("grants:round", args=[round.pk]))
+        if response:
+            messages.success(request, "The round was created. Check the what-if allocation, "
+                             "then confirm it.")
+            return response
+    return render(request, "grants/form.html", {
+        "form": form, "title": "Start a round of the Infection Control Fund",
+        "button": "Create the round", "back": reverse("grants:list")})
+
+
+def round_detail(request, pk: int):
+    round = selectors.round_get(user=request.user, pk=pk)
+    if not selectors.is_officer(request.user, round):
+        providers = list(selectors.own_providers(user=request.user, round=round))
+        if len(providers) == 1:
+            return redirect("grants:provider", pk=round.pk, provider=providers[0].pk)
+        return render(request, "grants/round_providers.html", {"round": round,
+                                                               "providers": providers})
+    context = {"round": round, "elements": round.elements.all(),
+               "instalments": round.instalments.order_by("number"),
+               "can_manage": tenancy.allows(request.user, Capability.MANAGE_GRANTS, round)}
+    if round.is_confirmed:
+        context["recon"] = selectors.reconciliation(user=request.user, round=round)
+    else:
+        try:
+            context["plan"] = plan_round(spec_of(round))
+        except ValidationError as exc:
+            context["round_problems"] = exc.messages
+    return render(request, "grants/round_detail.html", context)
+
+
+def element_edit(request, pk: int, element: int):
+    round = _round(request, pk, Capability.MANAGE_GRANTS)
+    found = get_object_or_404(Element, pk=element, round=round)
+    form = ElementForm(request.POST or None, initial={
+        "share": found.share, "method": found.method, "service_types": found.service_types,
+        "retained": found.retained})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.element_update(element=found, user=request.user,
+                                    **{**form.cleaned_data,
+                                       "retained": form.cleaned_data["retained"] or "0"})
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"“{found.name}” was changed.")
+            return redirect("grants:round", pk=round.pk)
+    return render(request, "grants/form.html", {
+        "form": form, "title": f"Change “{found.name}”", "caption": round.name,
+        "button": "Save", "back": reverse("grants:round", args=[round.pk])})
+
+
+def element_inputs(request, pk: int, element: int):
+    round = _round(request, pk, Capability.MANAGE_GRANTS)
+    found = get_object_or_404(Element, pk=element, round=round)
+    current = "\n".join(f"{i.location.cqc_location_id}, {i.value}"
+                        for i in found.inputs.select_related("location"))
+    form = InputsForm(request.POST or None, initial={"rows": current})
+    if request.method == "POST" and form.is_valid():
+        values, errors = _read_inputs(form.cleaned_data["rows"], round.authority)
+        for error in errors:
+            form.add_error("rows", error)
+        if not errors:
+            try:
+                count = services.element_inputs_set(element=found, values=values,
+                                                    user=request.user)
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(request, f"{count} services' units or awards were saved for "
+                                 f"“{found.name}”.")
+                return redirect("grants:round", pk=round.pk)
+    return render(request, "grants/form.html", {
+        "form": form, "title": f"Units or awards for “{found.name}”", "caption": round.name,
+        "button": "Save", "back": reverse("grants:round", args=[round.pk])})
+
+
+def _read_inputs(text: str, authority) -> tuple[dict, list[str]]:
+    """Lines of "CQC location ID, value" -> ({location: value text}, errors naming the line)."""
+    rows = [(n, row) for n, row in enumerate(csv.reader(io.StringIO(text)), 1) if any(row)]
+    ids = [row[0].strip() for _, row in rows]
+    found = {loc.cqc_location_id: loc for loc in Location.objects.filter(
+        cqc_location_id__in=ids, authority=authority)}
+    values, errors = {}, []
+    for n, row in rows:
+        if len(row) != 2:
+            errors.append(f"Line {n}: give a CQC location ID and a number, separated by a "
+                          "comma.")
+            continue
+        location = found.get(row[0].strip())
+        if location is None:
+            errors.append(f"Line {n}: “{row[0].strip()}” is not a service in "
+                          f"{authority.name}.")
+        elif location in values:
+            errors.append(f"Line {n}: {row[0].strip()} is given twice.")
+        else:
+            values[location] = row[1].strip()
+    return values, errors
+
+
+@require_POST
+def allocation_confirm(request, pk: int):
+    round = _round(request, pk, Capability.MANAGE_GRANTS)
+    try:
+        count = services.allocation_confirm(round=round, user=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"The allocation is confirmed: {count} allocations written. "
+                         "Send the letters and ask providers to sign.")
+    return redirect("grants:round", pk=round.pk)
+
+
+def allocation_list(request, pk: int):
+    round = _round(request, pk)
+    allocations = selectors.allocation_list(user=request.user, round=round).prefetch_related(
+        "adjustments")
+    fmt = request.GET.get("download")
+    if fmt:
+        tenancy.require(request.user, Capability.EXPORT)
+        rows = [{"cqc_location_id": a.location.cqc_location_id, "location": a.location.name,
+                 "provider": a.provider.name, "element": a.element.name, "units": a.units,
+                 "amount": a.amount,
+                 "adjusted": sum((x.amount for x in a.adjustments.all()), a.amount * 0),
+                 "explanation": a.explanation} for a in allocations]
+        return download_response(rows, ["cqc_location_id", "location", "provider", "element",
+                                        "units", "amount", "adjusted", "explanation"], fmt,
+                                 title="Allocations", file_stem=f"allocations-round-{round.pk}")
+    return render(request, "grants/allocations.html", {
+        "round": round, "allocations": allocations,
+        "can_manage": tenancy.allows(request.user, Capability.MANAGE_GRANTS, round),
+        "can_export": tenancy.has_capability(request.user, Capability.EXPORT)})
+
+
+def adjustment_add(request, pk: int):
+    allocation = get_object_or_404(Allocation.objects.select_related("round", "location"), pk=pk)
+    round = _round(request, allocation.round_id, Capability.MANAGE_GRANTS)
+    form = AdjustmentForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        response = _once(request, form, lambda: services.adjustment_record(
+            allocation=allocation, amount=data["amount"], reason=data["reason"],
+            user=request.user), lambda _: reverse("grants:allocations", args=[round.pk]))
+        if response:
+            messages.success(request, f"The allocation to {allocation.location.name} was "
+                             "adjusted.")
+            return response
+    return render(request, "grants/form.html", {
+        "form": form, "title": f"Adjust the allocation to {allocation.location.name}",
+        "caption": f"{allocation.element.name}: {pounds(allocation.amount)} "
+                   f"({allocation.explanation})",
+        "button": "Record the adjustment",
+        "back": reverse("grants:allocations", args=[round.pk])})
+
+
+# --- Letters --------------------------------------------------------------------------------
+
+def _file(data: bytes, content_type: str, name: str) -> HttpResponse:
+    response = HttpResponse(data, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+PDF = "application/pdf"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+@require_POST
+def letters_all(request, pk: int, fmt: str):
+    """Every provider's letter, made in the background (a second or so a letter)."""
+    round = _round(request, pk)
+    if fmt not in ("pdf", "zip") or not round.is_confirmed:
+        raise Http404("Letters are written once the allocation is confirmed.")
+    job = document_job_create(
+        kind="grant-letters", params={"round": round.pk, "format": fmt}, user=request.user,
+        title=f"Allocation letters, {round.name} ({'PDF' if fmt == 'pdf' else 'Word'})")
+    return redirect("job-detail", pk=job.pk)
+
+
+def letter(request, pk: int, provider: int, fmt: str):
+    if fmt not in ("pdf", "docx"):
+        raise Http404
+    round = selectors.round_get(user=request.user, pk=pk)
+    found = get_object_or_404(selectors.own_providers(user=request.user, round=round),
+                              pk=provider)
+    if fmt == "pdf":
+        return _file(letters.letters_pdf(round, [found]), PDF,
+                     f"allocation-letter-{round.pk}-{found.pk}.pdf")
+    return _file(letters.letter_docx(round, found), DOCX,
+                 f"allocation-letter-{round.pk}-{found.pk}.docx")
+
+
+# --- Agreements and the provider's page -----------------------------------------------------
+
+def agreement_list(request, pk: int):
+    round = _round(request, pk)
+    agreements = {a.provider_id: a for a in round.agreements.all()}
+    providers = [(p, agreements.get(p.pk))
+                 for p in selectors.own_providers(user=request.user, round=round)]
+    return render(request, "grants/agreements.html", {
+        "round": round, "providers": providers,
+        "signed": sum(1 for a in agreements.values() if a.decision == "accepted"),
+        "can_manage": tenancy.allows(request.user, Capability.MANAGE_GRANTS, round)})
+
+
+def agreement_paper(request, pk: int, provider: int):
+    round = _round(request, pk, Capability.MANAGE_GRANTS)
+    found = get_object_or_404(selectors.own_providers(user=request.user, round=round),
+                              pk=provider)
+    form = PaperAgreementForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.agreement_record(round=round, provider=found,
+                                      accepted=data["decision"] == "accept", name=data["name"],
+                                      role=data["role"], responded_on=data["responded_on"],
+                                      paper=True, user=request.user)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"The paper agreement from {found.name} is recorded.")
+            return redirect("grants:agreements", pk=round.pk)
+    return render(request, "grants/form.html", {
+        "form": form, "title": f"Record a paper agreement from {found.name}",
+        "caption": round.name, "button": "Record the agreement",
+        "back": reverse("grants:agreements", args=[round.pk])})
+
+
+def provider_page(request, pk: int, provider: int):
+    """A provider's part of a round: allocations, letter, agreement, payments and spend."""
+    round = selectors.round_get(user=request.user, pk=pk)
+    found = get_object_or_404(selectors.own_providers(user=request.user, round=round),
+                              pk=provider)
+    can_respond = _responds_for(request.user, found, round)
+    agreement = Agreement.objects.filter(round=round, provider=found).first()
+    form = None
+    if can_respond and (agreement is None or agreement.decision == "declined"):
+        form = AgreementForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.agreement_record(
+                    round=round, provider=found, accepted=data["decision"] == "accept",
+                    name=data["name"], role=data["role"], user=request.user,
+                    ip_address=request.META.get("REMOTE_ADDR"))
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(request, "Thank you. Your answer is recorded.")
+                return redirect("grants:provider", pk=round.pk, provider=found.pk)
+    allocations = Allocation.objects.filter(round=round, provider=found).select_related(
+        "location", "element").prefetch_related("adjustments")
+    return render(request, "grants/provider.html", {
+        "round": round, "provider": found, "allocations": allocations,
+        "balance": selectors.provider_balance(round=round, provider=found),
+        "agreement": agreement, "form": form, "can_respond": can_respond,
+        "payments": Payment.objects.filter(run__round=round, provider=found).select_related(
+            "instalment", "allocation__location").prefetch_related("recoveries"),
+        "spend": SpendReturn.objects.filter(round=round, provider=found)
+        .prefetch_related("lines").first(),
+        "officer": selectors.is_officer(request.user, round)})
+
+
+def _responds_for(user, provider, round) -> bool:
+    """A provider user answers for its own provider (through the RESPOND_GRANTS scope)."""
+    s = tenancy.scope(user, Capability.RESPOND_GRANTS)
+    return (provider.pk, round.authority_id) in s.provider_grants
+
+
+def spend_submit(request, pk: int, provider: int):
+    round = selectors.round_get(user=request.user, pk=pk)
+    found = get_object_or_404(selectors.own_providers(user=request.user, round=round),
+                              pk=provider)
+    if not (_responds_for(request.user, found, round)
+            or tenancy.allows(request.user, Capability.MANAGE_GRANTS, round)):
+        raise PermissionDenied
+    existing = SpendReturn.objects.filter(round=round, provider=found).first()
+    initial = ({line.category: line.amount for line in existing.lines.all()}
+               | {"over_reason": existing.over_reason}) if existing else {}
+    form = SpendForm(request.POST or None, categories=round.spend_categories, initial=initial)
+    balance = selectors.provider_balance(round=round, provider=found)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.spend_return_submit(
+                round=round, provider=found,
+                amounts={code: data[code] for code in form.category_codes},
+                over_reason=data["over_reason"], user=request.user)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"The spend return for {found.name} is recorded.")
+            return redirect("grants:provider", pk=round.pk, provider=found.pk)
+    return render(request, "grants/form.html", {
+        "form": form, "title": "Report what you spent", "caption": f"{found.name}, {round.name}",
+        "intro": f"You have been paid {pounds(balance['paid'] - balance['recovered'])} from "
+                 "this round. Give what you spent in each category; leave a category blank "
+                 "if you spent nothing on it.",
+        "button": "Send the spend return",
+        "back": reverse("grants:provider", args=[round.pk, found.pk])})
+
+
+# --- Payments -------------------------------------------------------------------------------
+
+def payment_runs(request, pk: int):
+    round = _round(request, pk)
+    instalments = list(round.instalments.order_by("number"))
+    form = PaymentRunForm(request.POST or None, instalments=instalments)
+    can_manage = tenancy.allows(request.user, Capability.MANAGE_GRANTS, round)
+    if request.method == "POST":
+        if not can_manage:
+            raise PermissionDenied
+        if form.is_valid():
+            instalment = next(i for i in instalments
+                              if str(i.pk) == form.cleaned_data["instalment"])
+            try:
+                run = services.payment_run_create(round=round, instalment=instalment,
+                                                  as_of=form.cleaned_data["as_of"],
+                                                  user=request.user)
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                return redirect("grants:run", pk=run.pk)
+    return render(request, "grants/payment_runs.html", {
+        "round": round, "form": form, "can_manage": can_manage,
+        "runs": round.payment_runs.select_related("instalment", "confirmed_by")})
+
+
+def _run(request, pk: int, capability: Capability = Capability.VIEW_GRANTS) -> PaymentRun:
+    run = get_object_or_404(PaymentRun.objects.select_related("round", "instalment"), pk=pk)
+    _round(request, run.round_id, capability)
+    return run
+
+
+def run_detail(request, pk: int):
+    run = _run(request, pk)
+    return render(request, "grants/run.html", {
+        "run": run, "round": run.round, "lines": selectors.payment_run_lines(run),
+        "can_confirm": tenancy.allows(request.user, Capability.CONFIRM_PAYMENTS, run.round)})
+
+
+@require_POST
+def run_confirm(request, pk: int):
+    run = _run(request, pk, Capability.CONFIRM_PAYMENTS)
+    try:
+        count = services.payment_run_confirm(run=run, user=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"The payment run is confirmed: {count} payments recorded. "
+                         "Download the file for the finance system.")
+    return redirect("grants:run", pk=run.pk)
+
+
+def run_finance_file(request, pk: int):
+    run = _run(request, pk, Capability.CONFIRM_PAYMENTS)
+    if not run.is_confirmed:
+        raise Http404("The payment run is not confirmed yet.")
+    data = render_table(selectors.finance_file_rows(run), selectors.FINANCE_COLUMNS, "csv",
+                        title="Payments")
+    return _file(data, "text/csv; charset=utf-8", f"payment-run-{run.pk}.csv")
+
+
+def recovery_add(request, pk: int):
+    payment = get_object_or_404(Payment.objects.select_related("run", "provider",
+                                                               "allocation__location"), pk=pk)
+    round = _round(request, payment.run.round_id, Capability.CONFIRM_PAYMENTS)
+    form = RecoveryForm(request.POST or None)
+    back = reverse("grants:provider", args=[round.pk, payment.provider_id])
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        response = _once(request, form, lambda: services.recovery_record(
+            payment=payment, amount=data["amount"], recovered_on=data["recovered_on"],
+            reason=data["reason"], user=request.user), lambda _: back)
+        if response:
+            messages.success(request, "The recovery is recorded.")
+            return response
+    return render(request, "grants/form.html", {
+        "form": form, "title": f"Record money recovered from {payment.provider.name}",
+        "caption": f"Payment of {pounds(payment.amount)} for "
+                   f"{payment.allocation.location.name}",
+        "button": "Record the recovery", "back": back})
+
+
+# --- Spend, reconciliation and the return to government -------------------------------------
+
+def spend_list(request, pk: int):
+    round = _round(request, pk)
+    outstanding = selectors.spend_outstanding(user=request.user, round=round)
+    if request.GET.get("download"):
+        tenancy.require(request.user, Capability.EXPORT)
+        return download_response(outstanding, selectors.OUTSTANDING_COLUMNS,
+                                 request.GET["download"], title="Spend returns to chase",
+                                 file_stem=f"spend-returns-outstanding-{round.pk}")
+    returns = (SpendReturn.objects.filter(round=round).select_related("provider")
+               .prefetch_related("lines").order_by("provider__name"))
+    labels = round.category_labels()
+    received = []
+    for spend in returns:
+        amounts = {line.category: line.amount for line in spend.lines.all()}
+        received.append((spend, [amounts.get(code) for code in labels]))
+    return render(request, "grants/spend.html", {
+        "round": round, "returns": received, "outstanding": outstanding,
+        "labels": list(labels.values()), "by_category": selectors.spend_by_category(round),
+        "can_export": tenancy.has_capability(request.user, Capability.EXPORT)})
+
+
+def reconciliation(request, pk: int):
+    round = _round(request, pk)
+    recon = selectors.reconciliation(user=request.user, round=round)
+    if request.GET.get("download"):
+        tenancy.require(request.user, Capability.EXPORT)
+        rows = [*recon["rows"], {"provider": "Total", **recon["totals"]}]
+        return download_response(rows, selectors.RECONCILIATION_COLUMNS,
+                                 request.GET["download"], title="Reconciliation",
+                                 file_stem=f"reconciliation-round-{round.pk}")
+    return render(request, "grants/reconciliation.html", {
+        "round": round, "recon": recon,
+        "can_export": tenancy.has_capability(request.user, Capability.EXPORT)})
+
+
+def government_return(request, pk: int):
+    round = _round(request, pk)
+    report = selectors.government_return(round)
+    if request.GET.get("download"):
+        tenancy.require(request.user, Capability.EXPORT)
+        return download_response(selectors.government_return_rows(report),
+                                 selectors.GOVERNMENT_RETURN_COLUMNS, request.GET["download"],
+                                 title="Return to government",
+                                 file_stem=f"icf-return-{round.authority.ons_code}-{round.pk}")
+    return render(request, "grants/government_return.html", {
+        "round": round, "report": report,
+        "can_export": tenancy.has_capability(request.user, Capability.EXPORT)})
+
+
+# --- Published allocations (no sign-in) -----------------------------------------------------
+
+@login_not_required
+def published_list(request):
+    return render(request, "grants/published_list.html",
+                  {"rounds": selectors.published_rounds().order_by("authority__name", "-pk")})
+
+
+@login_not_required
+def published_round(request, pk: int, fmt: str = "html"):
+    if fmt not in ("html", "csv", "json"):
+        raise Http404
+    round = get_object_or_404(selectors.published_rounds(), pk=pk)
+    rows = selectors.open_data_rows(round)
+    if fmt == "json":
+        return JsonResponse({"round": round.name, "authority": round.authority.name,
+                             "authority_code": round.authority.ons_code,
+                             "eligibility_date": round.eligibility_date.isoformat(),
+                             "confirmed_on": long_date(timezone.localdate(round.confirmed_at)),
+                             "allocations": selectors.as_json(rows)},
+                            json_dumps_params={"indent": 1})
+    if fmt == "csv":
+        return download_response(rows, selectors.OPEN_DATA_COLUMNS, "csv",
+                                 title="Allocations", file_stem=f"icf-allocations-{round.pk}")
+    return render(request, "grants/published_round.html", {"round": round, "rows": rows})
