@@ -6,6 +6,7 @@ element's allocation without writing anything: the what-if preview, the command 
 """
 
 import datetime as dt
+from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -16,7 +17,7 @@ from caresight.registry.models import Authority, Location, RegistrationStatus, S
 from caresight.registry.selectors import registered_on_q
 from caresight.returns.selectors import current_numbers
 
-from .models import AMOUNT_METHODS, UNIT_NAMES, Method, Round
+from .models import AMOUNT_METHODS, UNIT_NAMES, Element, Method, Round
 from .money import PENNY, pounds, split
 from .round_templates import TEMPLATES
 
@@ -126,16 +127,22 @@ class RoundPlan:
 
 def spec_of(round: Round) -> RoundSpec:
     """The allocation rules of a round held in the database."""
-    elements = []
-    for element in round.elements.prefetch_related("inputs"):
-        elements.append(ElementSpec(
+    return specs_of([round])[0]
+
+
+def specs_of(rounds: list[Round]) -> list[RoundSpec]:
+    """The allocation rules of many rounds, read in two statements."""
+    elements: dict[int, list[ElementSpec]] = defaultdict(list)
+    for element in (Element.objects.filter(round__in=[r.pk for r in rounds])
+                    .prefetch_related("inputs").order_by("round_id", "position")):
+        elements[element.round_id].append(ElementSpec(
             name=element.name, share=element.share, method=element.method,
             service_types=list(element.service_types),
             cqc_registered_only=element.cqc_registered_only,
             discretionary=element.discretionary, retained=element.retained,
             inputs={i.location_id: i.value for i in element.inputs.all()}, pk=element.pk))
-    return RoundSpec(authority=round.authority, amount=round.amount,
-                     eligibility_date=round.eligibility_date, elements=elements)
+    return [RoundSpec(authority=r.authority, amount=r.amount, eligibility_date=r.eligibility_date,
+                      elements=elements[r.pk]) for r in rounds]
 
 
 def spec_from_template(*, authority: Authority, template: str, amount: Decimal,
@@ -165,54 +172,89 @@ def plan_round(spec: RoundSpec) -> RoundPlan:
     `problem` naming it and allocates nothing; `RoundPlan.check` refuses such a plan.
     Raise ValidationError for a bad round (amount, shares over 100%).
     """
-    if spec.amount <= 0:
-        raise ValidationError({"amount": "The allocation must be more than £0.00."})
-    check_shares([e.share for e in spec.elements])
-    weights: dict[object, Decimal] = {i: e.share for i, e in enumerate(spec.elements)}
-    rest = Decimal(100) - sum((e.share for e in spec.elements), Decimal(0))
-    if rest:
-        weights["unassigned"] = rest
-    totals = split(spec.amount, weights,
-                   order={k: (k if isinstance(k, int) else len(weights),) for k in weights})
-    plans = [_plan_element(spec, element, totals[i]) for i, element in enumerate(spec.elements)]
-    return RoundPlan(spec=spec, elements=plans,
-                     unassigned=totals.get("unassigned", Decimal("0.00")))
+    return plan_rounds([spec])[0]
 
 
-def _eligible(spec: RoundSpec, element: ElementSpec) -> list[Location]:
-    queryset = (Location.objects.filter(registered_on_q(spec.eligibility_date),
-                                        authority=spec.authority,
-                                        service_type__in=element.service_types)
-                .select_related("provider").order_by("cqc_location_id", "pk"))
-    # Marked deregistered with no date (some CQC files have none): not registered either.
-    queryset = queryset.exclude(registration_status=RegistrationStatus.DEREGISTERED,
-                                deregistration_date__isnull=True)
-    if element.cqc_registered_only:
-        queryset = queryset.exclude(cqc_location_id="").exclude(cqc_location_id__isnull=True)
-    return list(queryset)
+def plan_rounds(specs: list[RoundSpec]) -> list[RoundPlan]:
+    """`plan_round` for many rounds at once (a national round: every authority's), reading
+    the register and the returns once per eligibility date rather than once per element."""
+    for spec in specs:
+        if spec.amount <= 0:
+            raise ValidationError({"amount": "The allocation must be more than £0.00."})
+        check_shares([e.share for e in spec.elements])
+    services: dict[tuple[dt.date, int], list[_Service]] = defaultdict(list)
+    people: dict[dt.date, dict[int, dict[str, float]]] = {}
+    for day in {spec.eligibility_date for spec in specs}:
+        mine = [spec for spec in specs if spec.eligibility_date == day]
+        found = _registered(day, [spec.authority.pk for spec in mine],
+                            {t for spec in mine for e in spec.elements for t in e.service_types})
+        for service in found:
+            services[(day, service.authority_id)].append(service)
+        counted = {t for spec in mine for e in spec.elements if e.method == Method.PER_PERSON
+                   for t in e.service_types}
+        ids = [s.pk for s in found if s.service_type in counted]
+        people[day] = current_numbers(Location.objects.filter(pk__in=ids), day,
+                                      ["people_supported"]) if ids else {}
+    plans = []
+    for spec in specs:
+        weights: dict[object, Decimal] = {i: e.share for i, e in enumerate(spec.elements)}
+        rest = Decimal(100) - sum((e.share for e in spec.elements), Decimal(0))
+        if rest:
+            weights["unassigned"] = rest
+        totals = split(spec.amount, weights,
+                       order={k: (k if isinstance(k, int) else len(weights),) for k in weights})
+        found = services[(spec.eligibility_date, spec.authority.pk)]
+        plans.append(RoundPlan(spec=spec, elements=[
+            _plan_element(spec, element, totals[i], found, people[spec.eligibility_date])
+            for i, element in enumerate(spec.elements)],
+            unassigned=totals.get("unassigned", Decimal("0.00"))))
+    return plans
 
 
-def _units(spec: RoundSpec, element: ElementSpec, locations: list[Location]
+@dataclass(frozen=True)
+class _Service:
+    pk: int
+    cqc_location_id: str
+    name: str
+    provider_id: int
+    provider_name: str
+    service_type: str
+    registered_beds: int | None
+    authority_id: int
+
+
+def _registered(day: dt.date, authority_ids: list[int], types: set[str]) -> list[_Service]:
+    """Services of these types in these authorities registered on `day`, by CQC location ID."""
+    queryset = (Location.objects.filter(registered_on_q(day), authority_id__in=authority_ids,
+                                        service_type__in=sorted(types))
+                # Marked deregistered with no date (some CQC files have none): not registered.
+                .exclude(registration_status=RegistrationStatus.DEREGISTERED,
+                         deregistration_date__isnull=True)
+                .order_by("cqc_location_id", "pk"))
+    return [_Service(pk, cqc or "", name, provider, provider_name, kind, beds, authority)
+            for pk, cqc, name, provider, provider_name, kind, beds, authority
+            in queryset.values_list("pk", "cqc_location_id", "name", "provider_id",
+                                    "provider__name", "service_type", "registered_beds",
+                                    "authority_id")]
+
+
+def _units(spec: RoundSpec, element: ElementSpec, found: list[_Service],
+           people: dict[int, dict[str, float]]
            ) -> tuple[dict[int, Decimal], list[tuple[str, str]]]:
     day = long_date(spec.eligibility_date)
     units: dict[int, Decimal] = {}
     missing: list[tuple[str, str]] = []
-    people: dict[int, dict[str, float]] = {}
-    if element.method == Method.PER_PERSON:
-        ids = [loc.pk for loc in locations if loc.pk not in element.inputs]
-        people = current_numbers(Location.objects.filter(pk__in=ids), spec.eligibility_date,
-                                 ["people_supported"]) if ids else {}
-    for loc in locations:
-        value: Decimal | None = element.inputs.get(loc.pk)
-        if value is None and element.method == Method.PER_BED and loc.registered_beds:
-            value = Decimal(loc.registered_beds)
+    for service in found:
+        value: Decimal | None = element.inputs.get(service.pk)
+        if value is None and element.method == Method.PER_BED and service.registered_beds:
+            value = Decimal(service.registered_beds)
         if value is None and element.method == Method.PER_PERSON:
-            found = people.get(loc.pk, {}).get("people_supported")
-            value = Decimal(str(found)).quantize(PENNY) if found else None
+            count = people.get(service.pk, {}).get("people_supported")
+            value = Decimal(str(count)).quantize(PENNY) if count else None
         if value:
-            units[loc.pk] = value
+            units[service.pk] = value
         else:
-            missing.append((loc.name, _why_missing(element.method, day)))
+            missing.append((service.name, _why_missing(element.method, day)))
     return units, missing
 
 
@@ -226,7 +268,9 @@ def _why_missing(method: str, day: str) -> str:
     return f"No {UNIT_NAMES[Method(method)][1]} entered."
 
 
-def _plan_element(spec: RoundSpec, element: ElementSpec, total: Decimal) -> ElementPlan:
+def _plan_element(spec: RoundSpec, element: ElementSpec, total: Decimal,
+                  registered: list[_Service], people: dict[int, dict[str, float]]
+                  ) -> ElementPlan:
     plan = ElementPlan(spec=element, total=total, allocatable=total - element.retained,
                        units=Decimal(0), rate=None, lines=[], not_allocated=[])
     label = f"“{element.name}”"
@@ -235,21 +279,22 @@ def _plan_element(spec: RoundSpec, element: ElementSpec, total: Decimal) -> Elem
         plan.problem = (f"{label}: the contingency retained ({pounds(element.retained)}) is "
                         f"more than the element's {pounds(total)}.")
         return plan
-    locations = _eligible(spec, element)
-    by_pk = {loc.pk: loc for loc in locations}
+    found = [s for s in registered if s.service_type in element.service_types
+             and (s.cqc_location_id or not element.cqc_registered_only)]
+    by_pk = {s.pk: s for s in found}
     outside = [pk for pk in element.inputs if pk not in by_pk]
     if outside:
         plan.problem = (f"{label}: {len(outside)} service(s) with units or awards entered are "
                         f"not eligible on {day} (wrong type, not registered, or another "
                         "authority).")
         return plan
-    units, plan.not_allocated = _units(spec, element, locations)
+    units, plan.not_allocated = _units(spec, element, found, people)
     if not units:
         types = ", ".join(SERVICE_TYPE_LABELS.get(t, t).lower() for t in element.service_types)
-        registered = ", registered with CQC" if element.cqc_registered_only else ""
-        with_units = f" ({len(locations)} found, none with units)" if locations else ""
+        registered_with = ", registered with CQC" if element.cqc_registered_only else ""
+        with_units = f" ({len(found)} found, none with units)" if found else ""
         plan.problem = (f"{label}: no eligible services on {day}: {types} in "
-                        f"{spec.authority.name}{registered}{with_units}.")
+                        f"{spec.authority.name}{registered_with}{with_units}.")
         return plan
     if element.method in AMOUNT_METHODS:
         awarded = sum(units.values(), Decimal(0))
@@ -259,16 +304,16 @@ def _plan_element(spec: RoundSpec, element: ElementSpec, total: Decimal) -> Elem
             return plan
         amounts, plan.units = units, Decimal(len(units))
     else:
-        order = {pk: (by_pk[pk].cqc_location_id or "", pk) for pk in units}
+        order = {pk: (by_pk[pk].cqc_location_id, pk) for pk in units}
         amounts = split(plan.allocatable, units, order=order)
         plan.units = sum(units.values(), Decimal(0))
         plan.rate = (plan.allocatable / plan.units).quantize(PENNY, rounding=ROUND_HALF_UP)
     for pk, amount in amounts.items():
-        loc = by_pk[pk]
+        service = by_pk[pk]
         plan.lines.append(Line(
-            location_id=pk, cqc_location_id=loc.cqc_location_id or "", name=loc.name,
-            provider_id=loc.provider_id, provider_name=loc.provider.name,
-            service_type=loc.service_type,
+            location_id=pk, cqc_location_id=service.cqc_location_id, name=service.name,
+            provider_id=service.provider_id, provider_name=service.provider_name,
+            service_type=service.service_type,
             units=units[pk] if plan.rate is not None else Decimal(1), amount=amount,
             explanation=explain(element.method, units[pk], plan.rate, amount)))
     return plan

@@ -8,7 +8,6 @@ inputs always give the same pennies.
 import re
 from collections.abc import Hashable, Mapping
 from decimal import ROUND_HALF_UP, Decimal
-from fractions import Fraction
 from typing import TypeVar
 
 K = TypeVar("K", bound=Hashable)
@@ -24,7 +23,8 @@ def split(total: Decimal, weights: Mapping[K, Decimal], order: Mapping[K, tuple]
     """Share `total` (pounds) between keys in proportion to `weights`, to the penny, exactly.
 
     Each key gets its share rounded down to the penny; the pennies left over go one each to the
-    keys with the largest remainders, ties broken by `order` (default: the key itself).
+    keys with the largest remainders, ties broken by `order` (default: the key itself). The
+    arithmetic is in whole numbers (weights scaled to integers), so it is exact and quick.
     """
     if total < 0:
         raise ValueError("Cannot share a negative amount.")
@@ -33,16 +33,20 @@ def split(total: Decimal, weights: Mapping[K, Decimal], order: Mapping[K, tuple]
         raise ValueError(f"{total} is not in pounds and pence.")
     if any(w < 0 for w in weights.values()):
         raise ValueError("Weights cannot be negative.")
-    whole = sum((Fraction(w) for w in weights.values()), Fraction(0))
+    places = max([0, *(-int(w.as_tuple().exponent) for w in weights.values())])
+    scale = 10 ** places
+    ints = {key: int(w * scale) for key, w in weights.items()}
+    whole = sum(ints.values())
     if not weights or whole == 0:
         if pence:
             raise ValueError("Nothing to share the amount between.")
         return {key: Decimal("0.00") for key in weights}
-    shares = {key: Fraction(pence) * Fraction(w) / whole for key, w in weights.items()}
-    floors = {key: share.numerator // share.denominator for key, share in shares.items()}
+    floors, remainders = {}, {}
+    for key, w in ints.items():
+        floors[key], remainders[key] = divmod(pence * w, whole)
     left = pence - sum(floors.values())
     tie = order or {key: (key,) for key in weights}
-    for key in sorted(weights, key=lambda k: (-(shares[k] - floors[k]), tie[k]))[:left]:
+    for key in sorted(weights, key=lambda k: (-remainders[k], tie[k]))[:left]:
         floors[key] += 1
     return {key: Decimal(p) * PENNY for key, p in floors.items()}
 

@@ -10,6 +10,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import Count, Q, QuerySet, Sum
 from django.shortcuts import get_object_or_404
@@ -33,7 +34,7 @@ from .models import (
     SpendLine,
     SpendReturn,
 )
-from .money import instalment_due, pounds, split
+from .money import PENNY, instalment_due, pounds, split
 
 ZERO = Decimal("0.00")
 
@@ -224,8 +225,13 @@ FINANCE_COLUMNS = ["payment_reference", "provider", "cqc_provider_id", "amount",
 
 # --- Balances, reconciliation and reports ---------------------------------------------------
 
+def _pence(value) -> Decimal:
+    """A sum of money to the penny (SQLite adds decimals up as floats: 1751000.00000000000)."""
+    return Decimal(value or 0).quantize(PENNY)
+
+
 def _by_provider(queryset, provider_path: str, amount_path: str) -> dict[int, Decimal]:
-    return {p: total or ZERO for p, total in queryset.values_list(provider_path)
+    return {p: _pence(total) for p, total in queryset.values_list(provider_path)
             .annotate(total=Sum(amount_path)).values_list(provider_path, "total").order_by()}
 
 
@@ -290,7 +296,7 @@ def spend_by_category(round: Round) -> list[dict]:
     amounts = dict(SpendLine.objects.filter(spend_return__round=round).values_list("category")
                    .annotate(total=Sum("amount")).values_list("category", "total").order_by())
     labels = round.category_labels()
-    spent = {code: amounts.get(code) or ZERO for code in labels}
+    spent = {code: _pence(amounts.get(code)) for code in labels}
     total = sum(spent.values(), ZERO)
     # Shares of £1.00 in pennies are whole percentages that add up to exactly 100.
     shares = split(Decimal("1.00"), spent, order={c: (i,) for i, c in enumerate(labels)}) \
@@ -318,38 +324,47 @@ OUTSTANDING_COLUMNS = ["provider", "cqc_provider_id", "paid", "contact", "phone"
 def government_return(round: Round) -> dict:
     """The return to government for a round: allocations, payments, providers and spend.
 
-    Money is Decimal here; `as_json` turns it into strings.
+    Money is Decimal here; `as_json` turns it into strings. About ten statements a round,
+    so every authority's return for a national round takes seconds.
     """
     allocations = Allocation.objects.filter(round=round)
-    elements = []
-    for element in round.elements.all():
-        mine = allocations.filter(element=element)
-        elements.append({"name": element.name, "share": element.share,
-                         "allocated": mine.aggregate(t=Sum("amount"))["t"] or ZERO,
-                         "retained": element.retained,
-                         "providers": mine.values("provider_id").distinct().count(),
-                         "services": mine.count()})
+    by_element: dict[int, Any] = {row["element_id"]: row for row in allocations.values(
+        "element_id").annotate(
+        total=Sum("amount"), services=Count("pk"),
+        providers=Count("provider_id", distinct=True)).order_by()}
+    elements = [{"name": e.name, "share": e.share,
+                 "allocated": _pence(by_element.get(e.pk, {}).get("total")),
+                 "retained": e.retained,
+                 "providers": by_element.get(e.pk, {}).get("providers", 0),
+                 "services": by_element.get(e.pk, {}).get("services", 0)}
+                for e in round.elements.all()]
     payments = Payment.objects.filter(run__round=round)
-    instalments = []
-    for instalment in round.instalments.order_by("number"):
-        paid = payments.filter(instalment=instalment)
-        instalments.append({"number": instalment.number, "share": instalment.share,
-                            "due_on": instalment.due_on,
-                            "paid": paid.aggregate(t=Sum("amount"))["t"] or ZERO,
-                            "providers_paid": paid.values("provider_id").distinct().count()})
-    totals = reconciliation(user=None, round=round)["totals"]
+    by_instalment: dict[int, Any] = {row["instalment_id"]: row for row in payments.values(
+        "instalment_id").annotate(total=Sum("amount"),
+                                  providers=Count("provider_id", distinct=True)).order_by()}
+    instalments = [{"number": i.number, "share": i.share, "due_on": i.due_on,
+                    "paid": _pence(by_instalment.get(i.pk, {}).get("total")),
+                    "providers_paid": by_instalment.get(i.pk, {}).get("providers", 0)}
+                   for i in round.instalments.order_by("number")]
     spend = spend_by_category(round)
+    allocated = sum((e["allocated"] for e in elements), ZERO)
+    paid = sum((i["paid"] for i in instalments), ZERO)
+    recovered = _pence(Recovery.objects.filter(payment__run__round=round)
+                       .aggregate(t=Sum("amount"))["t"])
+    spent = sum((row["amount"] for row in spend), ZERO)
     return {
         "round": round.pk, "name": round.name, "authority": round.authority.ons_code,
         "authority_name": round.authority.name, "amount": round.amount,
         "eligibility_date": round.eligibility_date,
         "confirmed": round.is_confirmed,
-        "allocated": totals["allocated"], "adjusted": totals["adjusted"],
-        "paid": totals["paid"], "recovered": totals["recovered"], "spent": totals["spent"],
-        "unspent": totals["unspent"],
+        "allocated": allocated,
+        "adjusted": _pence(Adjustment.objects.filter(allocation__round=round)
+                           .aggregate(t=Sum("amount"))["t"]),
+        "paid": paid, "recovered": recovered, "spent": spent,
+        "unspent": paid - recovered - spent,
         "providers_allocated": allocations.values("provider_id").distinct().count(),
         "providers_paid": payments.values("provider_id").distinct().count(),
-        "services_allocated": allocations.count(),
+        "services_allocated": sum(e["services"] for e in elements),
         "spend_returns_received": SpendReturn.objects.filter(round=round).count(),
         "elements": elements, "instalments": instalments, "spend": spend,
     }

@@ -15,12 +15,17 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from caresight.core.audit import bulk_create_audited, delete_audited, save_audited
+from caresight.core.audit import (
+    bulk_create_audited,
+    bulk_update_audited,
+    delete_audited,
+    save_audited,
+)
 from caresight.core.timeutils import long_date
 from caresight.registry.models import Authority, Location, Provider, ServiceType
 
 from . import selectors
-from .allocation import check_shares, plan_round, spec_of
+from .allocation import check_shares, plan_rounds, specs_of
 from .models import (
     Adjustment,
     Agreement,
@@ -194,22 +199,39 @@ def element_inputs_set(*, element: Element, values: dict[Location, object], user
     return len(parsed)
 
 
-@transaction.atomic
 def allocation_confirm(*, round: Round, user) -> int:
     """Write the round's allocation exactly as previewed. Once only; nothing is written if any
     element cannot be allocated."""
-    round = Round.objects.select_for_update().select_related("authority").get(pk=round.pk)
-    _unconfirmed(round)
-    plan = plan_round(spec_of(round))
-    plan.check()
+    return allocations_confirm(rounds=[round], user=user)
+
+
+@transaction.atomic
+def allocations_confirm(*, rounds: list[Round], user) -> int:
+    """Confirm many rounds at once (a national round: every authority's), all or nothing.
+
+    Returns the number of allocations written.
+    """
+    locked = list(Round.objects.select_for_update().select_related("authority")
+                  .filter(pk__in=[r.pk for r in rounds]).order_by("pk"))
+    for round in locked:
+        _unconfirmed(round)
+    plans = plan_rounds(specs_of(locked))
+    problems = [f"{round.authority.name}: {problem}" if len(locked) > 1 else problem
+                for round, plan in zip(locked, plans, strict=True) for problem in plan.problems]
+    if problems:
+        raise ValidationError(problems)
     allocations = [
         Allocation(round=round, element_id=cast(int, e.spec.pk), location_id=line.location_id,
                    provider_id=line.provider_id, authority_id=round.authority_id,
                    units=line.units, amount=line.amount, explanation=line.explanation)
-        for e in plan.elements for line in e.lines]
+        for round, plan in zip(locked, plans, strict=True) for e in plan.elements
+        for line in e.lines]
     bulk_create_audited(allocations, Allocation, user=user, reason="Allocation confirmed")
-    round.confirmed_at, round.confirmed_by = timezone.now(), user
-    save_audited(round, user=user, reason="Allocation confirmed")
+    now = timezone.now()
+    for round in locked:
+        round.confirmed_at, round.confirmed_by = now, user
+    bulk_update_audited(locked, Round, ["confirmed_at", "confirmed_by"], user=user,
+                        reason="Allocation confirmed")
     return len(allocations)
 
 

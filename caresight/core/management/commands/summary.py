@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from caresight.core.timeutils import date_argument, long_date
 from caresight.grants.money import pounds
-from caresight.grants.selectors import as_json, government_return, reconciliation
+from caresight.grants.selectors import as_json, government_return
 from caresight.grants.selectors import round_list as grant_round_list
 from caresight.outbreaks.selectors import tracker
 from caresight.registry.selectors import area_authority_ids
@@ -69,7 +69,10 @@ class Command(BaseCommand):
         if found is None:
             raise CommandError(f"There is no round {round_id}.")
         summary = government_return(found)
-        summary["reconciliation"] = reconciliation(user=None, round=found)["totals"]
+        summary["reconciliation"] = {
+            **{key: summary[key] for key in ("allocated", "adjusted", "paid", "recovered",
+                                             "spent", "unspent")},
+            "still_to_pay": summary["allocated"] + summary["adjusted"] - summary["paid"]}
         if format == "json":
             self.stdout.write(json.dumps(as_json(summary), indent=1))
             return
