@@ -130,7 +130,7 @@ def test_a_commissioner_starts_a_round_and_confirms_its_allocation(page, homes, 
     awards.fill(AWARDS.replace("1-100000002", "1-100000003"))  # Dartmoor House is in Devon
     page.get_by_role("button", name="Save").click()
     expect(error_summary(page)).to_contain_text(
-        "Line 2: '1-100000003' is not a service in Cambridgeshire.")
+        "Line 2: “1-100000003” is not a service in Cambridgeshire.")
     audit(page, "units or awards form with errors")
     awards.fill(AWARDS)
     page.get_by_role("button", name="Save").click()
