@@ -267,7 +267,7 @@ def worker(args: argparse.Namespace) -> None:
     from caresight.outbreaks.selectors import tracker
     from caresight.registry.models import Authority, Location
     from caresight.returns.models import Return
-    from caresight.risk.models import SavedLog
+    from caresight.risk.models import SavedLog, SavedRating
     from caresight.risk.selectors import risk_log
     from caresight.risk.services import risk_log_save
 
@@ -324,6 +324,11 @@ def worker(args: argparse.Namespace) -> None:
         seconds = time.perf_counter() - began
         print(f"Saved {len(codes)} authorities' logs for {len(days)} days in {seconds:.0f} s.",
               flush=True)
+        # As autovacuum would soon after: without it the saved ratings of earlier runs (deleted
+        # above) are still read, and the planner still thinks the table holds none.
+        with connection.cursor() as cursor:
+            for model in (SavedLog, SavedRating):
+                cursor.execute(f"VACUUM ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
         return {"authorities": len(codes), "days": len(days), "seconds": seconds}
 
     # Logs saved by an earlier run would be read instead of worked out: start without any.

@@ -1,7 +1,12 @@
 """The questions providers answer (measure sets, versioned, as data)."""
 
+import operator
+from functools import reduce
+
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast, Coalesce
 from simple_history.models import HistoricalRecords
 
 from caresight.core.timeutils import long_date
@@ -22,6 +27,35 @@ SERVICE_GROUP_OF_TYPE: dict[str, str] = {
     ServiceType.EXTRA_CARE: ServiceGroup.COMMUNITY,
     ServiceType.SUPPORTED_LIVING: ServiceGroup.COMMUNITY,
 }
+
+
+# Answers that are read for every service in the country at once (the national risk log), kept
+# beside the JSON as numbers in columns of their own (see Return): measure codes, and totals
+# of several measures (an unanswered one counting as 0). Every measure set must ask them as
+# numbers, if at all (measure_sets.check).
+STORED_NUMBERS = ["staff_multiple_settings", "ppe_days_masks", "ppe_days_aprons",
+                  "ppe_days_gloves", "ppe_days_eye_protection", "ppe_days_sanitiser"]
+STORED_TOTALS = {
+    "staff_employed": ["nurses_employed", "care_workers_employed", "non_care_staff_employed"],
+    "staff_absent": ["nurses_absent_covid", "nurses_absent_other", "care_workers_absent_covid",
+                     "care_workers_absent_other", "non_care_staff_absent_covid",
+                     "non_care_staff_absent_other", "care_workers_absent"],
+}
+
+
+def answer_number(code: str) -> Cast:
+    """A numeric answer read out of a return's JSON, as a float (NULL where unanswered)."""
+    return Cast(KT(f"values__{code}"), models.FloatField())
+
+
+def answers_total(codes: list[str]):
+    """Numeric answers added up, an unanswered one counting as 0."""
+    return reduce(operator.add, [Coalesce(answer_number(code), 0.0) for code in codes])
+
+
+def _stored(expression) -> models.GeneratedField:
+    return models.GeneratedField(expression=expression, output_field=models.FloatField(),
+                                 db_persist=True, null=True)
 
 
 class MeasureSet(models.Model):
@@ -115,8 +149,19 @@ class Return(models.Model):
     submitted_by = models.ForeignKey(
         "accounts.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     submitted_at = models.DateTimeField()
+    # STORED_NUMBERS and STORED_TOTALS, written by the database from `values` whenever a
+    # return is written (a form, an import, COPY), so they cannot disagree with the answers.
+    staff_multiple_settings = _stored(answer_number("staff_multiple_settings"))
+    ppe_days_masks = _stored(answer_number("ppe_days_masks"))
+    ppe_days_aprons = _stored(answer_number("ppe_days_aprons"))
+    ppe_days_gloves = _stored(answer_number("ppe_days_gloves"))
+    ppe_days_eye_protection = _stored(answer_number("ppe_days_eye_protection"))
+    ppe_days_sanitiser = _stored(answer_number("ppe_days_sanitiser"))
+    staff_employed = _stored(answers_total(STORED_TOTALS["staff_employed"]))
+    staff_absent = _stored(answers_total(STORED_TOTALS["staff_absent"]))
 
-    history = HistoricalRecords()
+    # The history keeps the answers; the numbers follow from them.
+    history = HistoricalRecords(excluded_fields=[*STORED_NUMBERS, *STORED_TOTALS])
 
     class Meta:
         ordering = ["-for_date"]
@@ -124,9 +169,11 @@ class Return(models.Model):
             models.UniqueConstraint(fields=["location", "for_date"], name="one_return_a_day"),
         ]
         # The current return of each service is found by one probe of this index per service;
-        # with the ID in the index (PostgreSQL), the probe never reads the table.
-        indexes = [models.Index(fields=["location", "-for_date"], include=["id"],
-                                name="return_latest_per_location")]
+        # with the ID and the stored numbers in the index (PostgreSQL), the probe never reads
+        # the table.
+        indexes = [models.Index(fields=["location", "-for_date"],
+                                include=["id", *STORED_NUMBERS, *STORED_TOTALS],
+                                name="return_current_numbers")]
 
     def __str__(self) -> str:
         return f"{self.location} on {long_date(self.for_date)}"

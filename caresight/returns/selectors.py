@@ -13,7 +13,6 @@ from django.db import connection
 from django.db.models import (
     BooleanField,
     F,
-    FloatField,
     IntegerField,
     Max,
     OuterRef,
@@ -32,7 +31,17 @@ from caresight.core.tenancy import Capability
 from caresight.registry.models import Location, ServiceType
 from caresight.registry.selectors import area_authority_ids, registered_on_q
 
-from .models import SERVICE_GROUP_OF_TYPE, Measure, MeasureSet, Return, ServiceGroup
+from .models import (
+    SERVICE_GROUP_OF_TYPE,
+    STORED_NUMBERS,
+    STORED_TOTALS,
+    Measure,
+    MeasureSet,
+    Return,
+    ServiceGroup,
+    answer_number,
+    answers_total,
+)
 
 IPC_SECTION = "Infection prevention and control"
 PPE_CODES = ["ppe_days_masks", "ppe_days_aprons", "ppe_days_gloves", "ppe_days_eye_protection",
@@ -115,61 +124,94 @@ def current_numbers(locations: QuerySet[Location], as_of: dt.date, codes: list[s
     """Chosen numeric answers of each service's current return on `as_of`, as floats, and
     `totals` (name -> codes added up, unanswered as 0). Services without a current return are
     absent, and so are unanswered questions.
-
-    On PostgreSQL one statement per service group finds each current return and reads its
-    answers (a LATERAL join, twice as fast nationally); elsewhere the current returns are
-    found first and their answers read by ID. The suite checks both give the same.
     """
-    totals = totals or {}
-    if connection.vendor == "postgresql":
-        return _current_numbers_lateral(locations, as_of, codes, totals)
-    ids = [c.return_id for c in current_returns(locations, as_of) if c.return_id is not None]
-    wanted = list(dict.fromkeys([*codes, *(c for group in totals.values() for c in group)]))
-    columns = {f"m_{code}": Cast(KT(f"values__{code}"), FloatField()) for code in wanted}
+    names = [*codes, *(totals or {})]
     answers: dict[int, dict[str, float]] = {}
-    for ids_q in _id_batches(ids):
-        rows = (Return.objects.filter(ids_q).order_by().annotate(**columns)
-                .values_list("location_id", *columns))
-        for location_id, *values in rows:
-            found = dict(zip(wanted, values, strict=True))
-            numbers = {code: found[code] for code in codes if found[code] is not None}
-            for name, group in totals.items():
-                numbers[name] = sum(found[code] or 0.0 for code in group)
-            answers[location_id] = numbers
+    for location_id, numbers in current_number_rows(locations, as_of, codes, totals).items():
+        answers[location_id] = {name: value for name, value in zip(names, numbers, strict=True)
+                                if value is not None}
     return answers
 
 
-def _current_numbers_lateral(locations: QuerySet[Location], as_of: dt.date, codes: list[str],
-                             totals: dict[str, list[str]]) -> dict[int, dict[str, float]]:
-    for code in [*codes, *(c for group in totals.values() for c in group)]:
+def current_number_rows(locations: QuerySet[Location], as_of: dt.date, codes: list[str],
+                        totals: dict[str, list[str]] | None = None
+                        ) -> dict[int, tuple[float | None, ...]]:
+    """current_numbers as a tuple for each service, in the order of `codes` and then
+    `totals`, None where unanswered: for reads of every service in the country, where a dict
+    for each would cost more than reading the numbers.
+
+    Answers and totals that Return keeps in columns of their own (STORED_NUMBERS and
+    STORED_TOTALS) are read from those; the rest from the JSON. On PostgreSQL one statement
+    finds each service's current return and reads its numbers (a LATERAL join; with only
+    stored numbers asked for, from the index alone); elsewhere the current returns are found
+    first and their numbers read by ID. The suite checks both give the same.
+    """
+    numbers = _numbers_asked(codes, totals or {})
+    if connection.vendor == "postgresql":
+        return _current_numbers_lateral(locations, as_of, numbers)
+    ids = [c.return_id for c in current_returns(locations, as_of) if c.return_id is not None]
+    columns = {f"m_{n}": F(number.column) if number.column else
+               answers_total(number.codes) if number.total else answer_number(number.codes[0])
+               for n, number in enumerate(numbers)}
+    found: dict[int, tuple[float | None, ...]] = {}
+    for ids_q in _id_batches(ids):
+        found.update((row[0], row[1:]) for row in Return.objects.filter(ids_q).order_by()
+                     .annotate(**columns).values_list("location_id", *columns))
+    return found
+
+
+class _Number(NamedTuple):
+    """A number asked of current_numbers, and where it is read from."""
+
+    name: str
+    column: str | None  # Return's column that keeps it, if one does; else from the JSON:
+    codes: list[str]  # the answer (or the answers added up, for a total)
+    total: bool
+
+
+def _numbers_asked(codes: list[str], totals: dict[str, list[str]]) -> list[_Number]:
+    return [
+        *[_Number(code, code if code in STORED_NUMBERS else None, [code], False)
+          for code in codes],
+        *[_Number(name, name if STORED_TOTALS.get(name) == group else None, group, True)
+          for name, group in totals.items()],
+    ]
+
+
+def _current_numbers_lateral(locations: QuerySet[Location], as_of: dt.date,
+                             numbers: list[_Number]) -> dict[int, tuple[float | None, ...]]:
+    qn = connection.ops.quote_name
+
+    def answer(code: str) -> str:
         if not code.isidentifier():  # measure codes are written into the statement
             raise ValueError(f"{code!r} is not a measure code")
+        return f"(c.\"values\" ->> '{code}')::double precision"
 
-    def number(code: str) -> str:
-        return f"(r.\"values\" ->> '{code}')::double precision"
-
-    columns = [number(code) for code in codes] + [
-        "(" + " + ".join(f"COALESCE({number(code)}, 0)" for code in group) + ")"
-        for group in totals.values()]
-    names = [*codes, *totals]
-    table = connection.ops.quote_name(Return._meta.db_table)
-    location_table = connection.ops.quote_name(Location._meta.db_table)
-    answers: dict[int, dict[str, float]] = {}
-    for group, days in windows(as_of).items():
-        types = [t for t, g in SERVICE_GROUP_OF_TYPE.items() if g == group]
-        inner, inner_params = (locations.filter(service_type__in=types).order_by()
-                               .values("pk").query.sql_with_params())
-        sql = (f"SELECT l.id, {', '.join(columns)} FROM {location_table} l "
-               f"CROSS JOIN LATERAL (SELECT c.\"values\" FROM {table} c "
-               "WHERE c.location_id = l.id AND c.for_date <= %s AND c.for_date > %s "
-               "ORDER BY c.for_date DESC LIMIT 1) r "
-               f"WHERE l.id IN ({inner})")
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [as_of, as_of - dt.timedelta(days=days), *inner_params])
-            for location_id, *values in cursor.fetchall():
-                answers[location_id] = {name: value for name, value in
-                                        zip(names, values, strict=True) if value is not None}
-    return answers
+    columns = [
+        f"c.{qn(number.column)}" if number.column else
+        "(" + " + ".join(f"COALESCE({answer(code)}, 0)" for code in number.codes) + ")"
+        if number.total else answer(number.codes[0])
+        for number in numbers]
+    # Each service type's window: its current return is from after this day.
+    after = {group: as_of - dt.timedelta(days=days) for group, days in windows(as_of).items()}
+    cases = [(service_type, after[group]) for service_type, group in SERVICE_GROUP_OF_TYPE.items()]
+    services, services_params = (locations.filter(service_type__in=list(SERVICE_GROUP_OF_TYPE))
+                                 .order_by().values_list("pk", "service_type")
+                                 .query.sql_with_params())
+    # One probe of the index per service. Only the numbers are read in the LATERAL: where they
+    # are all stored columns, the index that finds the current return holds them too (an
+    # index-only scan).
+    sql = ("SELECT l.id, r.* FROM (" + services + ") AS l (id, service_type) "
+           "CROSS JOIN LATERAL (SELECT "
+           + ", ".join(f"{column} AS n{n}" for n, column in enumerate(columns))
+           + f" FROM {qn(Return._meta.db_table)} c WHERE c.location_id = l.id "
+           "AND c.for_date <= %s AND c.for_date > CASE l.service_type "
+           + " ".join("WHEN %s THEN %s::date" for _ in cases) + " END "
+           "ORDER BY c.for_date DESC LIMIT 1) r")
+    params = [*services_params, as_of, *(value for case in cases for value in case)]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return {row[0]: row[1:] for row in cursor.fetchall()}
 
 
 def last_return_dates(location_ids: list[int], as_of: dt.date) -> dict[int, dt.date]:

@@ -4,22 +4,28 @@ A pure function of one service's facts on a day and its authority's policy, so t
 of any service on any day can be rebuilt and each rule tested on its own.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+
+from caresight.returns.models import STORED_TOTALS
 
 from .models import Rating
 
 # Measures the rules read from the current return (care home and community measure sets).
-ABSENT = ["nurses_absent_covid", "nurses_absent_other", "care_workers_absent_covid",
-          "care_workers_absent_other", "non_care_staff_absent_covid",
-          "non_care_staff_absent_other", "care_workers_absent"]
-EMPLOYED = ["nurses_employed", "care_workers_employed", "non_care_staff_employed"]
+# Returns keep all of them in columns of their own, for the national log (STORED_NUMBERS).
 PPE = {"ppe_days_masks": "masks", "ppe_days_aprons": "aprons", "ppe_days_gloves": "gloves",
        "ppe_days_eye_protection": "eye protection", "ppe_days_sanitiser": "hand sanitiser"}
 ACROSS_SETTINGS = "staff_multiple_settings"
 MEASURES = [*PPE, ACROSS_SETTINGS]  # read one by one
-TOTALS = {"staff_employed": EMPLOYED, "staff_absent": ABSENT}  # read added up
+TOTALS = {name: STORED_TOTALS[name] for name in ("staff_employed", "staff_absent")}  # added up
+NUMBERS = [*MEASURES, *TOTALS]  # the order of a service's numbers given to a Rater
 POINTS: dict[str, int] = {Rating.RED: 3, Rating.AMBER: 1}
+# A policy's rules as one function (see `_rater`): (outbreak status, has a current return,
+# its NUMBERS (None without a current return), small provider, open concerns) ->
+# (rating, the rules that fired, score).
+Rater = Callable[[str | None, bool, tuple[float | None, ...] | None, bool, list[str] | None],
+                 tuple[str, list[dict], int]]
 
 
 @dataclass(frozen=True)
@@ -58,16 +64,10 @@ class Setting:
 class Policy:
     settings: dict[str, Setting]
     ambers_make_red: int = 3
-    limits: dict[str, float | None] = field(init=False)  # the thresholds, as plain numbers
-    active: dict[str, tuple[str, str]] = field(init=False)  # enabled: code -> (label, rating)
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "limits", {
-            code: None if s.threshold is None else float(s.threshold)
-            for code, s in self.settings.items()})
-        object.__setattr__(self, "active", {
-            code: (RULES_BY_CODE[code].label, str(s.rating))
-            for code, s in self.settings.items() if s.enabled})
+    def rater(self) -> Rater:
+        """The policy as one function of a service's facts (see `_rater`); make one a log."""
+        return _rater(self)
 
 
 def policy_from(rules: dict, ambers_make_red: int = 3) -> Policy:
@@ -82,9 +82,6 @@ def policy_from(rules: dict, ambers_make_red: int = 3) -> Policy:
                                       rating=chosen.get("rating", rule.rating),
                                       threshold=threshold)
     return Policy(settings, ambers_make_red)
-
-
-DEFAULT_POLICY = policy_from({})
 
 
 def policy_check(rules: dict) -> dict[str, str]:
@@ -121,69 +118,101 @@ class Facts:
     concerns: list[str] = field(default_factory=list)
 
 
-def _checks(facts: Facts, limit: dict[str, float | None]) -> list[tuple[str, str]]:
-    """(rule code, why) for every rule the facts meet. Called for every service on the log,
-    so it works in plain numbers and touches only the answers it needs."""
-    found = []
-    if facts.outbreak_status == "live":
-        found.append(("live_outbreak", "An outbreak is live."))
-    elif facts.outbreak_status == "de_escalation":
-        found.append(("de_escalation", "An outbreak is on the de-escalation pathway."))
-    if not facts.has_return:
-        found.append(("no_return", "No return within the expected window."))
-    answers = facts.answers
-    if answers:
-        employed = answers.get("staff_employed", 0.0)
-        absent = answers.get("staff_absent", 0.0)
-        most = limit["staff_absence"]
-        if employed and most is not None and absent * 100 / employed >= most:
-            found.append(("staff_absence", f"{absent:g} of {employed:g} staff absent "
-                                           f"({round(absent * 100 / employed)}%)."))
-        fewest = limit["ppe_low"]
-        if fewest is not None:
-            low = []
-            for code, label in PPE.items():
-                days = answers.get(code)
-                if days is not None and days < fewest:
-                    low.append(f"{label} ({days:g} days)")
-            if low:
-                found.append(("ppe_low", f"Under {fewest:g} days of {', '.join(low)}."))
-        across = answers.get(ACROSS_SETTINGS)
-        least = limit["staff_across_settings"]
-        if across and least is not None and across >= least:
-            found.append(("staff_across_settings",
-                          f"{across:g} staff also work in another setting."))
-    if facts.small_provider:
-        found.append(("small_provider", "The provider is small or single-site."))
-    if facts.concerns:
-        found.append(("quality_concern", "Open concern: " + "; ".join(facts.concerns)))
-    return found
+def _rater(policy: Policy) -> Rater:
+    """The policy's rules as one function of a service's facts.
+
+    It runs for every service on a national log (25,000 times), so it is made once a log: it
+    checks only the enabled rules, with their labels, ratings and thresholds at hand as plain
+    strings and floats.
+    """
+    def enabled(code: str) -> dict[str, str] | None:  # code, label and rating, if enabled
+        setting = policy.settings[code]
+        return ({"code": code, "label": RULES_BY_CODE[code].label,
+                 "rating": str(setting.rating)} if setting.enabled else None)
+
+    def limit(code: str) -> float | None:
+        setting = policy.settings[code]
+        return (float(setting.threshold) if setting.enabled and setting.threshold is not None
+                else None)
+
+    live, de_escalation = enabled("live_outbreak"), enabled("de_escalation")
+    no_return, small, concern = (enabled("no_return"), enabled("small_provider"),
+                                 enabled("quality_concern"))
+    absence, ppe, across = (enabled("staff_absence"), enabled("ppe_low"),
+                            enabled("staff_across_settings"))
+    most, fewest, least = (limit("staff_absence"), limit("ppe_low"),
+                           limit("staff_across_settings"))
+    ambers_make_red = policy.ambers_make_red
+    red_points, amber_points = POINTS[Rating.RED], POINTS[Rating.AMBER]
+    ppe_labels = tuple(PPE.values())
+    # Where each number is in NUMBERS (the PPE days come first).
+    ppe_days = len(PPE)
+    staff_across, staff_employed, staff_absent = (
+        NUMBERS.index(ACROSS_SETTINGS), NUMBERS.index("staff_employed"),
+        NUMBERS.index("staff_absent"))
+
+    def rate(outbreak_status: str | None, has_return: bool,
+             numbers: tuple[float | None, ...] | None, small_provider: bool,
+             concerns: list[str] | None) -> tuple[str, list[dict], int]:
+        fired = []
+        if outbreak_status == "live":
+            if live:
+                fired.append({**live, "why": "An outbreak is live."})
+        elif outbreak_status == "de_escalation" and de_escalation:
+            fired.append({**de_escalation, "why": "An outbreak is on the de-escalation pathway."})
+        if not has_return and no_return:
+            fired.append({**no_return, "why": "No return within the expected window."})
+        if numbers is not None:
+            if absence is not None and most is not None:
+                employed, absent = numbers[staff_employed], numbers[staff_absent]
+                if absent is None:
+                    absent = 0.0
+                if employed and absent * 100 / employed >= most:
+                    fired.append({**absence, "why": f"{absent:g} of {employed:g} staff absent "
+                                                    f"({round(absent * 100 / employed)}%)."})
+            if ppe is not None and fewest is not None:
+                for days in numbers[:ppe_days]:
+                    if days is not None and days < fewest:
+                        low = [f"{label} ({n:g} days)"
+                               for label, n in zip(ppe_labels, numbers[:ppe_days], strict=True)
+                               if n is not None and n < fewest]
+                        fired.append({**ppe, "why": f"Under {fewest:g} days of {', '.join(low)}."})
+                        break
+            if across is not None and least is not None:
+                staff = numbers[staff_across]
+                if staff and staff >= least:
+                    fired.append({**across,
+                                  "why": f"{staff:g} staff also work in another setting."})
+        if small_provider and small:
+            fired.append({**small, "why": "The provider is small or single-site."})
+        if concerns and concern:
+            fired.append({**concern, "why": "Open concern: " + "; ".join(concerns)})
+        if not fired:
+            return "green", fired, 0
+        reds = 0
+        for reason in fired:
+            if reason["rating"] == "red":
+                reds += 1
+        ambers = len(fired) - reds
+        if reds:
+            rating = "red"
+        elif ambers_make_red and ambers >= ambers_make_red:
+            rating = "red"
+            fired.append({"code": "ambers_make_red", "label": "Several amber reasons",
+                          "rating": "red", "why": f"{ambers} amber reasons together make red."})
+        else:
+            rating = "amber"
+        return rating, fired, red_points * reds + amber_points * ambers
+
+    return rate
+
+
+DEFAULT_POLICY = policy_from({})
 
 
 def rate(facts: Facts, policy: Policy = DEFAULT_POLICY) -> tuple[str, list[dict], int]:
     """The rules' rating, the rules that fired ({code, label, rating, why}), and a priority
-    score (a red reason counts 3, an amber 1). Plain strings and dicts: it runs for every
-    service on a national log."""
-    fired = []
-    reds = ambers = 0
-    for code, why in _checks(facts, policy.limits):
-        chosen = policy.active.get(code)
-        if chosen is None:
-            continue
-        label, rating = chosen
-        fired.append({"code": code, "label": label, "rating": rating, "why": why})
-        if rating == "red":
-            reds += 1
-        else:
-            ambers += 1
-    if reds:
-        rating = "red"
-    elif ambers and policy.ambers_make_red and ambers >= policy.ambers_make_red:
-        rating = "red"
-        fired.append({"code": "ambers_make_red", "label": "Several amber reasons",
-                      "rating": "red", "why": f"{ambers} amber reasons together make red."})
-    elif ambers:
-        rating = "amber"
-    else:
-        rating = "green"
-    return rating, fired, POINTS[Rating.RED] * reds + POINTS[Rating.AMBER] * ambers
+    score (a red reason counts 3, an amber 1)."""
+    numbers = tuple(map(facts.answers.get, NUMBERS)) if facts.answers else None
+    return policy.rater()(facts.outbreak_status, facts.has_return, numbers,
+                          facts.small_provider, facts.concerns)

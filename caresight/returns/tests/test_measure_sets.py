@@ -90,6 +90,9 @@ class TestVersions:
     (lambda m: m.update(minimum="lots"), "is not a number"),
     (lambda m: m.update(code="beds_occupied"), "its own code"),
     (lambda m: m.update(label=""), "label is missing"),
+    (lambda m: m.update(code="ppe_days_masks", kind="yes_no"), "kept as a number"),
+    (lambda m: m.update(code="care_workers_absent", kind="choice", choices=[["a", "A"]]),
+     "kept as a number"),
 ])
 def test_bad_definitions_say_which_measure_and_write_nothing(change, message):
     definition = {"measure_sets": [{

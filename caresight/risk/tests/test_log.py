@@ -127,6 +127,26 @@ class TestRiskLog:
             services.policy_set(authority=cambs, rules_chosen={"ppe_low": {"threshold": "x"}},
                                 ambers_make_red=3, user=None)
 
+    def test_a_councils_log_shows_only_its_own_services_outbreaks_concerns_and_overrides(
+            self, area, cambs, make_user):
+        # Another council's outbreak, concern and override, and one of this council's.
+        report(area["devon"], on=DAY - dt.timedelta(days=1))
+        for home in (area["devon"], area["calm"]):
+            services.concern_raise(location=home, raised_on=DAY, source="cqc",
+                                   summary=f"Inspection of {home.name}", user=None)
+            services.override_set(location=home, rating=Rating.RED, reason="Visit due",
+                                  starts_on=DAY, expires_on=DAY, user=None)
+        rows = selectors.risk_log(user=make_user(Role.QUALITY_OFFICER, cambs), as_of=DAY)
+        assert [(r["name"], r["rating"], r["computed_rating"]) for r in rows] == [
+            ("Outbreak House", Rating.RED, Rating.RED), ("Calm Lodge", Rating.RED, Rating.AMBER),
+            ("Silent Court", Rating.AMBER, Rating.AMBER)]
+        calm = rows[1]
+        assert [f["why"] for f in calm["fired"]] == ["Open concern: Inspection of Calm Lodge"]
+        assert calm["override_reason"] == "Visit due"
+        devon = next(r for r in selectors.risk_log(user=None, as_of=DAY)
+                     if r["name"] == "Dartmoor House")
+        assert [f["code"] for f in devon["fired"]] == ["live_outbreak", "quality_concern"]
+
     def test_the_command_saves_logs_and_the_export_writes_xlsx(self, area, tmp_path):
         out = io.StringIO()
         call_command("risk", "save-log", "--as-of", "2020-06-04", "--authority", "E10000003",

@@ -1,9 +1,14 @@
 """Each risk rule on its own, thresholds per authority, and how reasons add up."""
 
+import random
 from decimal import Decimal
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from caresight.risk import rules
 from caresight.risk.models import Rating
+from caresight.risk.selectors import in_order, sort_key
 
 QUIET = {"staff_employed": 40.0, "staff_absent": 0.0, "ppe_days_masks": 20.0,
          "staff_multiple_settings": 0.0}
@@ -63,3 +68,100 @@ def test_policy_choices_are_checked():
         "live_outbreak": "Live outbreak: the rating must be red or amber."}
     assert rules.policy_from({"ppe_low": {"threshold": "5"}}).settings["ppe_low"].threshold \
         == Decimal(5)
+
+
+# --- Every policy and every service's facts, against the rules as written out plainly --------
+
+# No example database: these tests must not leave a .hypothesis directory in the tree.
+FAST = settings(max_examples=300, deadline=None, database=None)
+number = st.one_of(st.none(), st.sampled_from([0.0, -0.0, 1.0, 2.0, 6.0, 7.0, 7.5, 20.0, 40.0]))
+
+
+@st.composite
+def policies(draw) -> rules.Policy:
+    chosen = {}
+    for rule in rules.RULES:
+        choice = {"enabled": draw(st.booleans()),
+                  "rating": draw(st.sampled_from(["red", "amber"]))}
+        if rule.threshold is not None:
+            choice["threshold"] = draw(st.sampled_from(["", "0", "1", "7", "20", "2.5"]))
+        chosen[rule.code] = choice
+    return rules.policy_from(chosen, draw(st.integers(min_value=0, max_value=4)))
+
+
+@st.composite
+def facts(draw) -> rules.Facts:
+    answers = {code: value for code in [*rules.MEASURES, *rules.TOTALS]
+               if (value := draw(number)) is not None}
+    return rules.Facts(
+        outbreak_status=draw(st.sampled_from([None, "live", "de_escalation"])),
+        has_return=draw(st.booleans()), answers=answers,
+        small_provider=draw(st.booleans()),
+        concerns=draw(st.lists(st.sampled_from(["Falls", "Late medication"]), max_size=2)))
+
+
+def plainly(facts: rules.Facts, policy: rules.Policy) -> tuple[str, list[dict], int]:
+    """The rules as the table of rules says them, one after the other."""
+    met = []
+    if facts.outbreak_status == "live":
+        met.append(("live_outbreak", "An outbreak is live."))
+    if facts.outbreak_status == "de_escalation":
+        met.append(("de_escalation", "An outbreak is on the de-escalation pathway."))
+    if not facts.has_return:
+        met.append(("no_return", "No return within the expected window."))
+    answers = facts.answers
+    setting = policy.settings
+    if answers:
+        employed, absent = answers.get("staff_employed", 0.0), answers.get("staff_absent", 0.0)
+        if employed and absent * 100 / employed >= setting["staff_absence"].threshold:
+            met.append(("staff_absence", f"{absent:g} of {employed:g} staff absent "
+                                         f"({round(absent * 100 / employed)}%)."))
+        fewest = float(setting["ppe_low"].threshold)
+        low = [f"{label} ({answers[code]:g} days)" for code, label in rules.PPE.items()
+               if code in answers and answers[code] < fewest]
+        if low:
+            met.append(("ppe_low", f"Under {fewest:g} days of {', '.join(low)}."))
+        across = answers.get("staff_multiple_settings")
+        if across and across >= setting["staff_across_settings"].threshold:
+            met.append(("staff_across_settings",
+                        f"{across:g} staff also work in another setting."))
+    if facts.small_provider:
+        met.append(("small_provider", "The provider is small or single-site."))
+    if facts.concerns:
+        met.append(("quality_concern", "Open concern: " + "; ".join(facts.concerns)))
+    fired = [{"code": code, "label": rules.RULES_BY_CODE[code].label,
+              "rating": setting[code].rating, "why": why}
+             for code, why in met if setting[code].enabled]
+    reds = sum(f["rating"] == "red" for f in fired)
+    ambers = len(fired) - reds
+    rating = "red" if reds else "amber" if ambers else "green"
+    if not reds and policy.ambers_make_red and ambers >= policy.ambers_make_red:
+        rating = "red"
+        fired.append({"code": "ambers_make_red", "label": "Several amber reasons",
+                      "rating": "red", "why": f"{ambers} amber reasons together make red."})
+    return rating, fired, 3 * reds + ambers
+
+
+@FAST
+@given(policies(), st.lists(facts(), min_size=1, max_size=12))
+def test_every_policy_rates_every_service_as_the_rules_say(policy, services):
+    rater = policy.rater()  # one for a whole log: what it keeps from one service to the next
+    for service in services:  # must not change the next one's rating or reasons
+        numbers = (tuple(service.answers.get(name) for name in rules.NUMBERS)
+                   if service.answers else None)
+        expected = plainly(service, policy)
+        assert rate(policy, **vars(service)) == expected
+        assert rater(service.outbreak_status, service.has_return, numbers,
+                     service.small_provider, service.concerns) == expected
+
+
+def test_the_log_is_red_first_then_by_score_locality_and_name():
+    names, localities = ["Ash", "ash", "Birch", "Éclair", "Z"], ["No locality", "Fenland", "Hunts"]
+    rows = [{"rating": rating, "score": score, "locality": locality, "name": name, "n": n}
+            for n, (rating, score, locality, name) in enumerate(
+                (r, s, loc, nm) for r in ["green", "amber", "red"] for s in (0, 1, 3, 12)
+                for loc in localities for nm in names)]
+    for seed in range(5):
+        shuffled = rows[:]
+        random.Random(seed).shuffle(shuffled)
+        assert in_order(shuffled) == sorted(shuffled, key=sort_key)
