@@ -1,3 +1,6 @@
+from collections.abc import Callable
+from typing import TypeVar
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
@@ -11,6 +14,21 @@ from caresight.core.tenancy import Capability
 
 from .models import Job
 from .services import DOCUMENTS, import_job_confirm, import_job_create
+
+T = TypeVar("T")
+
+
+def call_and_tell(request, call: Callable[[], T], success: Callable[[T], str] | None = None
+                  ) -> None:
+    """Run a page's service call and tell the user how it went: a refusal
+    (ValidationError) as an error message, else `success` of what the call returned."""
+    try:
+        result = call()
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        if success is not None:
+            messages.success(request, success(result))
 
 
 def home(request):
@@ -67,8 +85,5 @@ def job_download(request, pk):
 @require_POST
 def job_confirm(request, pk):
     job = _own_job(request, pk)
-    try:
-        import_job_confirm(job=job, user=request.user)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+    call_and_tell(request, lambda: import_job_confirm(job=job, user=request.user))
     return redirect("job-detail", pk=job.pk)

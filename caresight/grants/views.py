@@ -27,6 +27,7 @@ from caresight.core.services import (
 )
 from caresight.core.tenancy import Capability
 from caresight.core.timeutils import long_date
+from caresight.core.views import call_and_tell
 from caresight.registry.models import Authority, Location
 
 from . import letters, selectors, services
@@ -199,13 +200,9 @@ def _read_inputs(text: str, authority) -> tuple[dict, list[str]]:
 @require_POST
 def allocation_confirm(request, pk: int):
     round = _round(request, pk, Capability.MANAGE_GRANTS)
-    try:
-        count = services.allocation_confirm(round=round, user=request.user)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, f"The allocation is confirmed: {count} allocations written. "
-                         "Send the letters and ask providers to sign.")
+    call_and_tell(request, lambda: services.allocation_confirm(round=round, user=request.user),
+                  lambda count: f"The allocation is confirmed: {count} allocations written. "
+                                "Send the letters and ask providers to sign.")
     return redirect("grants:round", pk=round.pk)
 
 
@@ -440,13 +437,9 @@ def run_detail(request, pk: int):
 @require_POST
 def run_confirm(request, pk: int):
     run = _run(request, pk, Capability.CONFIRM_PAYMENTS)
-    try:
-        count = services.payment_run_confirm(run=run, user=request.user)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, f"The payment run is confirmed: {count} payments recorded. "
-                         "Download the file for the finance system.")
+    call_and_tell(request, lambda: services.payment_run_confirm(run=run, user=request.user),
+                  lambda count: f"The payment run is confirmed: {count} payments recorded. "
+                                "Download the file for the finance system.")
     return redirect("grants:run", pk=run.pk)
 
 

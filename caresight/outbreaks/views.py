@@ -17,7 +17,7 @@ from caresight.core.exports import FORMATS, download_response
 from caresight.core.forms import add_service_errors
 from caresight.core.tenancy import Capability
 from caresight.core.timeutils import long_date, parse_as_of
-from caresight.core.views import upload_for_import
+from caresight.core.views import call_and_tell, upload_for_import
 from caresight.registry.models import Authority
 from caresight.registry.selectors import area_choices, location_get, location_list
 
@@ -291,12 +291,9 @@ def imt_action_done(request, pk: int):
     action = get_object_or_404(ImtAction.objects.select_related("meeting__location"), pk=pk)
     meeting = _meeting(request, action.meeting_id)
     tenancy.require(request.user, Capability.MANAGE_OUTBREAKS, meeting.location)
-    try:
-        services.imt_action_done(action=action, done_on=timezone.localdate(), user=request.user)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, f"“{action.description}” marked as done.")
+    call_and_tell(request, lambda: services.imt_action_done(
+        action=action, done_on=timezone.localdate(), user=request.user),
+        lambda _: f"“{action.description}” marked as done.")
     return redirect("outbreaks:imt", pk=meeting.pk)
 
 

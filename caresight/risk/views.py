@@ -12,6 +12,7 @@ from caresight.core.exports import download_response
 from caresight.core.forms import add_service_errors
 from caresight.core.tenancy import Capability
 from caresight.core.timeutils import long_date, parse_as_of
+from caresight.core.views import call_and_tell
 from caresight.registry.models import Authority
 from caresight.registry.selectors import area_choices, location_get
 
@@ -68,13 +69,10 @@ def log_save(request):
         Authority, ons_code=(request.POST.get("authority") or "").upper(),
         pk__in=tenancy.authority_ids(request.user, Capability.MANAGE_OUTBREAKS))
     as_of = parse_as_of(request.POST.get("as_of"))
-    try:
-        services.risk_log_save(authority=authority, as_of=as_of, user=request.user)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, f"The risk log for {authority.name} on {long_date(as_of)} "
-                         "is saved; it will be shown as it is now whenever that day is chosen.")
+    call_and_tell(request, lambda: services.risk_log_save(authority=authority, as_of=as_of,
+                                                          user=request.user),
+                  lambda _: f"The risk log for {authority.name} on {long_date(as_of)} is saved; "
+                            "it will be shown as it is now whenever that day is chosen.")
     return redirect(f"{reverse('risk:log')}?as_of={as_of.isoformat()}")
 
 
