@@ -102,7 +102,7 @@ def round_new(request):
             messages.success(request, "The round was created. Check the what-if allocation, "
                              "then confirm it.")
             return response
-    return render(request, "grants/form.html", {
+    return render(request, "form_page.html", {
         "form": form, "title": "Start a round of the Infection Control Fund",
         "button": "Create the round", "back": reverse("grants:list")})
 
@@ -144,7 +144,7 @@ def element_edit(request, pk: int, element: int):
         else:
             messages.success(request, f"“{found.name}” was changed.")
             return redirect("grants:round", pk=round.pk)
-    return render(request, "grants/form.html", {
+    return render(request, "form_page.html", {
         "form": form, "title": f"Change “{found.name}”", "caption": round.name,
         "button": "Save", "back": reverse("grants:round", args=[round.pk])})
 
@@ -169,7 +169,7 @@ def element_inputs(request, pk: int, element: int):
                 messages.success(request, f"{count} services' units or awards were saved for "
                                  f"“{found.name}”.")
                 return redirect("grants:round", pk=round.pk)
-    return render(request, "grants/form.html", {
+    return render(request, "form_page.html", {
         "form": form, "title": f"Units or awards for “{found.name}”", "caption": round.name,
         "button": "Save", "back": reverse("grants:round", args=[round.pk])})
 
@@ -240,7 +240,7 @@ def adjustment_add(request, pk: int):
             messages.success(request, f"The allocation to {allocation.location.name} was "
                              "adjusted.")
             return response
-    return render(request, "grants/form.html", {
+    return render(request, "form_page.html", {
         "form": form, "title": f"Adjust the allocation to {allocation.location.name}",
         "caption": f"{allocation.element.name}: {pounds(allocation.amount)} "
                    f"({allocation.explanation})",
@@ -315,7 +315,7 @@ def agreement_paper(request, pk: int, provider: int):
         else:
             messages.success(request, f"The paper agreement from {found.name} is recorded.")
             return redirect("grants:agreements", pk=round.pk)
-    return render(request, "grants/form.html", {
+    return render(request, "form_page.html", {
         "form": form, "title": f"Record a paper agreement from {found.name}",
         "caption": round.name, "button": "Record the agreement",
         "back": reverse("grants:agreements", args=[round.pk])})
@@ -386,7 +386,7 @@ def spend_submit(request, pk: int, provider: int):
         else:
             messages.success(request, f"The spend return for {found.name} is recorded.")
             return redirect("grants:provider", pk=round.pk, provider=found.pk)
-    return render(request, "grants/form.html", {
+    return render(request, "form_page.html", {
         "form": form, "title": "Report what you spent", "caption": f"{found.name}, {round.name}",
         "intro": f"You have been paid {pounds(balance['paid'] - balance['recovered'])} from "
                  "this round. Give what you spent in each category; leave a category blank "
@@ -466,7 +466,7 @@ def recovery_add(request, pk: int):
         if response:
             messages.success(request, "The recovery is recorded.")
             return response
-    return render(request, "grants/form.html", {
+    return render(request, "form_page.html", {
         "form": form, "title": f"Record money recovered from {payment.provider.name}",
         "caption": f"Payment of {pounds(payment.amount)} for "
                    f"{payment.allocation.location.name}",
