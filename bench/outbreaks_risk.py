@@ -16,9 +16,12 @@ worker process (this script with --worker) with DATABASE_URL set and DEBUG off. 
    `concern_close`) and risk overrides (`override_set`); then VACUUM ANALYZE on the tables
    it wrote;
 3. times, for each --as-of day, `tracker(user=None, as_of=D)` (what `caresight summary
-   outbreaks --as-of D --format json` calls) and `risk_log(user=None, as_of=D)`, nationally
-   and for the authority with the most services: --warmup untimed calls, then --repeat
-   timed ones.
+   outbreaks --as-of D --format json` calls) and what the risk log page reads
+   (`risk_log(user=None, as_of=D)`, its counts and first 500 rows), nationally and for the
+   authority with the most services: --warmup untimed calls, then --repeat timed ones. The
+   risk log is timed with every authority's data changed before each call (every rating
+   worked out and kept), with one authority's changed, with the kept logs current, reading
+   every row, and reading the logs saved for the day.
 
 Filling takes several minutes: --keep leaves the database in place afterwards and --reuse
 uses it again (after `caresight migrate`, so new migrations such as an index apply).
@@ -36,7 +39,6 @@ import random
 import statistics
 import sys
 import time
-from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -48,6 +50,7 @@ TARGET_MS = 500.0
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/caresight_outbreaks_bench"
 CARE_HOME_TYPES = ("care_home", "care_home_nursing")
 SMALL_SHARE = 0.10
+PAGE = 500  # rows on the risk log page (caresight.risk.views.SHOWN)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -261,13 +264,13 @@ def row_counts() -> dict[str, int]:
 def worker(args: argparse.Namespace) -> None:
     _common.setup_django()
     from django.db import connection
-    from django.db.models import Count
+    from django.db.models import Count, F
 
     from caresight.outbreaks.models import Outbreak
     from caresight.outbreaks.selectors import tracker
     from caresight.registry.models import Authority, Location
     from caresight.returns.models import Return
-    from caresight.risk.models import SavedLog, SavedRating
+    from caresight.risk.models import InputsVersion, SavedLog, SavedRating
     from caresight.risk.selectors import risk_log
     from caresight.risk.services import risk_log_save
 
@@ -308,10 +311,29 @@ def worker(args: argparse.Namespace) -> None:
                                       ("on_tracker", "live", "de_escalation", "closed", "new")}}
 
     def risk_call(day, code):
-        rows = risk_log(user=None, as_of=day, authority=code)
-        ratings = Counter(row["rating"] for row in rows)
-        return {"rows": len(rows), **{k: ratings[k] for k in ("red", "amber", "green")},
-                "overridden": sum(1 for row in rows if row["override_reason"])}
+        """What the risk log page reads: the counts and the first page (500 rows)."""
+        log = risk_log(user=None, as_of=day, authority=code)
+        counts, rows = log.counts(), log.rows(limit=PAGE)
+        return {"rows": sum(counts.values()), **counts, "shown": len(rows),
+                "overridden (shown)": sum(1 for row in rows if row["override_reason"])}
+
+    def every_row_call(day, code):
+        """What the API list and the downloads read: every row, in order."""
+        rows = risk_log(user=None, as_of=day, authority=code).rows()
+        return {"rows": len(rows)}
+
+    def all_changed():
+        """As after a national import: every authority's data changed since its log was kept."""
+        InputsVersion.objects.bulk_create(
+            [InputsVersion(authority_id=a) for a in Authority.objects.values_list("pk", flat=True)],
+            ignore_conflicts=True)
+        InputsVersion.objects.update(version=F("version") + 1)
+
+    def one_changed():
+        """As after a return or an outbreak update: one authority's data changed."""
+        InputsVersion.objects.update_or_create(
+            authority=Authority.objects.get(ons_code=authority),
+            defaults={"version": F("version") + 1})
 
     def save_logs() -> dict:
         """Save every authority's log for each day, as `caresight risk save-log` does."""
@@ -331,12 +353,17 @@ def worker(args: argparse.Namespace) -> None:
                 cursor.execute(f"VACUUM ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
         return {"authorities": len(codes), "days": len(days), "seconds": seconds}
 
-    # Logs saved by an earlier run would be read instead of worked out: start without any.
+    # Logs kept or saved by an earlier run would be read instead: start without any.
     SavedLog.objects.all().delete()
     cases = []
     saved = None
-    for what, function in (("tracker", tracker_call), ("risk log", risk_call),
-                           ("saved risk log", risk_call)):
+    for what, function, prepare in (
+            ("tracker", tracker_call, None),
+            ("risk log, worked out afresh", risk_call, all_changed),
+            ("risk log, one authority changed", risk_call, one_changed),
+            ("risk log", risk_call, None),
+            ("risk log, every row", every_row_call, None),
+            ("saved risk log", risk_call, None)):
         if what == "saved risk log":
             saved = save_logs()
         for scope, code in (("national", None), (f"authority {authority}", authority)):
@@ -345,12 +372,18 @@ def worker(args: argparse.Namespace) -> None:
                     return function(day, code)
 
                 for _ in range(args.warmup):
+                    if prepare:
+                        prepare()
                     call()
                 times = []
                 for _ in range(args.repeat):
+                    if prepare:
+                        prepare()
                     began = time.perf_counter()
                     figures = call()
                     times.append((time.perf_counter() - began) * 1000)
+                if prepare:  # the statements and profile below are of a call like the timed
+                    prepare()
                 sql = _common.sql_of(call)
                 label = f"{what}, {scope}, {day}"
                 if args.show_sql:
@@ -358,6 +391,8 @@ def worker(args: argparse.Namespace) -> None:
                 if args.explain and day == days[-1]:
                     _common.explain_slowest(connection, label, sql, args.explain)
                 if args.profile and day == days[-1]:
+                    if prepare:
+                        prepare()
                     _common.profile_call(call, label)
                 cases.append({"what": what, "scope": scope, "as_of": day.isoformat(),
                               "times_ms": times, "queries": len(sql),
@@ -433,9 +468,13 @@ def _print_result(res: dict) -> None:
               f"days (`risk_log_save`) in {saved['seconds']:.0f} s "
               f"({saved['seconds'] / saved['days']:.0f} s a day, all of England).")
     print(f"{res['repeat']} timed calls after {res['warmup']} warm-ups of tracker(user=None, "
-          "as_of=D) and risk_log(user=None, as_of=D), each case and day. \"risk log\" works "
-          "every rating out from the data; \"saved risk log\" reads the logs saved for the "
-          "day:")
+          "as_of=D) and of what the risk log page reads (risk_log(user=None, as_of=D): its "
+          "counts and first 500 rows), each case and day. \"worked out afresh\": every "
+          "authority's data changed before each call (as after a national import), so every "
+          "rating is worked out and kept; \"one authority changed\": only the largest "
+          "authority's; \"risk log\": the kept logs are current; \"every row\": all the "
+          "rows in order (the API list, downloads); \"saved risk log\": the logs saved for "
+          "the day:")
     print()
     rows = []
     for c in res["cases"]:
@@ -443,9 +482,11 @@ def _print_result(res: dict) -> None:
         if c["what"] == "tracker":
             found = (f"{f['on_tracker']} on tracker ({f['live']} live, {f['de_escalation']} "
                      f"de-esc.), {f['closed']} closed, {f['new']} new")
+        elif "red" in f:
+            found = (f"{f['red']} red, {f['amber']} amber, {f['green']} green; "
+                     f"{f['shown']} shown, {f['overridden (shown)']} of them overridden")
         else:
-            found = (f"{f['red']} red, {f['amber']} amber, {f['green']} green, "
-                     f"{f['overridden']} overridden")
+            found = f"{f['rows']:,} rows read"
         rows.append([c["what"], c["scope"], c["as_of"], f"{statistics.median(times):.0f}",
                      f"{_common.percentile(times, 0.9):.0f}", f"{max(times):.0f}",
                      c["queries"], f"{c['sql_ms']:.0f}", f"{f['rows']:,}", found])

@@ -7,4 +7,7 @@ class CoreConfig(AppConfig):
     verbose_name = "Core"
 
     def ready(self) -> None:
-        from caresight.core import tenancy  # noqa: F401  (registers permission rules)
+        from caresight.core import (  # noqa: F401  (they register rules and signal receivers)
+            audit,
+            tenancy,
+        )

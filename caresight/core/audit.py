@@ -7,9 +7,22 @@ command line, background jobs) services pass the acting user explicitly through 
 from typing import Any, TypeVar
 
 from django.db import connection, models
+from django.dispatch import Signal, receiver
 from django.utils import timezone
+from simple_history.signals import post_create_historical_record
 
 M = TypeVar("M", bound=models.Model)
+
+# Sent inside the write's transaction whenever rows are written with their history, one at a
+# time or in bulk: `sender` is the model, `pks` the rows created, changed or deleted. Data
+# derived from other apps' records (the risk log's worked-out ratings) listen to it, so no
+# audited write can leave them stale.
+history_written = Signal()
+
+
+@receiver(post_create_historical_record)
+def _one_row_written(sender, instance, **kwargs) -> None:
+    history_written.send(sender=sender.instance_type, pks=[instance.pk])
 
 
 def save_audited(obj: M, *, user, reason: str = "") -> M:
@@ -84,6 +97,7 @@ def _snapshot_history(model, pks: list, *, user, reason: str, history_type: str)
             chunk = pks[start:start + BATCH]
             cursor.execute(sql.format(", ".join(["%s"] * len(chunk))),
                            [when, reason[:100] or None, history_type, user_id, *chunk])
+    history_written.send(sender=model, pks=pks)
 
 
 def history_entries(obj: models.Model, *, limit: int = 200) -> list[dict]:

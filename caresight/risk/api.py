@@ -38,20 +38,20 @@ class RiskLogViewSet(viewsets.ViewSet):
 
     permission_classes = [permissions.IsAuthenticated, RiskPermission]
 
-    def _rows(self, request):
+    def _log(self, request):
         return selectors.risk_log(user=request.user,
                                   as_of=query_date(request, "as_of", timezone.localdate()),
                                   authority=request.query_params.get("authority"))
 
     @extend_schema(parameters=LOG_PARAMS, responses=OpenApiTypes.OBJECT)
     def list(self, request):
-        return Response(self._rows(request))
+        return Response(self._log(request).rows())
 
     @extend_schema(parameters=LOG_PARAMS, responses=OpenApiTypes.OBJECT,
                    summary="Whom to support or test first")
     @action(detail=False)
     def priorities(self, request):
-        return Response(selectors.priorities(self._rows(request)))
+        return Response(selectors.priorities(self._log(request)))
 
 
 class OverrideSerializer(serializers.ModelSerializer):

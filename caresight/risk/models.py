@@ -102,10 +102,25 @@ class Override(models.Model):
 
 
 class SavedLog(models.Model):
-    """An authority's risk log as distributed on a day: kept so it can be shown again."""
+    """An authority's risk log for a day, kept in the database with a rating per service.
+
+    Either *saved* by an officer, as distributed, and shown again as it was; or *worked out*
+    by Caresight and kept while the data it was worked out from stay as they were (its
+    `inputs_version` is still the authority's `InputsVersion`), so that a log is counted,
+    sorted and read a page at a time by the database. Worked-out logs are derived data, not
+    records: they are written without history and replaced whenever their data change.
+    """
+
+    class Kind(models.TextChoices):
+        SAVED = "saved", "Saved as distributed"
+        WORKED_OUT = "worked_out", "Worked out and kept until its data change"
 
     authority = models.ForeignKey(Authority, on_delete=models.PROTECT, related_name="+")
     as_of = models.DateField()
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.SAVED)
+    # For a worked-out log: the authority's InputsVersion it was worked out at (None: its
+    # ratings were dropped as out of date, to be worked out again when asked for).
+    inputs_version = models.PositiveBigIntegerField(null=True, blank=True)
     saved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                  on_delete=models.SET_NULL, related_name="+")
     saved_at = models.DateTimeField(default=timezone.now)
@@ -115,11 +130,28 @@ class SavedLog(models.Model):
     class Meta:
         ordering = ["-as_of"]
         constraints = [
-            models.UniqueConstraint(fields=["authority", "as_of"], name="one_log_per_day"),
+            models.UniqueConstraint(fields=["authority", "as_of", "kind"],
+                                    name="one_log_of_a_kind_per_day"),
         ]
 
     def __str__(self) -> str:
         return f"Risk log for {self.authority} on {self.as_of}"
+
+
+class InputsVersion(models.Model):
+    """A count of the changes to the data an authority's ratings are worked out from.
+
+    Every audited write of a service, its provider, returns, outbreaks, concerns, overrides
+    or the authority's rules adds one, in the write's own transaction
+    (`services.rating_inputs_changed`); a worked-out log made at an older count is out of date.
+    """
+
+    authority = models.OneToOneField(Authority, on_delete=models.CASCADE, primary_key=True,
+                                     related_name="+")
+    version = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"Risk inputs of {self.authority}: version {self.version}"
 
 
 class SavedRating(models.Model):

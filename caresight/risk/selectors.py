@@ -2,6 +2,8 @@
 
 A day's log for an authority is the saved one if it was saved (as distributed), else worked
 out from the data as it stands: outbreaks, current returns, concerns and overrides on that day.
+Either way its ratings are kept in the database (a worked-out log until its data change), so
+that a log of any size is counted, put in order and read a page at a time there.
 """
 
 import datetime as dt
@@ -9,10 +11,10 @@ import gc
 import json
 from collections import defaultdict
 from contextlib import contextmanager
-from operator import itemgetter
+from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet, TextField
-from django.db.models.functions import Cast
+from django.db.models import Case, Count, Q, QuerySet, TextField, Value, When
+from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
 from caresight.core import tenancy
@@ -102,12 +104,11 @@ def _facts_besides_returns(locations: QuerySet[Location], as_of: dt.date) -> dic
 
 
 def computed_ratings(locations: QuerySet[Location], as_of: dt.date) -> list[dict]:
-    """Work out every service's rating on `as_of` from the data as it stands; the rows come
-    in order of locality and name.
+    """Work out every service's rating on `as_of` from the data as it stands (in no order).
 
     The current returns' numbers and everything else are read side by side (two connections
-    on PostgreSQL), and while the numbers are still being read the rows are made and put in
-    order, ready for their ratings. The numbers are read on this thread's connection: they
+    on PostgreSQL), and while the numbers are still being read the rows are made, ready for
+    their ratings. The numbers are read on this thread's connection: they
     touch an index page per service, which a new connection (the other thread's) would first
     have to map into its memory (about 100 ms nationally).
     """
@@ -125,8 +126,8 @@ _ToRate = tuple[dict, int, rules.Rater, str | None, bool, bool, list[str] | None
 
 def _rows_to_rate(locations: QuerySet[Location], as_of: dt.date
                   ) -> tuple[list[dict], list[_ToRate]]:
-    """A row for each service, in order of locality and name, with all but its rating, and
-    what rates it but the current return's numbers."""
+    """A row for each service with all but its rating, and what rates it but the current
+    return's numbers."""
     known = _facts_besides_returns(locations, as_of)
     outbreak_status, concerns, overrides = (known["outbreak_status"], known["concerns"],
                                             known["overrides"])
@@ -153,7 +154,6 @@ def _rows_to_rate(locations: QuerySet[Location], as_of: dt.date
         # Services that make no return (e.g. day services) are not chased for one.
         facts[pk] = (rate[authority_id], outbreak_status.get(pk),
                      service_type in SERVICE_GROUP_OF_TYPE, small, concerns.get(pk))
-    rows = _by_place(rows)
     return rows, [(row, row["location_id"], *facts[row["location_id"]]) for row in rows]
 
 
@@ -169,19 +169,48 @@ def _rate(to_rate: list[_ToRate], numbers: dict[int, tuple[float | None, ...]]) 
         row["computed_rating"], row["score"], row["fired"] = computed, score, fired
 
 
-def _saved_rows(logs: list[SavedLog]) -> list[dict]:
-    fields = ["location_id", "location__cqc_location_id", "location__name",
-              "location__provider__name", "location__authority__name",
-              "location__authority_id", "location__locality__name", "location__service_type",
-              "rating", "computed_rating", "score", "fired_text", "override_reason",
-              "override_expires_on"]
+# Red first, then the highest score, then by locality and name.
+LOG_ORDER = (Case(*[When(rating=rating, then=Value(order))
+                    for rating, order in RATING_ORDER.items()]),
+             "-score", Coalesce("location__locality__name", Value("No locality")),
+             "location__name", "location_id")
+_ROW_FIELDS = ("location_id", "location__cqc_location_id", "location__name",
+               "location__provider__name", "location__authority__name",
+               "location__authority_id", "location__locality__name", "location__service_type",
+               "rating", "computed_rating", "score", "fired_text", "override_reason",
+               "override_expires_on", "log__kind")
+
+
+@dataclass(frozen=True)
+class RiskLog:
+    """A day's risk log in a user's scope: its ratings, kept in the database, are counted and
+    put in order there, and read a page at a time (`rows(limit=…)`) or whole."""
+
+    as_of: dt.date
+    ratings: QuerySet[SavedRating]
+    showing_saved: bool  # some of it is a log saved as distributed
+
+    def counts(self) -> dict[str, int]:
+        found = dict(self.ratings.order_by().values_list("rating").annotate(n=Count("pk")))
+        return {rating: found.get(rating, 0) for rating in Rating.values}
+
+    def rows(self, *, ratings: list[str] | None = None, limit: int | None = None) -> list[dict]:
+        """The rows in order, red first, of the chosen ratings (default: all)."""
+        queryset = self.ratings.filter(rating__in=ratings) if ratings else self.ratings
+        queryset = queryset.order_by(*LOG_ORDER)
+        if limit is not None:
+            queryset = queryset[:limit]
+        with _collector_paused():
+            return _rows_of(queryset)
+
+
+def _rows_of(ratings: QuerySet[SavedRating]) -> list[dict]:
     rows = []
     for (location_id, cqc_id, name, provider, authority, authority_id, locality, service_type,
-         rating, computed, score, fired, override_reason, override_expires_on) in (
+         rating, computed, score, fired, override_reason, override_expires_on, kind) in (
             # The reasons are read as text and decoded here: Django's JSON field converter
             # doubles the cost of a national log.
-            SavedRating.objects.filter(log__in=logs).order_by()
-            .annotate(fired_text=Cast("fired", TextField())).values_list(*fields)):
+            ratings.annotate(fired_text=Cast("fired", TextField())).values_list(*_ROW_FIELDS)):
         rows.append({
             "location_id": location_id, "cqc_location_id": cqc_id or "", "name": name,
             "provider": provider, "authority": authority, "authority_id": authority_id,
@@ -190,59 +219,36 @@ def _saved_rows(logs: list[SavedLog]) -> list[dict]:
             "rating": rating, "computed_rating": computed, "score": score,
             "fired": json.loads(fired),
             "override_reason": override_reason, "override_expires_on": override_expires_on,
-            "saved": True,
+            "saved": kind == SavedLog.Kind.SAVED,
         })
     return rows
 
 
-def sort_key(row: dict):
-    return (RATING_ORDER[row["rating"]], -row["score"], row["locality"], row["name"])
-
-
-_RANK = {str(rating): order * 100_000 for rating, order in RATING_ORDER.items()}
-
-
-def in_order(rows: list[dict]) -> list[dict]:
-    """The rows in the order of `sort_key`: red first, then the highest score, locality, name.
-
-    Stable sorts on one key each, least significant first, give the same order as one sort
-    on the whole tuple, and compare plain strings and small numbers, which is faster for a
-    national log of 25,000 rows; rows already in order of place need only the last.
-    """
-    return _by_rating(_by_place(rows))
-
-
-def _by_place(rows: list[dict]) -> list[dict]:
-    rows = sorted(rows, key=itemgetter("name"))
-    rows.sort(key=itemgetter("locality"))
-    return rows
-
-
-def _by_rating(rows: list[dict]) -> list[dict]:
-    # A score, at most 32,767, stays below a rating's 100,000.
-    rows.sort(key=lambda row: _RANK[row["rating"]] - row["score"])
-    return rows
-
-
 def risk_log(*, user, as_of: dt.date, authority: str | None = None,
-             use_saved: bool | None = None) -> list[dict]:
-    """Every service's rating on `as_of`, red first.
+             use_saved: bool | None = None) -> RiskLog:
+    """Every service's rating on `as_of` in the user's scope (`user=None`: all).
 
     Where that day's log was saved, the saved ratings are given for a past day (the log as
     distributed) and, with `use_saved=True`, for today too; today's log is otherwise worked
-    out afresh, so that what changed after saving shows.
+    out from the data as they stand, so that what changed after saving shows. Worked-out
+    logs are kept per authority until their data change (`services.worked_out_logs`).
     """
+    from . import services  # the services import this module's workings-out
+
     if use_saved is None:
         use_saved = as_of < timezone.localdate()
     locations = rated_locations(user=user, as_of=as_of, authority=authority)
+    authority_ids = set(locations.order_by().values_list("authority_id", flat=True).distinct())
+    saved = (dict(SavedLog.objects.filter(kind=SavedLog.Kind.SAVED, as_of=as_of,
+                                          authority_id__in=authority_ids)
+                  .values_list("authority_id", "pk")) if use_saved else {})
     with _collector_paused():
-        logs = (list(SavedLog.objects.filter(authority_id__in=locations.values("authority_id"),
-                                             as_of=as_of)) if use_saved else [])
-        saved = _saved_rows(logs)  # whole authorities, all within the user's scope
-        rest = locations.exclude(authority_id__in=[log.authority_id for log in logs])
-        live = (computed_ratings(rest, as_of)  # in order of place
-                if not logs or rest.exists() else [])
-        return _by_rating(_by_place(saved + live) if saved else live)
+        log_ids = [*saved.values(), *services.worked_out_logs(
+            authority_ids=authority_ids - saved.keys(), as_of=as_of)]
+    ratings = SavedRating.objects.filter(log_id__in=log_ids)
+    if user is not None:  # the user's scope may be narrower than whole authorities
+        ratings = ratings.filter(location__in=locations)
+    return RiskLog(as_of=as_of, ratings=ratings, showing_saved=bool(saved))
 
 
 @contextmanager
@@ -269,14 +275,15 @@ def _collector_paused():
             gc.enable()
 
 
-def priorities(rows: list[dict], limit: int = 50) -> list[dict]:
+def priorities(log: RiskLog, limit: int = 50) -> list[dict]:
     """Whom to support or test first: red and amber services, most reasons first."""
-    return [row for row in rows if row["rating"] != Rating.GREEN][:limit]
+    return log.rows(ratings=[Rating.RED, Rating.AMBER], limit=limit)
 
 
 def saved_logs(*, user, as_of: dt.date) -> list[SavedLog]:
     return list(SavedLog.objects.filter(
-        as_of=as_of, authority_id__in=tenancy.authority_ids(user, Capability.VIEW_OUTBREAKS))
+        kind=SavedLog.Kind.SAVED, as_of=as_of,
+        authority_id__in=tenancy.authority_ids(user, Capability.VIEW_OUTBREAKS))
         .select_related("authority", "saved_by"))
 
 
@@ -286,7 +293,8 @@ def location_rating(*, location: Location, as_of: dt.date | None = None) -> dict
 
 
 def location_saved_ratings(*, location: Location) -> QuerySet[SavedRating]:
-    return SavedRating.objects.filter(location=location).select_related("log").order_by(
+    return SavedRating.objects.filter(
+        location=location, log__kind=SavedLog.Kind.SAVED).select_related("log").order_by(
         "-log__as_of")
 
 
@@ -302,5 +310,5 @@ def risk_log_export(*, authority_codes: list[str], date_from: dt.date | None = N
     rows = []
     codes: list[str | None] = list(authority_codes) or [None]
     for code in codes:
-        rows += risk_log(user=None, as_of=as_of, authority=code)
+        rows += risk_log(user=None, as_of=as_of, authority=code).rows()
     return export_rows(rows), LOG_COLUMNS, "Risk log"

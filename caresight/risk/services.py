@@ -1,17 +1,19 @@
 """Writes for the risk log: policies, concerns, overrides and saved logs. All audited."""
 
 import datetime as dt
+from collections import defaultdict
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
+from django.db.models import F
 from django.utils import timezone
 
-from caresight.core.audit import save_audited
+from caresight.core.audit import BATCH, save_audited
 from caresight.core.timeutils import long_date
 from caresight.registry.models import Authority, Location
 
 from . import rules
-from .models import Concern, Override, Policy, Rating, SavedLog, SavedRating
+from .models import Concern, InputsVersion, Override, Policy, Rating, SavedLog, SavedRating
 from .selectors import computed_ratings, rated_locations
 
 
@@ -87,16 +89,128 @@ def risk_log_save(*, authority: Authority, as_of: dt.date, user) -> SavedLog:
                                user=user, reason="Risk log saved")
             rows = computed_ratings(rated_locations(user=None, as_of=as_of,
                                                     authority=authority.ons_code), as_of)
-            SavedRating.objects.bulk_create([SavedRating(
-                log=log, location_id=row["location_id"], rating=row["rating"],
-                computed_rating=row["computed_rating"], score=row["score"], fired=row["fired"],
-                override_reason=row["override_reason"],
-                override_expires_on=row["override_expires_on"]) for row in rows],
-                batch_size=900)
+            SavedRating.objects.bulk_create(_saved_ratings(log, rows), batch_size=BATCH)
     except (IntegrityError, ValidationError) as exc:
-        if SavedLog.objects.filter(authority=authority, as_of=as_of).exists():
+        if SavedLog.objects.filter(authority=authority, as_of=as_of,
+                                   kind=SavedLog.Kind.SAVED).exists():
             raise ValidationError({"as_of": (
                 f"The risk log for {authority.name} on {long_date(as_of)} was already saved; "
                 "a saved log is kept as it was.")}) from exc
         raise
     return log
+
+
+def _saved_ratings(log: SavedLog, rows: list[dict]) -> list[SavedRating]:
+    return [SavedRating(
+        log=log, location_id=row["location_id"], rating=row["rating"],
+        computed_rating=row["computed_rating"], score=row["score"], fired=row["fired"],
+        override_reason=row["override_reason"],
+        override_expires_on=row["override_expires_on"]) for row in rows]
+
+
+# What each kind of record the ratings are worked out from is to its authority (from its
+# history rows, so that deleted rows and services that moved count too); a provider counts for
+# the authorities of its services.
+RATING_INPUTS = {
+    "registry.location": "authority_id",
+    "returns.return": "location__authority_id",
+    "outbreaks.outbreak": "location__authority_id",
+    "outbreaks.update": "outbreak__location__authority_id",
+    "outbreaks.statuschange": "outbreak__location__authority_id",
+    "risk.concern": "location__authority_id",
+    "risk.override": "location__authority_id",
+    "risk.policy": "authority_id",
+}
+
+
+def rating_inputs_changed(*, model: type[models.Model], pks: list) -> None:
+    """Count a change to the data of the authorities these rows belong to, so that their
+    worked-out logs are worked out again when next asked for.
+
+    Called for every audited write (`core.audit.history_written`), inside its transaction:
+    the change and its count commit together, so a log can never be kept at a count that
+    does not include a change it did not see.
+    """
+    label = model._meta.label_lower
+    if label != "registry.provider" and label not in RATING_INPUTS:
+        return
+    authority_ids: set[int] = set()
+    for start in range(0, len(pks), BATCH):
+        chunk = pks[start:start + BATCH]
+        if label == "registry.provider":
+            found = Location.objects.filter(provider_id__in=chunk).values_list("authority_id")
+        else:
+            history = model.history.model  # type: ignore[attr-defined]
+            found = (history.objects.filter(id__in=chunk).order_by()
+                     .values_list(RATING_INPUTS[label]))
+        authority_ids.update(a for (a,) in found.distinct() if a is not None)
+    if not authority_ids:
+        return
+    ordered = sorted(authority_ids)  # one order of row locks for every writer
+    InputsVersion.objects.bulk_create([InputsVersion(authority_id=a) for a in ordered],
+                                      ignore_conflicts=True)
+    InputsVersion.objects.filter(authority_id__in=ordered).update(version=F("version") + 1)
+
+
+def worked_out_logs(*, authority_ids, as_of: dt.date) -> list[int]:
+    """The worked-out logs of these authorities for `as_of`, worked out again where their data
+    changed since (or never worked out): the IDs of logs whose ratings are up to date.
+
+    Kept logs out of date on other days lose their ratings at the same time, so an authority
+    keeps ratings only for the days asked for since its data last changed.
+    """
+    authority_ids = set(authority_ids)
+    for _attempt in range(3):
+        try:
+            return _worked_out_logs(authority_ids, as_of)
+        except IntegrityError:
+            continue  # another request was keeping the same logs at the same time: again
+    raise RuntimeError(f"Could not keep the risk logs of {as_of}: they kept changing.")
+
+
+def _worked_out_logs(authority_ids: set[int], as_of: dt.date) -> list[int]:
+    if not authority_ids:
+        return []
+    versions = dict(InputsVersion.objects.filter(authority_id__in=authority_ids)
+                    .values_list("authority_id", "version"))
+    kept = {log.authority_id: log for log in SavedLog.objects.filter(
+        kind=SavedLog.Kind.WORKED_OUT, as_of=as_of, authority_id__in=authority_ids)}
+    current = [log.pk for a, log in kept.items() if log.inputs_version == versions.get(a, 0)]
+    stale = sorted(a for a in authority_ids
+                   if a not in kept or kept[a].inputs_version != versions.get(a, 0))
+    if not stale:
+        return current
+    # Worked out before the transaction, so that on PostgreSQL the reads run on two
+    # connections (core.db.in_parallel). The versions were read first: a change committed
+    # meanwhile leaves these logs at an older count, to be worked out again when next asked.
+    rows_by_authority: dict[int, list[dict]] = defaultdict(list)
+    for row in computed_ratings(rated_locations(user=None, as_of=as_of)
+                                .filter(authority_id__in=stale), as_of):
+        rows_by_authority[row["authority_id"]].append(row)
+    with transaction.atomic():
+        _drop_out_of_date(stale, versions)
+        new = [SavedLog(authority_id=a, as_of=as_of, kind=SavedLog.Kind.WORKED_OUT,
+                        inputs_version=versions.get(a, 0)) for a in stale if a not in kept]
+        SavedLog.objects.bulk_create(new)  # derived data: no history
+        renewed = [kept[a] for a in stale if a in kept]
+        for log in renewed:
+            log.inputs_version = versions.get(log.authority_id, 0)
+        SavedLog.objects.bulk_update(renewed, ["inputs_version"])
+        logs = new + renewed
+        SavedRating.objects.bulk_create(
+            [rating for log in logs
+             for rating in _saved_ratings(log, rows_by_authority[log.authority_id])],
+            batch_size=BATCH)
+    return current + [log.pk for log in logs]
+
+
+def _drop_out_of_date(authority_ids: list[int], versions: dict[int, int]) -> None:
+    """Drop the ratings of these authorities' worked-out logs that are out of date (any day)."""
+    out_of_date = [log.pk for log in SavedLog.objects.filter(
+        kind=SavedLog.Kind.WORKED_OUT, authority_id__in=authority_ids,
+        inputs_version__isnull=False).only("pk", "authority_id", "inputs_version")
+        if log.inputs_version != versions.get(log.authority_id, 0)]
+    for start in range(0, len(out_of_date), BATCH):
+        chunk = out_of_date[start:start + BATCH]
+        SavedRating.objects.filter(log_id__in=chunk).delete()
+        SavedLog.objects.filter(pk__in=chunk).update(inputs_version=None)

@@ -20,6 +20,8 @@ from . import rules, selectors, services
 from .forms import ConcernCloseForm, ConcernForm, OverrideForm, PolicyForm
 from .models import Concern, Override, Rating
 
+SHOWN = 500  # rows on the page; the download has them all
+
 
 def _log(request):
     tenancy.require(request.user, Capability.VIEW_OUTBREAKS)
@@ -31,21 +33,23 @@ def _log(request):
 
 
 def risk_log(request):
-    as_of, authority, rows = _log(request)
+    as_of, authority, log = _log(request)
     rating = request.GET.get("rating") if request.GET.get("rating") in Rating.values else ""
-    shown = [row for row in rows if row["rating"] == rating] if rating else rows
+    chosen = [rating] if rating else None
     fmt = request.GET.get("download")
     if fmt:
         tenancy.require(request.user, Capability.EXPORT)
-        return download_response(selectors.export_rows(shown), selectors.LOG_COLUMNS, fmt,
-                                 title="Risk log", file_stem=f"risk-log-{as_of.isoformat()}")
-    counts = {r: sum(1 for row in rows if row["rating"] == r) for r in Rating.values}
+        return download_response(selectors.export_rows(log.rows(ratings=chosen)),
+                                 selectors.LOG_COLUMNS, fmt, title="Risk log",
+                                 file_stem=f"risk-log-{as_of.isoformat()}")
+    counts = log.counts()
+    total = counts[rating] if rating else sum(counts.values())
     logs = selectors.saved_logs(user=request.user, as_of=as_of)
     return render(request, "risk/log.html", {
-        "rows": shown[:500], "more": max(len(shown) - 500, 0), "total": len(shown),
-        "counts": counts, "as_of": as_of, "authority": authority or "", "rating": rating,
-        "ratings": Rating.choices, "logs": logs,
-        "showing_saved": any(row["saved"] for row in rows),
+        "rows": log.rows(ratings=chosen, limit=SHOWN), "more": max(total - SHOWN, 0),
+        "total": total, "counts": counts, "as_of": as_of, "authority": authority or "",
+        "rating": rating, "ratings": Rating.choices, "logs": logs,
+        "showing_saved": log.showing_saved,
         "areas": area_choices(user=request.user, capability=Capability.VIEW_OUTBREAKS),
         "can_export": tenancy.has_capability(request.user, Capability.EXPORT),
         "can_save": tenancy.has_capability(request.user, Capability.MANAGE_OUTBREAKS)
@@ -57,9 +61,9 @@ def risk_log(request):
 
 
 def priorities(request):
-    as_of, authority, rows = _log(request)
+    as_of, authority, log = _log(request)
     return render(request, "risk/priorities.html", {
-        "rows": selectors.priorities(rows), "as_of": as_of, "authority": authority or "",
+        "rows": selectors.priorities(log), "as_of": as_of, "authority": authority or "",
         "areas": area_choices(user=request.user, capability=Capability.VIEW_OUTBREAKS)})
 
 

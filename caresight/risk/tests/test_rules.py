@@ -1,6 +1,5 @@
 """Each risk rule on its own, thresholds per authority, and how reasons add up."""
 
-import random
 from decimal import Decimal
 
 from hypothesis import given, settings
@@ -8,7 +7,6 @@ from hypothesis import strategies as st
 
 from caresight.risk import rules
 from caresight.risk.models import Rating
-from caresight.risk.selectors import in_order, sort_key
 
 QUIET = {"staff_employed": 40.0, "staff_absent": 0.0, "ppe_days_masks": 20.0,
          "staff_multiple_settings": 0.0}
@@ -153,15 +151,3 @@ def test_every_policy_rates_every_service_as_the_rules_say(policy, services):
         assert rate(policy, **vars(service)) == expected
         assert rater(service.outbreak_status, service.has_return, numbers,
                      service.small_provider, service.concerns) == expected
-
-
-def test_the_log_is_red_first_then_by_score_locality_and_name():
-    names, localities = ["Ash", "ash", "Birch", "Éclair", "Z"], ["No locality", "Fenland", "Hunts"]
-    rows = [{"rating": rating, "score": score, "locality": locality, "name": name, "n": n}
-            for n, (rating, score, locality, name) in enumerate(
-                (r, s, loc, nm) for r in ["green", "amber", "red"] for s in (0, 1, 3, 12)
-                for loc in localities for nm in names)]
-    for seed in range(5):
-        shuffled = rows[:]
-        random.Random(seed).shuffle(shuffled)
-        assert in_order(shuffled) == sorted(shuffled, key=sort_key)
