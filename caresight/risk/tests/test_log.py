@@ -150,11 +150,13 @@ class TestRiskLog:
         assert [f["code"] for f in devon["fired"]] == ["live_outbreak", "quality_concern"]
 
     def test_the_command_saves_logs_and_the_export_writes_xlsx(self, area, tmp_path):
+        selectors.risk_log(user=None, as_of=DAY)  # a worked-out log kept is not a saved one
         out = io.StringIO()
         call_command("risk", "save-log", "--as-of", "2020-06-04", "--authority", "E10000003",
                      stdout=out)
         call_command("risk", "save-log", "--as-of", "2020-06-04", "--authority", "E10000003",
                      stdout=out)
+        assert "Saved 1 risk log for 4 June 2020; 0 already saved." in out.getvalue()
         assert "Saved 0 risk logs for 4 June 2020; 1 already saved." in out.getvalue()
         target = tmp_path / "log.xlsx"
         call_command("export", "risk-log", "--to", "2020-06-04", "--format", "xlsx",

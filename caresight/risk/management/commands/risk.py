@@ -30,7 +30,8 @@ class Command(BaseCommand):
             unknown = codes - set(authorities.values_list("ons_code", flat=True))
             if unknown:
                 raise CommandError(f"Unknown authority code(s): {', '.join(sorted(unknown))}.")
-        done = set(SavedLog.objects.filter(as_of=as_of).values_list("authority_id", flat=True))
+        done = set(SavedLog.objects.filter(as_of=as_of, kind=SavedLog.Kind.SAVED)
+                   .values_list("authority_id", flat=True))
         saved = 0
         for found in authorities.order_by("name"):
             if found.pk in done:
