@@ -1,5 +1,6 @@
 """Database plumbing that depends on which database is in use (kept small and tested)."""
 
+import json
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
@@ -28,3 +29,32 @@ def in_parallel(first: Callable[[], A], second: Callable[[], B]) -> tuple[A, B]:
     with ThreadPoolExecutor(max_workers=1) as pool:
         later = pool.submit(second_then_close)
         return first(), later.result()
+
+
+def insert_new(model, fields: list[str], rows: list[tuple], *, batch_size: int = 900) -> None:
+    """Insert new rows, each a tuple of the values of `fields` (plain Python values: JSON
+    fields as lists or dicts), where nothing reads them back as objects.
+
+    On PostgreSQL by COPY: for tens of thousands of rows (a national risk log) Django's
+    `bulk_create` spends most of its time on making objects and quoting their values into
+    its statement (3.5 s for 25,000 ratings, against a fraction of a second by COPY).
+    Elsewhere by `bulk_create`.
+    """
+    if not rows:
+        return
+    if connection.vendor != "postgresql":
+        model._default_manager.bulk_create([model(**dict(zip(fields, row, strict=True)))
+                                            for row in rows], batch_size=batch_size)
+        return
+    columns = [model._meta.get_field(name) for name in fields]
+    as_json = [i for i, field in enumerate(columns) if field.get_internal_type() == "JSONField"]
+    qn = connection.ops.quote_name
+    sql = (f"COPY {qn(model._meta.db_table)} ({', '.join(qn(f.column) for f in columns)}) "
+           "FROM STDIN")
+    with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+        for row in rows:
+            if as_json:
+                row = list(row)
+                for i in as_json:
+                    row[i] = None if row[i] is None else json.dumps(row[i])
+            copy.write_row(row)

@@ -9,6 +9,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from caresight.core.audit import BATCH, save_audited
+from caresight.core.db import insert_new
 from caresight.core.timeutils import long_date
 from caresight.registry.models import Authority, Location
 
@@ -89,7 +90,7 @@ def risk_log_save(*, authority: Authority, as_of: dt.date, user) -> SavedLog:
                                user=user, reason="Risk log saved")
             rows = computed_ratings(rated_locations(user=None, as_of=as_of,
                                                     authority=authority.ons_code), as_of)
-            SavedRating.objects.bulk_create(_saved_ratings(log, rows), batch_size=BATCH)
+            insert_new(SavedRating, RATING_FIELDS, _rating_rows(log, rows))
     except (IntegrityError, ValidationError) as exc:
         if SavedLog.objects.filter(authority=authority, as_of=as_of,
                                    kind=SavedLog.Kind.SAVED).exists():
@@ -100,12 +101,14 @@ def risk_log_save(*, authority: Authority, as_of: dt.date, user) -> SavedLog:
     return log
 
 
-def _saved_ratings(log: SavedLog, rows: list[dict]) -> list[SavedRating]:
-    return [SavedRating(
-        log=log, location_id=row["location_id"], rating=row["rating"],
-        computed_rating=row["computed_rating"], score=row["score"], fired=row["fired"],
-        override_reason=row["override_reason"],
-        override_expires_on=row["override_expires_on"]) for row in rows]
+RATING_FIELDS = ["log_id", "location_id", "rating", "computed_rating", "score", "fired",
+                 "override_reason", "override_expires_on"]
+
+
+def _rating_rows(log: SavedLog, rows: list[dict]) -> list[tuple]:
+    """The log's rows as `SavedRating` values, in the order of RATING_FIELDS."""
+    return [(log.pk, row["location_id"], row["rating"], row["computed_rating"], row["score"],
+             row["fired"], row["override_reason"], row["override_expires_on"]) for row in rows]
 
 
 # What each kind of record the ratings are worked out from is to its authority (from its
@@ -197,10 +200,9 @@ def _worked_out_logs(authority_ids: set[int], as_of: dt.date) -> list[int]:
             log.inputs_version = versions.get(log.authority_id, 0)
         SavedLog.objects.bulk_update(renewed, ["inputs_version"])
         logs = new + renewed
-        SavedRating.objects.bulk_create(
-            [rating for log in logs
-             for rating in _saved_ratings(log, rows_by_authority[log.authority_id])],
-            batch_size=BATCH)
+        insert_new(SavedRating, RATING_FIELDS,
+                   [rating for log in logs
+                    for rating in _rating_rows(log, rows_by_authority[log.authority_id])])
     return current + [log.pk for log in logs]
 
 

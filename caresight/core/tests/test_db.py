@@ -5,7 +5,7 @@ import threading
 import pytest
 from django.db import connection
 
-from caresight.core.db import in_parallel
+from caresight.core.db import in_parallel, insert_new
 from caresight.returns import selectors
 from caresight.returns.tests.test_summary import DAY, WEEK_BEFORE, area  # noqa: F401 (fixture)
 
@@ -34,3 +34,28 @@ def test_inside_a_transaction_reads_run_in_turn_on_one_connection():
     in_parallel(lambda: threads.add(threading.get_ident()),
                 lambda: threads.add(threading.get_ident()))
     assert threads == {threading.get_ident()}
+
+
+@pytest.mark.django_db
+def test_new_rows_inserted_at_once_read_back_as_they_were(cambs):
+    """By COPY on PostgreSQL: JSON, dates, empty values and text with tabs and new lines."""
+    import datetime as dt
+
+    from caresight.registry.tests.factories import LocationFactory
+    from caresight.risk.models import SavedLog, SavedRating
+
+    log = SavedLog.objects.create(authority=cambs, as_of=dt.date(2020, 6, 4),
+                                  kind=SavedLog.Kind.WORKED_OUT, inputs_version=0)
+    homes = [LocationFactory(authority=cambs) for _ in range(3)]
+    fired = [{"code": "quality_concern", "why": 'Open concern: "Falls"\tat night\n\\ £5'}]
+    wanted = [
+        (homes[0].pk, "red", "amber", 4, fired, "Visit\tdue", dt.date(2020, 6, 30)),
+        (homes[1].pk, "green", "green", 0, [], "", None),
+        (homes[2].pk, "amber", "amber", 1, [{"code": "no_return", "why": "Ünïcode"}], "", None),
+    ]
+    insert_new(SavedRating, ["location_id", "rating", "computed_rating", "score", "fired",
+                             "override_reason", "override_expires_on", "log_id"],
+               [(*row, log.pk) for row in wanted])
+    assert list(SavedRating.objects.filter(log=log).order_by("location_id").values_list(
+        "location_id", "rating", "computed_rating", "score", "fired", "override_reason",
+        "override_expires_on")) == wanted
