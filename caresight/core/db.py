@@ -53,8 +53,7 @@ def insert_new(model, fields: list[str], rows: list[tuple], *, batch_size: int =
            "FROM STDIN")
     with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
         for row in rows:
-            if as_json:
-                row = list(row)
-                for i in as_json:
-                    row[i] = None if row[i] is None else json.dumps(row[i])
-            copy.write_row(row)
+            values = list(row)
+            for i in as_json:
+                values[i] = None if values[i] is None else json.dumps(values[i])
+            copy.write_row(values)
