@@ -51,7 +51,10 @@ def insert_new(model, fields: list[str], rows: list[tuple], *, batch_size: int =
     qn = connection.ops.quote_name
     sql = (f"COPY {qn(model._meta.db_table)} ({', '.join(qn(f.column) for f in columns)}) "
            "FROM STDIN")
-    with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+    # The raw cursor's errors are psycopg's own: turned into Django's (IntegrityError…), as
+    # on every other path, so that callers can catch them.
+    with connection.wrap_database_errors, connection.cursor() as cursor, \
+            cursor.cursor.copy(sql) as copy:
         for row in rows:
             values = list(row)
             for i in as_json:

@@ -59,3 +59,21 @@ def test_new_rows_inserted_at_once_read_back_as_they_were(cambs):
     assert list(SavedRating.objects.filter(log=log).order_by("location_id").values_list(
         "location_id", "rating", "computed_rating", "score", "fired", "override_reason",
         "override_expires_on")) == wanted
+
+
+@pytest.mark.django_db
+def test_a_row_inserted_at_once_that_breaks_a_constraint_raises_djangos_integrity_error(cambs):
+    import datetime as dt
+
+    from django.db import IntegrityError, transaction
+
+    from caresight.registry.tests.factories import LocationFactory
+    from caresight.risk.models import SavedLog, SavedRating
+
+    log = SavedLog.objects.create(authority=cambs, as_of=dt.date(2020, 6, 4))
+    row = (log.pk, LocationFactory(authority=cambs).pk, "green", "green", 0, [], "", None)
+    fields = ["log_id", "location_id", "rating", "computed_rating", "score", "fired",
+              "override_reason", "override_expires_on"]
+    with pytest.raises(IntegrityError), transaction.atomic():
+        insert_new(SavedRating, fields, [row, row])  # one rating per service and log
+    assert not SavedRating.objects.exists()
