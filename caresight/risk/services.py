@@ -80,6 +80,16 @@ def override_set(*, location: Location, rating: str, reason: str, starts_on: dt.
                         user=user, reason="Risk rating overridden")
 
 
+RATING_FIELDS = ["log_id", "location_id", "rating", "computed_rating", "score", "fired",
+                 "override_reason", "override_expires_on"]
+
+
+def _rating_rows(log: SavedLog, rows: list[dict]) -> list[tuple]:
+    """The log's rows as `SavedRating` values, in the order of RATING_FIELDS."""
+    return [(log.pk, row["location_id"], row["rating"], row["computed_rating"], row["score"],
+             row["fired"], row["override_reason"], row["override_expires_on"]) for row in rows]
+
+
 def risk_log_save(*, authority: Authority, as_of: dt.date, user) -> SavedLog:
     """Keep an authority's log for a day as it stands, so it can be shown again as it was."""
     if as_of > timezone.localdate():
@@ -99,16 +109,6 @@ def risk_log_save(*, authority: Authority, as_of: dt.date, user) -> SavedLog:
                 "a saved log is kept as it was.")}) from exc
         raise
     return log
-
-
-RATING_FIELDS = ["log_id", "location_id", "rating", "computed_rating", "score", "fired",
-                 "override_reason", "override_expires_on"]
-
-
-def _rating_rows(log: SavedLog, rows: list[dict]) -> list[tuple]:
-    """The log's rows as `SavedRating` values, in the order of RATING_FIELDS."""
-    return [(log.pk, row["location_id"], row["rating"], row["computed_rating"], row["score"],
-             row["fired"], row["override_reason"], row["override_expires_on"]) for row in rows]
 
 
 # What each kind of record the ratings are worked out from is to its authority (from its
