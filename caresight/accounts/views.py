@@ -20,6 +20,7 @@ from .models import User
 
 PENDING = "caresight_pending_user"
 TWO_FACTOR_REQUIRED = "caresight_two_factor_required"
+TWO_FACTOR_ROLE = "caresight_two_factor_role"  # the user's role needs two-factor sign-in
 MAX_CODE_TRIES = 5
 
 
@@ -90,13 +91,14 @@ def account(request):
     return render(request, "accounts/account.html", {
         "memberships": selectors.membership_list(user=request.user),
         "two_factor": selectors.two_factor_enabled(request.user),
+        "two_factor_required": selectors.two_factor_required(request.user),
         "backup_codes_left": selectors.backup_codes_left(request.user),
     })
 
 
 def two_factor_setup(request):
     """Show a new secret as a QR code; confirming it with a code turns two-factor on."""
-    if not request.user.is_staff:
+    if not request.user.is_staff and not selectors.two_factor_required(request.user):
         messages.error(request, "Two-factor sign-in is for council and NHS staff accounts.")
         return redirect("accounts:account")
     form = CodeForm(request.POST or None)
@@ -122,6 +124,9 @@ def two_factor_setup(request):
 
 @require_POST
 def two_factor_disable(request):
+    if selectors.two_factor_required(request.user):
+        messages.error(request, "Your role needs two-factor sign-in, so it cannot be turned off.")
+        return redirect("accounts:account")
     services.two_factor_disable(user=request.user)
     request.session[TWO_FACTOR_REQUIRED] = False
     messages.success(request, "Two-factor sign-in is off.")

@@ -5,7 +5,9 @@ scales and can be read by search and screen magnifiers; the table is the accessi
 """
 
 import datetime as dt
+import html
 import io
+import re
 import threading
 from collections.abc import Sequence
 
@@ -49,11 +51,26 @@ def line_chart_svg(*, dates: Sequence[dt.date], series: Sequence[tuple[str, Sequ
     return _svg(figure)
 
 
+_STYLE_ATTRIBUTE = re.compile(r' style="([^"]*)"')
+_STYLE_ELEMENT = re.compile(r"\s*<style[^>]*>[^<]*</style>")
+
+
+def _presentation_attributes(match: re.Match) -> str:
+    """`style="fill: #fff; stroke-width: 0.8"` as `fill="#fff" stroke-width="0.8"`."""
+    pairs = (part.split(":", 1) for part in html.unescape(match.group(1)).split(";") if ":" in part)
+    return "".join(f' {name.strip()}="{html.escape(value.strip())}"' for name, value in pairs)
+
+
 def _svg(figure: Figure) -> str:
     out = io.StringIO()
     with _lock:
         figure.savefig(out, format="svg", metadata={"Date": None})
     text = out.getvalue()
     # Keep the <svg> element only: the page supplies the figure's name and the table.
-    return text[text.index("<svg"):].replace("<svg ", '<svg aria-hidden="true" focusable="false" ',
-                                            1)
+    text = text[text.index("<svg"):]
+    # Pages allow no inline style (Content-Security-Policy), so matplotlib's style attributes
+    # become SVG presentation attributes, and its one style element (round line joins) an
+    # attribute of the <svg> that every line inherits.
+    text = _STYLE_ELEMENT.sub("", _STYLE_ATTRIBUTE.sub(_presentation_attributes, text))
+    return text.replace("<svg ", '<svg aria-hidden="true" focusable="false" '
+                        'stroke-linejoin="round" stroke-linecap="butt" ', 1)

@@ -4,6 +4,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONCE, NONE, SELF
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -41,6 +42,8 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
     "axes",
+    "csp",
+    "django_ratelimit",
     "django_tasks",
     "django_tasks_db",
     "caresight.core",
@@ -55,13 +58,17 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "caresight.core.security.SecurityHeadersMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "caresight.core.security.SessionTimeoutMiddleware",
+    "caresight.core.security.RateLimitMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "caresight.accounts.middleware.RequireTwoFactorMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
@@ -127,16 +134,34 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-# Lock an email address out (from one IP address) after repeated failed sign-ins.
+# The client's address behind a proxy (caresight.core.security.client_ip): how many proxies in
+# front of the web processes append to the forwarded-for header. 0 (the default) ignores the
+# header, as it is then written by the client.
+CARESIGHT_TRUSTED_PROXIES = env.int("CARESIGHT_TRUSTED_PROXIES", default=0)
+CARESIGHT_CLIENT_IP_HEADER = env("CARESIGHT_CLIENT_IP_HEADER", default="X-Forwarded-For")
+
+# Lock an email address out (from one client address) after repeated failed sign-ins, and a
+# client address after more failures across email addresses (caresight.accounts.lockout).
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+CARESIGHT_IP_FAILURE_LIMIT = env.int("AXES_IP_FAILURE_LIMIT", default=20)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# The handler reads these two sets in this order.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], ["ip_address"]]
+AXES_HANDLER = "caresight.accounts.lockout.LockoutHandler"
+AXES_CLIENT_IP_CALLABLE = "caresight.core.security.client_ip"
 AXES_USERNAME_FORM_FIELD = "email"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_VERBOSE = False
 
 OTP_TOTP_ISSUER = CARESIGHT_SERVICE_NAME
+# Roles (accounts.Role values) that must use two-factor sign-in; on in production.
+CARESIGHT_REQUIRE_2FA_ROLES = env.list("CARESIGHT_REQUIRE_2FA_ROLES", default=[])
+
+# Sessions end after this long unused, and this long after signing in, whatever happens.
+CARESIGHT_SESSION_IDLE_MINUTES = env.int("CARESIGHT_SESSION_IDLE_MINUTES", default=30)
+CARESIGHT_SESSION_MAX_HOURS = env.int("CARESIGHT_SESSION_MAX_HOURS", default=10)
+SESSION_COOKIE_AGE = CARESIGHT_SESSION_MAX_HOURS * 60 * 60
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "Europe/London"
@@ -159,9 +184,44 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 50 * 1024 * 1024
 CARESIGHT_MAX_IMPORT_BYTES = env.int("CARESIGHT_MAX_IMPORT_BYTES", default=50 * 1024 * 1024)
 
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_AGE = 60 * 60 * 10
 CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
+
+# No inline script or style without the page's nonce; nothing from other sites; never framed.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+# Browser features no page uses (caresight.core.security.SecurityHeadersMiddleware).
+CARESIGHT_PERMISSIONS_POLICY = {
+    feature: [] for feature in (
+        "accelerometer", "autoplay", "camera", "display-capture", "encrypted-media",
+        "fullscreen", "geolocation", "gyroscope", "magnetometer", "microphone", "midi",
+        "payment", "picture-in-picture", "publickey-credentials-get", "screen-wake-lock",
+        "serial", "usb", "xr-spatial-tracking",
+    )
+}
+
+# Counted in the default cache, which must be shared by every web process in production.
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+# Rate limits (caresight.core.security.RateLimitMiddleware), per client address (sign-in, open
+# data) or per user (uploads); "N/s", "N/m", "N/h" or "N/d".
+CARESIGHT_RATE_LIMITS = {
+    "sign_in": env("RATE_LIMIT_SIGN_IN", default="20/m"),
+    "upload": env("RATE_LIMIT_UPLOAD", default="30/h"),
+    "open_data": env("RATE_LIMIT_OPEN_DATA", default="120/m"),
+}
+RATELIMIT_IP_META_KEY = "caresight.core.security.client_ip"
 
 TASKS = {
     "default": {
@@ -186,8 +246,8 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "caresight.core.api.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "caresight.core.security.AnonRateThrottle",
+        "caresight.core.security.UserRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env("API_THROTTLE_ANON", default="60/minute"),

@@ -16,6 +16,8 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
-CACHES = {
-    "default": env.cache("CACHE_URL", default="locmemcache://"),
-}
+# Required: the rate limits and API throttling are counted here, so every web process must
+# share it (Redis, e.g. redis://HOST:6379/0, or memcached; not the local-memory cache).
+CACHES = {"default": env.cache("CACHE_URL")}
+# Administrators and finance officers must use two-factor sign-in.
+CARESIGHT_REQUIRE_2FA_ROLES = env.list("CARESIGHT_REQUIRE_2FA_ROLES", default=["admin", "finance"])

@@ -11,6 +11,11 @@ TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBacken
 ALLOWED_HOSTS = ["*"]
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": None}  # in memory
-# Throttling is tested on its own (see core tests); elsewhere it would only make tests flaky.
+# Throttling and rate limits are tested on their own (core/tests/test_security.py, with low
+# limits); elsewhere, and in the browser tests that sign in many times, they would only make
+# tests flaky.
 REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_CLASSES": []}  # noqa: F405
+CARESIGHT_RATE_LIMITS = {"sign_in": "", "upload": "", "open_data": ""}
 AXES_ENABLED = True
+# Each test process counts in its own memory (see local.py).
+SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
