@@ -136,12 +136,14 @@ def _sign_in_paths() -> tuple[str, ...]:
 
 
 def _is_upload(request) -> bool:
-    return request.method == "POST" and request.content_type == "multipart/form-data"
+    """A POST that carries a file (forms without files may be multipart too)."""
+    return (request.method == "POST" and request.content_type == "multipart/form-data"
+            and bool(request.FILES))
 
 
 # Which requests each limit counts, and whom it counts them for: a limit per name in
 # CARESIGHT_RATE_LIMITS. Declared here rather than as decorators on views so that every upload
-# form (any multipart POST, now or later) and every open-data page is covered.
+# form (any POST carrying a file, now or later) and every open-data page is covered.
 RATE_LIMIT_RULES: list[tuple[str, Callable[[HttpRequest], bool], str]] = [
     ("sign_in", lambda r: r.method == "POST" and r.path_info in _sign_in_paths(), "ip"),
     ("upload", _is_upload, "user_or_ip"),
