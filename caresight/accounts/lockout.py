@@ -7,11 +7,10 @@ council office signs in from one address, so the client-wide count has a limit o
 only their own email address, while someone trying many addresses is stopped too.
 """
 
-from django.conf import settings
-from django.db.models import Sum
-
 from axes.handlers.database import AxesDatabaseHandler
 from axes.helpers import get_failure_limit
+from django.conf import settings
+from django.db.models import Sum
 
 
 class LockoutHandler(AxesDatabaseHandler):

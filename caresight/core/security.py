@@ -120,8 +120,9 @@ class SessionTimeoutMiddleware:
         max_hours = settings.CARESIGHT_SESSION_MAX_HOURS
         if seen_at is not None and now - seen_at > idle_minutes * 60:
             logout(request)
-            return (f"You were signed out because you had not used {settings.CARESIGHT_SERVICE_NAME}"
-                    f" for {idle_minutes} minutes. Sign in again to carry on.")
+            service = settings.CARESIGHT_SERVICE_NAME
+            return (f"You were signed out because you had not used {service} for "
+                    f"{idle_minutes} minutes. Sign in again to carry on.")
         if now - signed_in_at > max_hours * 3600:
             logout(request)
             return (f"You were signed out because you signed in more than {max_hours} hours ago. "

@@ -203,7 +203,7 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 # Browser features no page uses (caresight.core.security.SecurityHeadersMiddleware).
-CARESIGHT_PERMISSIONS_POLICY = {
+CARESIGHT_PERMISSIONS_POLICY: dict[str, list[str]] = {
     feature: [] for feature in (
         "accelerometer", "autoplay", "camera", "display-capture", "encrypted-media",
         "fullscreen", "geolocation", "gyroscope", "magnetometer", "microphone", "midi",
