@@ -8,7 +8,8 @@ from caresight.accounts.models import Role
 
 from .conftest import audit, sign_in
 
-pytestmark = pytest.mark.e2e
+# Authorities come from a data migration: serialized rollback restores them (see test_register).
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 
 def test_the_js_enabled_snippet_runs_under_the_policy(page: Page, live_server):
