@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: run test e2e lint assets clean-db
+.PHONY: run test e2e audit lint assets clean-db
 
 $(BIN)/.installed: pyproject.toml scripts/install-system-packages
 	bash scripts/install-system-packages
@@ -25,11 +25,20 @@ run: $(BIN)/.installed
 	$(BIN)/caresight db_worker --no-reload >/dev/null 2>&1 & \
 	$(BIN)/caresight runserver 127.0.0.1:8000
 
-## test: the whole suite (SQLite, or the database in DATABASE_URL), then ruff and mypy
+## test: the whole suite (SQLite, or the database in DATABASE_URL), then ruff, mypy and bandit
 test: $(BIN)/.installed-test
 	$(BIN)/pytest -n auto $(PYTEST_ARGS)
 	$(BIN)/ruff check .
 	$(BIN)/mypy caresight config
+	$(BIN)/bandit -q -r caresight config -x '*/tests/*,*/migrations/*' --severity-level medium
+
+# Advisories accepted for now, each with its reason: --ignore-vuln ID (reason in a comment).
+PIP_AUDIT_IGNORES :=
+
+## audit: known vulnerabilities in the installed packages (pip-audit; needs PyPI) and bandit
+audit: $(BIN)/.installed-test
+	$(BIN)/bandit -q -r caresight config -x '*/tests/*,*/migrations/*' --severity-level medium
+	$(BIN)/pip-audit --skip-editable --progress-spinner off $(PIP_AUDIT_IGNORES)
 
 ## e2e: browser and accessibility tests in Debian's Chromium (needs chromium and npm)
 e2e: $(BIN)/.installed-test node_modules/axe-core/axe.min.js

@@ -200,8 +200,8 @@ def _current_numbers_lateral(locations: QuerySet[Location], as_of: dt.date,
                                  .query.sql_with_params())
     # One probe of the index per service. Only the numbers are read in the LATERAL: where they
     # are all stored columns, the index that finds the current return holds them too (an
-    # index-only scan).
-    sql = ("SELECT l.id, r.* FROM (" + services + ") AS l (id, service_type) "  # nosec B608: ORM-built SQL, quoted names; values are parameters
+    # index-only scan). ORM-built SQL and quoted names; every value is a parameter (B608).
+    sql = ("SELECT l.id, r.* FROM (" + services + ") AS l (id, service_type) "  # nosec B608
            "CROSS JOIN LATERAL (SELECT "
            + ", ".join(f"{column} AS n{n}" for n, column in enumerate(columns))
            + f" FROM {qn(Return._meta.db_table)} c WHERE c.location_id = l.id "
@@ -380,8 +380,9 @@ class _Aggregates:
             select = ", ".join(f"{sql} AS {connection.ops.quote_name(key)}"
                                for key, sql, _ in self.select)
             # OFFSET 0 keeps the derived table from being merged into the outer query, which
-            # would put the JSON reads back into every aggregate.
-            sql = (f"SELECT locality, service_type, {select} FROM ({inner_sql} "  # nosec B608: ORM-built SQL, quoted names; values are parameters
+            # would put the JSON reads back into every aggregate. ORM-built SQL and quoted
+            # names; every value is a parameter (B608).
+            sql = (f"SELECT locality, service_type, {select} FROM ({inner_sql} "  # nosec B608
                    f"{'LIMIT -1 ' if connection.vendor == 'sqlite' else ''}OFFSET 0) AS t "
                    "GROUP BY locality, service_type")
             params = [p for _, _, ps in self.select for p in ps] + list(inner_params)
