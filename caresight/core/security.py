@@ -167,8 +167,19 @@ class RateLimitMiddleware:
             rate = settings.CARESIGHT_RATE_LIMITS.get(name)
             if rate and applies(request) and is_ratelimited(
                     request, group=f"caresight.{name}", key=key, rate=rate, increment=True):
-                return too_many_requests(request)
+                response = too_many_requests(request)
+                response["Retry-After"] = str(rate_period_seconds(rate))
+                return response
         return self.get_response(request)
+
+
+PERIOD_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def rate_period_seconds(rate: str) -> int:
+    """The window of a django-ratelimit rate ("20/m", "30/h", "100/5m"), the longest wait."""
+    period = rate.partition("/")[2]
+    return int(period[:-1] or 1) * PERIOD_SECONDS[period[-1]]
 
 
 TOO_MANY = "You have made too many requests in a short time. Wait a few minutes, then try again."

@@ -312,6 +312,7 @@ class TestRateLimits:
             assert sign_in(client, "someone@example.org", "wrong").status_code == 200
         response = sign_in(client, "someone@example.org", "wrong")
         assert response.status_code == 429
+        assert response["Retry-After"] == "60"
         assert "Too many requests" in response.content.decode()
         assert "govuk-heading-l" in response.content.decode()
         # another client is not affected
@@ -333,6 +334,10 @@ class TestRateLimits:
         for _ in range(3):
             assert client.get(url).status_code == 200
         assert client.get(url).status_code == 429
+
+    def test_a_rate_says_how_long_to_wait(self):
+        assert [security.rate_period_seconds(r) for r in ("20/m", "30/h", "100/5m", "1/d")] == [
+            60, 3600, 300, 86400]
 
     def test_the_anonymous_api_past_its_limit_gets_json_429(self, client, monkeypatch):
         monkeypatch.setattr(APIView, "throttle_classes",
