@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "caresight.outbreaks",
     "caresight.risk",
     "caresight.grants",
+    "caresight.demo",
 ]
 
 MIDDLEWARE = [
