@@ -5,3 +5,10 @@ class GrantsConfig(AppConfig):
     name = "caresight.grants"
     label = "grants"
     verbose_name = "Infection Control Fund"
+
+    def ready(self) -> None:
+        from caresight.core.summaries import register_summary
+
+        from .summary import SUMMARY
+
+        register_summary(SUMMARY)

@@ -1,8 +1,9 @@
 """caresight risk save-log — keep the day's risk log of each authority, as distributed."""
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 from django.utils import timezone
 
+from caresight.core.cli import add_authority_argument, authorities_of
 from caresight.core.timeutils import date_argument, long_date
 from caresight.registry.models import Authority
 from caresight.risk.models import SavedLog
@@ -18,18 +19,14 @@ class Command(BaseCommand):
         parser.add_argument("action", choices=["save-log"])
         parser.add_argument("--as-of", type=date_argument, metavar="DATE",
                             help="the day of the log (default: today)")
-        parser.add_argument("--authority", metavar="CODE", action="append",
-                            help="only this authority (ONS code); repeat for more")
+        add_authority_argument(parser, many=True, help="only this area")
 
     def handle(self, *args, action, as_of, authority, **options):
         as_of = as_of or timezone.localdate()
         authorities = Authority.objects.filter(locations__isnull=False).distinct()
         if authority:
-            codes = {code.upper() for code in authority}
-            authorities = Authority.objects.filter(ons_code__in=codes)
-            unknown = codes - set(authorities.values_list("ons_code", flat=True))
-            if unknown:
-                raise CommandError(f"Unknown authority code(s): {', '.join(sorted(unknown))}.")
+            authorities = Authority.objects.filter(
+                pk__in=[found.pk for found in authorities_of(authority)])
         done = set(SavedLog.objects.filter(as_of=as_of, kind=SavedLog.Kind.SAVED)
                    .values_list("authority_id", flat=True))
         saved = 0
