@@ -7,8 +7,10 @@ class GrantsConfig(AppConfig):
     verbose_name = "Infection Control Fund"
 
     def ready(self) -> None:
+        from caresight.core.services import document_register
         from caresight.core.summaries import register_summary
 
         from .summary import SUMMARY
 
         register_summary(SUMMARY)
+        document_register("grant-letters", "caresight.grants.letters.letters_job")
