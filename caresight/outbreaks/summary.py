@@ -6,15 +6,16 @@ from caresight.core.cli import add_authority_argument
 from caresight.core.summaries import Summary
 from caresight.core.timeutils import date_argument, long_date
 
-from .selectors import tracker
+from .selectors import DEFAULT_PERIOD_DAYS, tracker
 
 
 def _arguments(parser) -> None:
     parser.add_argument("--as-of", type=date_argument, metavar="DATE",
                         help="the day to summarise (YYYY-MM-DD)")
     parser.add_argument("--since", type=date_argument, metavar="DATE",
-                        help="count closed and new outbreaks from this day (default: 27 days "
-                        "before --as-of, four weeks in all)")
+                        help="count closed and new outbreaks from this day (default: "
+                        f"{DEFAULT_PERIOD_DAYS - 1} days before --as-of, "
+                        f"{DEFAULT_PERIOD_DAYS} days in all)")
     add_authority_argument(parser, help="one area; default: every service in England")
 
 

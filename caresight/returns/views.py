@@ -25,7 +25,7 @@ from caresight.registry.selectors import area_choices, location_get
 
 from . import selectors, services
 from .forms import ReturnForm, ReturnsUploadForm, SummaryForm, initial_answers
-from .models import Return
+from .models import PPE_LOW_DAYS, RETURN_WINDOW_DAYS, Return
 
 
 def _area(request) -> str | None:
@@ -47,6 +47,7 @@ def summary(request):
     return render(request, "returns/summary.html", {
         "form": form, "summary": data, "as_of": as_of, "previous": previous,
         "can_see_records": tenancy.has_capability(request.user, Capability.VIEW_RECORDS),
+        "window_days": RETURN_WINDOW_DAYS, "ppe_low_days": PPE_LOW_DAYS,
     })
 
 
