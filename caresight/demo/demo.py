@@ -689,6 +689,9 @@ def demo_load(*, stdout: TextIO | None = None) -> DemoSummary:
     if stdout is not None:
         stdout.write("Loading the demo area (a few seconds)...\n")
     _write(plan)
+    # Keep today's risk logs now rather than when the background worker gets to them.
+    risk.risk_logs_refresh(authority_ids=Authority.objects.filter(
+        ons_code__in=COUNCILS).values_list("pk", flat=True))
     return _summary(already_loaded=False, started=started)
 
 
