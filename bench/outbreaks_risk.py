@@ -19,9 +19,11 @@ worker process (this script with --worker) with DATABASE_URL set and DEBUG off. 
    outbreaks --as-of D --format json` calls) and what the risk log page reads
    (`risk_log(user=None, as_of=D)`, its counts and first 500 rows), nationally and for the
    authority with the most services: --warmup untimed calls, then --repeat timed ones. The
-   risk log is timed with every authority's data changed before each call (every rating
-   worked out and kept), with one authority's changed, with the kept logs current, reading
-   every row, and reading the logs saved for the day.
+   risk log is timed with every authority's data changed before each call (read before the
+   refresh: every rating worked out in memory, nothing written), with one authority's
+   changed, then the refresh that keeps them (`risk_logs_refresh`, as the background task
+   runs it after a change), with the kept logs current, reading every row, and reading the
+   logs saved for the day.
 
 Filling takes several minutes: --keep leaves the database in place afterwards and --reuse
 uses it again (after `caresight migrate`, so new migrations such as an index apply).
@@ -272,7 +274,7 @@ def worker(args: argparse.Namespace) -> None:
     from caresight.returns.models import Return
     from caresight.risk.models import InputsVersion, SavedLog, SavedRating
     from caresight.risk.selectors import risk_log
-    from caresight.risk.services import risk_log_save
+    from caresight.risk.services import risk_log_save, risk_logs_refresh
 
     filled = recorded = None
     problem = (returns_summary.check_filled(args) if args.reuse and Return.objects.exists()
@@ -322,6 +324,12 @@ def worker(args: argparse.Namespace) -> None:
         rows = risk_log(user=None, as_of=day, authority=code).rows()
         return {"rows": len(rows)}
 
+    def refresh_call(day, code):
+        """What the background refresh does after the data changed: work out and keep."""
+        ids = (None if code is None else
+               list(Authority.objects.filter(ons_code=code).values_list("pk", flat=True)))
+        return {"logs written": risk_logs_refresh(as_of=day, authority_ids=ids)}
+
     def all_changed():
         """As after a national import: every authority's data changed since its log was kept."""
         InputsVersion.objects.bulk_create(
@@ -359,8 +367,12 @@ def worker(args: argparse.Namespace) -> None:
     saved = None
     for what, function, prepare in (
             ("tracker", tracker_call, None),
+            # Read before the refresh has run: worked out in memory, nothing written.
             ("risk log, worked out afresh", risk_call, all_changed),
             ("risk log, one authority changed", risk_call, one_changed),
+            # The background refresh after a change (a national import; one authority's).
+            ("risk logs refresh, every authority changed", refresh_call, all_changed),
+            ("risk logs refresh, one authority changed", refresh_call, one_changed),
             ("risk log", risk_call, None),
             ("risk log, every row", every_row_call, None),
             ("saved risk log", risk_call, None)):

@@ -30,6 +30,7 @@ Outbreaks and the risk log
   export outbreaks [--from DATE] [--to DATE] [--authority CODE] [--format F] [--output FILE]
   export risk-log [--to DATE] [--authority CODE] [--format csv|xlsx|…] [--output FILE]
   risk save-log [--as-of DATE] [--authority CODE]   keep the day's risk log as distributed
+  risk refresh [--as-of DATE] [--authority CODE]    keep the worked-out risk logs current
 
 Infection Control Fund
   grants allocate --authority CODE --template icf-2020-round-1|icf-2020-round-2
@@ -45,6 +46,8 @@ People and access
   user create --email E --role R --authority CODE [--organisation NAME]
   token create --email E        create an API token for a person or machine client
   changepassword EMAIL          set a user's password
+
+--authority CODE: an authority's ONS code, a region's (E12…) or england.
 
 The database is SQLite (caresight.sqlite3) unless DATABASE_URL names another, e.g.
   DATABASE_URL=postgres://user@host:5432/caresight caresight migrate

@@ -12,6 +12,7 @@ from rest_framework.authtoken.models import Token
 
 from caresight.core.audit import save_audited
 from caresight.registry.models import Authority, Provider
+from caresight.registry.selectors import area_authorities
 
 from .models import Membership, Organisation, Role, User
 
@@ -26,13 +27,7 @@ def resolve_authorities(codes: Iterable[str]) -> list[Authority]:
     """Authorities for ONS codes; a region code (E12…) or "england" stands for all within it."""
     authorities: dict[int, Authority] = {}
     for raw in codes:
-        code = raw.strip().upper()
-        if code == "ENGLAND":
-            found = list(Authority.objects.filter(valid_to__isnull=True))
-        elif code.startswith("E12"):
-            found = list(Authority.objects.filter(region__ons_code=code, valid_to__isnull=True))
-        else:
-            found = list(Authority.objects.filter(ons_code=code))
+        found = area_authorities(raw)
         if not found:
             raise ValidationError({"authority": f"{raw!r} is not an authority or region code."})
         authorities.update((a.pk, a) for a in found)

@@ -101,12 +101,16 @@ class GovukModelForm(GovukFormMixin, forms.ModelForm):
     pass
 
 
+TOKEN_FIELD = "submission_token"
+
+
 class OnceOnlyFormMixin:
-    """A hidden one-time token: the service acts on the first submission only."""
+    """A hidden one-time token: the service acts on the first submission only (see
+    `core.views.handle_form`). Every form that creates something has one."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["submission_token"] = forms.UUIDField(
+        self.fields[TOKEN_FIELD] = forms.UUIDField(
             widget=forms.HiddenInput, initial=uuid.uuid4
         )
 

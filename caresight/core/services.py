@@ -51,9 +51,13 @@ def import_job_create(*, kind: str, file_name: str, data: bytes, user) -> Job:
 
 # Documents made in the background: kind -> "module.function(*, params, user, progress)"
 # returning (bytes, file name, content type). The function checks the user's rights itself.
-DOCUMENTS: dict[str, str] = {
-    "grant-letters": "caresight.grants.letters.letters_job",
-}
+# Each app registers its own (`document_register`, from its AppConfig.ready()).
+DOCUMENTS: dict[str, str] = {}
+
+
+def document_register(kind: str, make: str) -> None:
+    """Offer a document made in the background: `make` is "module.function" (see above)."""
+    DOCUMENTS[kind] = make
 
 
 def document_job_create(*, kind: str, params: dict, title: str, user) -> Job:

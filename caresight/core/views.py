@@ -1,19 +1,28 @@
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from caresight.core import tenancy
+from caresight.core.forms import TOKEN_FIELD, add_service_errors
 from caresight.core.imports import IMPORT_PAGES
 from caresight.core.tenancy import Capability
 
 from .models import Job
-from .services import DOCUMENTS, import_job_confirm, import_job_create
+from .services import (
+    DOCUMENTS,
+    import_job_confirm,
+    import_job_create,
+    submission_token_claim,
+    submission_token_record,
+)
 
 T = TypeVar("T")
 
@@ -29,6 +38,51 @@ def call_and_tell(request, call: Callable[[], T], success: Callable[[T], str] | 
     else:
         if success is not None:
             messages.success(request, success(result))
+
+
+ALREADY_SENT = "That form was already sent; it was acted on once."
+
+
+def handle_form(request, form: forms.BaseForm, service_call: Callable[[dict[str, Any]], T], *,
+                success_message: str | Callable[[T], str] | None,
+                redirect_to: str | Callable[[T], str],
+                already_sent: str = ALREADY_SENT) -> HttpResponse | None:
+    """The one way a page handles a form: bind (the caller), check, call the service, put its
+    refusal (ValidationError) on the form's fields, tell the user, redirect.
+
+    `service_call(data)` gets the cleaned data (without the one-time token) and makes the one
+    service call; `redirect_to` is a URL or a function of what the service returned. Return
+    the redirect, or None when the page is to be shown again with the form (not posted,
+    invalid, or refused by the service).
+
+    A form with a one-time token (`OnceOnlyFormMixin`, on every form that creates something)
+    is acted on once: the token is claimed in the service call's transaction (so a refusal
+    does not use it up), and a second submission of the same form creates nothing and is
+    sent where the first went.
+    """
+    if request.method != "POST" or not form.is_valid():
+        return None
+    data = {key: value for key, value in form.cleaned_data.items() if key != TOKEN_FIELD}
+    token = form.cleaned_data.get(TOKEN_FIELD)
+    with transaction.atomic():
+        if token is not None:
+            first = submission_token_claim(token=token, user=request.user)
+            if first:
+                messages.info(request, already_sent)
+                return redirect(first)
+        try:
+            result = service_call(data)
+        except ValidationError as exc:
+            transaction.set_rollback(True)
+            add_service_errors(form, exc)
+            return None
+        url = redirect_to(result) if callable(redirect_to) else redirect_to
+        if token is not None:
+            submission_token_record(token=token, url=url)
+    message = success_message(result) if callable(success_message) else success_message
+    if message:
+        messages.success(request, message)
+    return redirect(url)
 
 
 def home(request):

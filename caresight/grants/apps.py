@@ -5,3 +5,12 @@ class GrantsConfig(AppConfig):
     name = "caresight.grants"
     label = "grants"
     verbose_name = "Infection Control Fund"
+
+    def ready(self) -> None:
+        from caresight.core.services import document_register
+        from caresight.core.summaries import register_summary
+
+        from .summary import SUMMARY
+
+        register_summary(SUMMARY)
+        document_register("grant-letters", "caresight.grants.letters.letters_job")

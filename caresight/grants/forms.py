@@ -95,7 +95,7 @@ class PaperAgreementForm(AgreementForm):
         self.fields["role"].label = "Their role"
 
 
-class PaymentRunForm(GovukForm):
+class PaymentRunForm(OnceOnlyFormMixin, GovukForm):
     instalment = forms.ChoiceField(label="Instalment", widget=forms.RadioSelect)
     as_of = forms.DateField(label="Check conditions on", help_text="Usually today.")
 

@@ -10,7 +10,6 @@ import io
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -22,12 +21,10 @@ from caresight.core.exports import download_response, render_table
 from caresight.core.forms import add_service_errors
 from caresight.core.services import (
     document_job_create,
-    submission_token_claim,
-    submission_token_record,
 )
 from caresight.core.tenancy import Capability
 from caresight.core.timeutils import long_date
-from caresight.core.views import call_and_tell
+from caresight.core.views import call_and_tell, handle_form
 from caresight.registry.models import Authority, Location
 
 from . import letters, selectors, services
@@ -55,25 +52,6 @@ def _round(request, pk: int, capability: Capability = Capability.VIEW_GRANTS):
     return round
 
 
-def _once(request, form, do, url_of):
-    """Run `do()` once per form token; a second submission goes where the first went."""
-    with transaction.atomic():
-        first = submission_token_claim(token=form.cleaned_data["submission_token"],
-                                       user=request.user)
-        if first:
-            messages.info(request, "That form was already sent; it was acted on once.")
-            return redirect(first)
-        try:
-            result = do()
-        except ValidationError as exc:
-            transaction.set_rollback(True)
-            add_service_errors(form, exc)
-            return None
-        url = url_of(result)
-        submission_token_record(token=form.cleaned_data["submission_token"], url=url)
-        return redirect(url)
-
-
 def round_list(request):
     tenancy.require(request.user, Capability.VIEW_GRANTS)
     rounds = list(selectors.round_list(user=request.user))
@@ -91,17 +69,15 @@ def round_new(request):
     authorities = Authority.objects.filter(
         pk__in=tenancy.authority_ids(request.user, Capability.MANAGE_GRANTS)).order_by("name")
     form = RoundForm(request.POST or None, authorities=authorities)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        response = _once(request, form, lambda: services.round_create_from_template(
+    done = handle_form(
+        request, form, lambda data: services.round_create_from_template(
             authority=data["authority"], template=data["template"], amount=data["amount"],
             eligibility_date=data["eligibility_date"], name=data["name"],
             contingency=data["contingency"] or "0", user=request.user),
-            lambda round: reverse("grants:round", args=[round.pk]))
-        if response:
-            messages.success(request, "The round was created. Check the what-if allocation, "
-                             "then confirm it.")
-            return response
+        success_message="The round was created. Check the what-if allocation, then confirm it.",
+        redirect_to=lambda round: reverse("grants:round", args=[round.pk]))
+    if done:
+        return done
     return render(request, "form_page.html", {
         "form": form, "title": "Start a round of the Infection Control Fund",
         "button": "Create the round", "back": reverse("grants:list")})
@@ -134,16 +110,13 @@ def element_edit(request, pk: int, element: int):
     form = ElementForm(request.POST or None, initial={
         "share": found.share, "method": found.method, "service_types": found.service_types,
         "retained": found.retained})
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.element_update(element=found, user=request.user,
-                                    **{**form.cleaned_data,
-                                       "retained": form.cleaned_data["retained"] or "0"})
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, f"“{found.name}” was changed.")
-            return redirect("grants:round", pk=round.pk)
+    done = handle_form(
+        request, form, lambda data: services.element_update(
+            element=found, user=request.user, **{**data, "retained": data["retained"] or "0"}),
+        success_message=f"“{found.name}” was changed.",
+        redirect_to=reverse("grants:round", args=[round.pk]))
+    if done:
+        return done
     return render(request, "form_page.html", {
         "form": form, "title": f"Change “{found.name}”", "caption": round.name,
         "button": "Save", "back": reverse("grants:round", args=[round.pk])})
@@ -231,15 +204,14 @@ def adjustment_add(request, pk: int):
     allocation = get_object_or_404(Allocation.objects.select_related("round", "location"), pk=pk)
     round = _round(request, allocation.round_id, Capability.MANAGE_GRANTS)
     form = AdjustmentForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        response = _once(request, form, lambda: services.adjustment_record(
+    done = handle_form(
+        request, form, lambda data: services.adjustment_record(
             allocation=allocation, amount=data["amount"], reason=data["reason"],
-            user=request.user), lambda _: reverse("grants:allocations", args=[round.pk]))
-        if response:
-            messages.success(request, f"The allocation to {allocation.location.name} was "
-                             "adjusted.")
-            return response
+            user=request.user),
+        success_message=f"The allocation to {allocation.location.name} was adjusted.",
+        redirect_to=reverse("grants:allocations", args=[round.pk]))
+    if done:
+        return done
     return render(request, "form_page.html", {
         "form": form, "title": f"Adjust the allocation to {allocation.location.name}",
         "caption": f"{allocation.element.name}: {pounds(allocation.amount)} "
@@ -303,18 +275,15 @@ def agreement_paper(request, pk: int, provider: int):
     found = get_object_or_404(selectors.own_providers(user=request.user, round=round),
                               pk=provider)
     form = PaperAgreementForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.agreement_record(round=round, provider=found,
-                                      accepted=data["decision"] == "accept", name=data["name"],
-                                      role=data["role"], responded_on=data["responded_on"],
-                                      paper=True, user=request.user)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, f"The paper agreement from {found.name} is recorded.")
-            return redirect("grants:agreements", pk=round.pk)
+    done = handle_form(
+        request, form, lambda data: services.agreement_record(
+            round=round, provider=found, accepted=data["decision"] == "accept",
+            name=data["name"], role=data["role"], responded_on=data["responded_on"],
+            paper=True, user=request.user),
+        success_message=f"The paper agreement from {found.name} is recorded.",
+        redirect_to=reverse("grants:agreements", args=[round.pk]))
+    if done:
+        return done
     return render(request, "form_page.html", {
         "form": form, "title": f"Record a paper agreement from {found.name}",
         "caption": round.name, "button": "Record the agreement",
@@ -331,18 +300,15 @@ def provider_page(request, pk: int, provider: int):
     form = None
     if can_respond and (agreement is None or agreement.decision == "declined"):
         form = AgreementForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
-            data = form.cleaned_data
-            try:
-                services.agreement_record(
-                    round=round, provider=found, accepted=data["decision"] == "accept",
-                    name=data["name"], role=data["role"], user=request.user,
-                    ip_address=request.META.get("REMOTE_ADDR"))
-            except ValidationError as exc:
-                add_service_errors(form, exc)
-            else:
-                messages.success(request, "Thank you. Your answer is recorded.")
-                return redirect("grants:provider", pk=round.pk, provider=found.pk)
+        done = handle_form(
+            request, form, lambda data: services.agreement_record(
+                round=round, provider=found, accepted=data["decision"] == "accept",
+                name=data["name"], role=data["role"], user=request.user,
+                ip_address=request.META.get("REMOTE_ADDR")),
+            success_message="Thank you. Your answer is recorded.",
+            redirect_to=reverse("grants:provider", args=[round.pk, found.pk]))
+        if done:
+            return done
     allocations = Allocation.objects.filter(round=round, provider=found).select_related(
         "location", "element").prefetch_related("adjustments")
     return render(request, "grants/provider.html", {
@@ -374,18 +340,15 @@ def spend_submit(request, pk: int, provider: int):
                | {"over_reason": existing.over_reason}) if existing else {}
     form = SpendForm(request.POST or None, categories=round.spend_categories, initial=initial)
     balance = selectors.provider_balance(round=round, provider=found)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.spend_return_submit(
-                round=round, provider=found,
-                amounts={code: data[code] for code in form.category_codes},
-                over_reason=data["over_reason"], user=request.user)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, f"The spend return for {found.name} is recorded.")
-            return redirect("grants:provider", pk=round.pk, provider=found.pk)
+    done = handle_form(
+        request, form, lambda data: services.spend_return_submit(
+            round=round, provider=found,
+            amounts={code: data[code] for code in form.category_codes},
+            over_reason=data["over_reason"], user=request.user),
+        success_message=f"The spend return for {found.name} is recorded.",
+        redirect_to=reverse("grants:provider", args=[round.pk, found.pk]))
+    if done:
+        return done
     return render(request, "form_page.html", {
         "form": form, "title": "Report what you spent", "caption": f"{found.name}, {round.name}",
         "intro": f"You have been paid {pounds(balance['paid'] - balance['recovered'])} from "
@@ -405,17 +368,14 @@ def payment_runs(request, pk: int):
     if request.method == "POST":
         if not can_manage:
             raise PermissionDenied
-        if form.is_valid():
-            instalment = next(i for i in instalments
-                              if str(i.pk) == form.cleaned_data["instalment"])
-            try:
-                run = services.payment_run_create(round=round, instalment=instalment,
-                                                  as_of=form.cleaned_data["as_of"],
-                                                  user=request.user)
-            except ValidationError as exc:
-                add_service_errors(form, exc)
-            else:
-                return redirect("grants:run", pk=run.pk)
+        done = handle_form(
+            request, form, lambda data: services.payment_run_create(
+                round=round, instalment=next(i for i in instalments
+                                             if str(i.pk) == data["instalment"]),
+                as_of=data["as_of"], user=request.user),
+            success_message=None, redirect_to=lambda run: reverse("grants:run", args=[run.pk]))
+        if done:
+            return done
     return render(request, "grants/payment_runs.html", {
         "round": round, "form": form, "can_manage": can_manage,
         "runs": round.payment_runs.select_related("instalment", "confirmed_by")})
@@ -458,14 +418,13 @@ def recovery_add(request, pk: int):
     round = _round(request, payment.run.round_id, Capability.CONFIRM_PAYMENTS)
     form = RecoveryForm(request.POST or None)
     back = reverse("grants:provider", args=[round.pk, payment.provider_id])
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        response = _once(request, form, lambda: services.recovery_record(
+    done = handle_form(
+        request, form, lambda data: services.recovery_record(
             payment=payment, amount=data["amount"], recovered_on=data["recovered_on"],
-            reason=data["reason"], user=request.user), lambda _: back)
-        if response:
-            messages.success(request, "The recovery is recorded.")
-            return response
+            reason=data["reason"], user=request.user),
+        success_message="The recovery is recorded.", redirect_to=back)
+    if done:
+        return done
     return render(request, "form_page.html", {
         "form": form, "title": f"Record money recovered from {payment.provider.name}",
         "caption": f"Payment of {pounds(payment.amount)} for "

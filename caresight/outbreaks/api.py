@@ -155,7 +155,7 @@ class OutbreakViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         OpenApiParameter("as_of", OpenApiTypes.DATE, description="Default: today."),
         OpenApiParameter("since", OpenApiTypes.DATE,
                          description="Start of the period for closed and new outbreaks; "
-                         "default 27 days before as_of."),
+                         f"default {selectors.DEFAULT_PERIOD_DAYS - 1} days before as_of."),
         OpenApiParameter("authority", OpenApiTypes.STR,
                          description="ONS code of an authority or region.")],
         responses=OpenApiTypes.OBJECT, summary="The outbreak tracker on a day, with its rows")

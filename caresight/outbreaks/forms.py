@@ -3,7 +3,7 @@
 from django import forms
 from django.utils import timezone
 
-from caresight.core.forms import GovukForm
+from caresight.core.forms import GovukForm, OnceOnlyFormMixin
 
 from .models import Kind, Outbreak, Status
 from .services import Counts
@@ -32,7 +32,7 @@ class CountsForm(GovukForm):
                       admissions_closed=closed, notes=data["notes"])
 
 
-class ReportForm(CountsForm):
+class ReportForm(OnceOnlyFormMixin, CountsForm):
     """Report a new outbreak at a service."""
 
     reported_on = forms.DateField(label="Date reported", widget=forms.DateInput())
@@ -51,13 +51,13 @@ class ReportForm(CountsForm):
         super().__init__(*args, **kwargs)
 
 
-class UpdateForm(CountsForm):
+class UpdateForm(OnceOnlyFormMixin, CountsForm):
     on = forms.DateField(label="Date of this update", widget=forms.DateInput())
     field_order = ["on", "kind", "new_cases_residents", "new_cases_staff", "deaths",
                    "admissions_closed", "notes"]
 
 
-class OverrideForm(GovukForm):
+class OverrideForm(OnceOnlyFormMixin, GovukForm):
     status = forms.ChoiceField(label="New status", choices=Status.choices,
                                widget=forms.RadioSelect)
     on = forms.DateField(label="From", widget=forms.DateInput())
@@ -73,7 +73,7 @@ class ThresholdsForm(GovukForm):
         label="Days without a new case before closure", min_value=2, max_value=365)
 
 
-class ImtMeetingForm(GovukForm):
+class ImtMeetingForm(OnceOnlyFormMixin, GovukForm):
     held_on = forms.DateField(label="Date of the meeting", widget=forms.DateInput())
     attendees = forms.CharField(label="Who attended", widget=forms.Textarea(attrs={"rows": 4}),
                                 help_text="Names and organisations, one per line.")
@@ -81,7 +81,7 @@ class ImtMeetingForm(GovukForm):
                               widget=forms.Textarea(attrs={"rows": 5}))
 
 
-class ImtActionForm(GovukForm):
+class ImtActionForm(OnceOnlyFormMixin, GovukForm):
     description = forms.CharField(label="Action", max_length=500)
     owner = forms.CharField(label="Owner", max_length=150)
     due_on = forms.DateField(label="Due by", widget=forms.DateInput())

@@ -20,15 +20,22 @@ class Kind(models.TextChoices):
     CONFIRMED = "confirmed", "Confirmed"
 
 
+# Days after the last new case when an outbreak de-escalates and closes, unless its authority
+# set its own (Thresholds).
+DE_ESCALATION_DAYS = 14
+CLOSURE_DAYS = 28
+
+
 class Thresholds(models.Model):
     """An authority's days without a new case before an outbreak de-escalates and closes."""
 
     authority = models.OneToOneField(Authority, on_delete=models.CASCADE,
                                      related_name="outbreak_thresholds")
     de_escalation_days = models.PositiveSmallIntegerField(
-        default=14, help_text="Days after the last new case when the outbreak de-escalates.")
+        default=DE_ESCALATION_DAYS,
+        help_text="Days after the last new case when the outbreak de-escalates.")
     closure_days = models.PositiveSmallIntegerField(
-        default=28, help_text="Days after the last new case when the outbreak closes.")
+        default=CLOSURE_DAYS, help_text="Days after the last new case when the outbreak closes.")
 
     history = HistoricalRecords()
 
@@ -69,8 +76,8 @@ class Outbreak(models.Model):
     first_symptoms_on = models.DateField("date of first symptoms", null=True, blank=True)
     admissions_closed = models.BooleanField(default=False)
     notes = models.TextField(blank=True)
-    de_escalation_days = models.PositiveSmallIntegerField(default=14)
-    closure_days = models.PositiveSmallIntegerField(default=28)
+    de_escalation_days = models.PositiveSmallIntegerField(default=DE_ESCALATION_DAYS)
+    closure_days = models.PositiveSmallIntegerField(default=CLOSURE_DAYS)
     last_case_on = models.DateField()
     closed_on = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)

@@ -22,6 +22,8 @@ from caresight.registry.models import Location
 
 from . import line_lists, pathway
 from .models import (
+    CLOSURE_DAYS,
+    DE_ESCALATION_DAYS,
     ImtAction,
     ImtMeeting,
     Kind,
@@ -60,9 +62,10 @@ class Counts:
 
 
 def thresholds_for(authority_id: int) -> tuple[int, int]:
-    """(de-escalation days, closure days) for an authority: its own, or 14 and 28."""
+    """(de-escalation days, closure days) for an authority: its own, or the defaults."""
     found = Thresholds.objects.filter(authority_id=authority_id).first()
-    return (found.de_escalation_days, found.closure_days) if found else (14, 28)
+    return ((found.de_escalation_days, found.closure_days) if found
+            else (DE_ESCALATION_DAYS, CLOSURE_DAYS))
 
 
 @transaction.atomic
@@ -466,8 +469,9 @@ def _plan_lines(lines, errors, headings, scope) -> _ImportPlan:
                     continue
                 target = _Working(
                     outbreak=None, reported_on=line.day,
-                    de_escalation_days=thresholds.get(location.authority_id, 14),
-                    closure_days=closures.get(location.authority_id, 28),
+                    de_escalation_days=thresholds.get(location.authority_id,
+                                                      DE_ESCALATION_DAYS),
+                    closure_days=closures.get(location.authority_id, CLOSURE_DAYS),
                     updates={}, overrides=[])
                 workings.append(target)
                 plan.opened += 1

@@ -2,8 +2,7 @@
 
 import datetime as dt
 
-from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -14,10 +13,9 @@ from django.views.decorators.http import require_POST
 from caresight.core import tenancy
 from caresight.core.audit import history_entries
 from caresight.core.exports import FORMATS, download_response
-from caresight.core.forms import add_service_errors
 from caresight.core.tenancy import Capability
 from caresight.core.timeutils import long_date, parse_as_of
-from caresight.core.views import call_and_tell, upload_for_import
+from caresight.core.views import call_and_tell, handle_form, upload_for_import
 from caresight.registry.models import Authority
 from caresight.registry.selectors import area_choices, location_get, location_list
 
@@ -121,19 +119,17 @@ def outbreak_report(request, pk: int):
     location = location_get(user=request.user, pk=pk)
     tenancy.require(request.user, Capability.MANAGE_OUTBREAKS, location)
     form = ReportForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            outbreak = services.outbreak_report(
-                location=location, reported_on=data["reported_on"],
-                reported_by=data["reported_by"], reporter_name=data["reporter_name"],
-                first_symptoms_on=data["first_symptoms_on"], counts=form.counts(),
-                user=request.user)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, f"Outbreak at {location.name} reported.")
-            return redirect("outbreaks:detail", pk=outbreak.pk)
+    done = handle_form(
+        request, form, lambda data: services.outbreak_report(
+            location=location, reported_on=data["reported_on"],
+            reported_by=data["reported_by"], reporter_name=data["reporter_name"],
+            first_symptoms_on=data["first_symptoms_on"], counts=form.counts(),
+            user=request.user),
+        success_message=f"Outbreak at {location.name} reported.",
+        redirect_to=lambda outbreak: reverse("outbreaks:detail", args=[outbreak.pk]),
+        already_sent="That outbreak was already reported; it was recorded once.")
+    if done:
+        return done
     return render(request, "outbreaks/report.html", {"form": form, "location": location})
 
 
@@ -167,15 +163,13 @@ def update_add(request, pk: int):
     outbreak = _managed_outbreak(request, pk)
     form = UpdateForm(request.POST or None, initial={"on": timezone.localdate(),
                                                      "kind": outbreak.kind})
-    if request.method == "POST" and form.is_valid():
-        try:
-            update = services.update_record(outbreak=outbreak, on=form.cleaned_data["on"],
-                                            counts=form.counts(), user=request.user)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, f"Update for {long_date(update.on)} saved.")
-            return redirect("outbreaks:detail", pk=outbreak.pk)
+    done = handle_form(
+        request, form, lambda data: services.update_record(
+            outbreak=outbreak, on=data["on"], counts=form.counts(), user=request.user),
+        success_message=lambda update: f"Update for {long_date(update.on)} saved.",
+        redirect_to=reverse("outbreaks:detail", args=[outbreak.pk]))
+    if done:
+        return done
     return render(request, "outbreaks/form.html", {
         "form": form, "outbreak": outbreak, "title": "Add an update",
         "button": "Save update"})
@@ -194,15 +188,14 @@ def update_correct(request, pk: int, on: str):
         "new_cases_staff": update.new_cases_staff, "deaths": update.deaths, "notes": update.notes,
         "admissions_closed": {True: "yes", False: "no"}.get(update.admissions_closed, "")})
     form.fields["on"].disabled = True
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.update_record(outbreak=outbreak, on=update.on, counts=form.counts(),
-                                   user=request.user, replace=True)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, f"Update for {long_date(update.on)} corrected.")
-            return redirect("outbreaks:detail", pk=outbreak.pk)
+    done = handle_form(
+        request, form, lambda data: services.update_record(
+            outbreak=outbreak, on=update.on, counts=form.counts(), user=request.user,
+            replace=True),
+        success_message=f"Update for {long_date(update.on)} corrected.",
+        redirect_to=reverse("outbreaks:detail", args=[outbreak.pk]))
+    if done:
+        return done
     return render(request, "outbreaks/form.html", {
         "form": form, "outbreak": outbreak, "title": f"Correct the update of {long_date(day)}",
         "button": "Save correction"})
@@ -211,17 +204,16 @@ def update_correct(request, pk: int, on: str):
 def status_override(request, pk: int):
     outbreak = _managed_outbreak(request, pk)
     form = OverrideForm(request.POST or None, initial={"on": timezone.localdate()})
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.status_override(outbreak=outbreak, on=data["on"], status=data["status"],
-                                     reason=data["reason"], user=request.user)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, f"Status set to {Status(data['status']).label.lower()} "
-                             f"from {long_date(data['on'])}.")
-            return redirect("outbreaks:detail", pk=outbreak.pk)
+    done = handle_form(
+        request, form, lambda data: services.status_override(
+            outbreak=outbreak, on=data["on"], status=data["status"], reason=data["reason"],
+            user=request.user),
+        success_message=lambda _: (
+            f"Status set to {Status(form.cleaned_data['status']).label.lower()} "
+            f"from {long_date(form.cleaned_data['on'])}."),
+        redirect_to=reverse("outbreaks:detail", args=[outbreak.pk]))
+    if done:
+        return done
     return render(request, "outbreaks/form.html", {
         "form": form, "outbreak": outbreak, "title": "Change the status by hand",
         "button": "Change status",
@@ -243,15 +235,14 @@ def location_imt_add(request, pk: int):
 
 def _imt_form(request, location, outbreak):
     form = ImtMeetingForm(request.POST or None, initial={"held_on": timezone.localdate()})
-    if request.method == "POST" and form.is_valid():
-        try:
-            meeting = services.imt_meeting_record(location=location, outbreak=outbreak,
-                                                  user=request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, "IMT meeting recorded. Add its actions below.")
-            return redirect("outbreaks:imt", pk=meeting.pk)
+    done = handle_form(
+        request, form, lambda data: services.imt_meeting_record(
+            location=location, outbreak=outbreak, user=request.user, **data),
+        success_message="IMT meeting recorded. Add its actions below.",
+        redirect_to=lambda meeting: reverse("outbreaks:imt", args=[meeting.pk]),
+        already_sent="That meeting was already recorded; it was saved once.")
+    if done:
+        return done
     back = (reverse("outbreaks:detail", args=[outbreak.pk]) if outbreak
             else reverse("outbreaks:location", args=[location.pk]))
     return render(request, "outbreaks/form.html", {
@@ -273,14 +264,13 @@ def imt_detail(request, pk: int):
     if request.method == "POST":
         if not can_manage:
             raise PermissionDenied
-        if form.is_valid():
-            try:
-                services.imt_action_add(meeting=meeting, user=request.user, **form.cleaned_data)
-            except ValidationError as exc:
-                add_service_errors(form, exc)
-            else:
-                messages.success(request, "Action added.")
-                return redirect("outbreaks:imt", pk=meeting.pk)
+        done = handle_form(
+            request, form, lambda data: services.imt_action_add(
+                meeting=meeting, user=request.user, **data),
+            success_message="Action added.",
+            redirect_to=reverse("outbreaks:imt", args=[meeting.pk]))
+        if done:
+            return done
     return render(request, "outbreaks/imt.html", {
         "meeting": meeting, "actions": meeting.actions.all(), "form": form,
         "can_manage": can_manage, "today": timezone.localdate()})
@@ -304,15 +294,13 @@ def learning_review(request, pk: int):
                 "lessons": review.lessons, "shared_with": review.shared_with} if review
                else {"reviewed_on": timezone.localdate()})
     form = LearningReviewForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.learning_review_record(outbreak=outbreak, user=request.user,
-                                            **form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, "Learning review saved.")
-            return redirect("outbreaks:detail", pk=outbreak.pk)
+    done = handle_form(
+        request, form, lambda data: services.learning_review_record(
+            outbreak=outbreak, user=request.user, **data),
+        success_message="Learning review saved.",
+        redirect_to=reverse("outbreaks:detail", args=[outbreak.pk]))
+    if done:
+        return done
     return render(request, "outbreaks/form.html", {
         "form": form, "outbreak": outbreak, "title": "Learning review", "button": "Save review"})
 
@@ -346,15 +334,14 @@ def thresholds_edit(request, code: str):
     de_escalation, closure = services.thresholds_for(authority.pk)
     form = ThresholdsForm(request.POST or None, initial={"de_escalation_days": de_escalation,
                                                          "closure_days": closure})
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.thresholds_set(authority=authority, user=request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, f"Thresholds for {authority.name} saved. They apply to "
-                             "outbreaks reported from now on.")
-            return redirect("outbreaks:thresholds")
+    done = handle_form(
+        request, form, lambda data: services.thresholds_set(
+            authority=authority, user=request.user, **data),
+        success_message=f"Thresholds for {authority.name} saved. They apply to outbreaks "
+        "reported from now on.",
+        redirect_to=reverse("outbreaks:thresholds"))
+    if done:
+        return done
     return render(request, "outbreaks/form.html", {
         "form": form, "title": f"Outbreak thresholds for {authority.name}",
         "button": "Save thresholds", "back_url": reverse("outbreaks:thresholds"),

@@ -259,6 +259,17 @@ def area_authority_ids(code: str) -> list[int]:
                 .values_list("pk", flat=True))
 
 
+def area_authorities(code: str) -> list[Authority]:
+    """The authorities an area's code stands for: one authority (its ONS code), the current
+    authorities of a region (E12…) or of all England ("ENGLAND"); none if the code is unknown."""
+    code = code.strip().upper()
+    if code == "ENGLAND":
+        return list(Authority.objects.filter(valid_to__isnull=True))
+    if code.startswith("E12"):
+        return list(Authority.objects.filter(region__ons_code=code, valid_to__isnull=True))
+    return list(Authority.objects.filter(ons_code=code))
+
+
 def area_choices(*, user, capability: Capability = Capability.VIEW_AGGREGATES) -> list:
     """(code, name) of the regions and authorities a user's summaries can be narrowed to."""
     authorities = list(summary_authorities(user=user, capability=capability))

@@ -1,25 +1,18 @@
 """Register pages: thin views that call selectors to read and services to write."""
 
-from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 
 from caresight.core import tenancy
 from caresight.core.audit import history_entries
 from caresight.core.exports import FORMATS, download_response
-from caresight.core.forms import add_service_errors
-from caresight.core.services import (
-    submission_token_claim,
-    submission_token_record,
-)
 from caresight.core.tenancy import Capability
 from caresight.core.timeutils import parse_as_of
-from caresight.core.views import upload_for_import
+from caresight.core.views import handle_form, upload_for_import
 
 from . import selectors, services
 from .forms import ImportUploadForm, LocationForm, ProviderForm
@@ -88,24 +81,12 @@ def _location_form(request, instance=None):
 def location_create(request):
     tenancy.require(request.user, Capability.EDIT_REGISTER)
     form = _location_form(request)
-    if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            first = submission_token_claim(
-                token=form.cleaned_data["submission_token"], user=request.user)
-            if first:
-                messages.info(request, "That form was already sent; it was saved once.")
-                return redirect(first)
-            data = {k: v for k, v in form.cleaned_data.items() if k != "submission_token"}
-            try:
-                location = services.location_create(user=request.user, **data)
-            except ValidationError as exc:
-                transaction.set_rollback(True)
-                add_service_errors(form, exc)
-            else:
-                submission_token_record(token=form.cleaned_data["submission_token"],
-                                        url=location_url(location))
-                messages.success(request, f"{location.name} was added to the register.")
-                return redirect(location_url(location))
+    done = handle_form(
+        request, form, lambda data: services.location_create(user=request.user, **data),
+        success_message=lambda location: f"{location.name} was added to the register.",
+        redirect_to=location_url, already_sent="That form was already sent; it was saved once.")
+    if done:
+        return done
     return render(request, "registry/location_form.html", {"form": form, "location": None})
 
 
@@ -113,15 +94,13 @@ def location_edit(request, pk: int):
     location = selectors.location_get(user=request.user, pk=pk)
     _check(request, "registry.change_location", location)
     form = _location_form(request, instance=location)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.location_update(location=location, user=request.user,
-                                     **form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, f"Your changes to {location.name} were saved.")
-            return redirect(location_url(location))
+    done = handle_form(
+        request, form, lambda data: services.location_update(
+            location=location, user=request.user, **data),
+        success_message=lambda updated: f"Your changes to {updated.name} were saved.",
+        redirect_to=location_url(location))
+    if done:
+        return done
     return render(request, "registry/location_form.html", {"form": form, "location": location})
 
 
@@ -150,18 +129,13 @@ def provider_create(request):
     tenancy.require(request.user, Capability.EDIT_REGISTER)
     form = ProviderForm(request.POST or None)
     home = selectors.editable_authorities(user=request.user).first()
-    if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            first = submission_token_claim(
-                token=form.cleaned_data["submission_token"], user=request.user)
-            if first:
-                return redirect(first)
-            data = {k: v for k, v in form.cleaned_data.items() if k != "submission_token"}
-            provider = services.provider_create(user=request.user, home_authority=home, **data)
-            url = f"/register/providers/{provider.pk}/"
-            submission_token_record(token=form.cleaned_data["submission_token"], url=url)
-        messages.success(request, f"{provider.name} was added.")
-        return redirect(url)
+    done = handle_form(
+        request, form, lambda data: services.provider_create(
+            user=request.user, home_authority=home, **data),
+        success_message=lambda provider: f"{provider.name} was added.",
+        redirect_to=lambda provider: f"/register/providers/{provider.pk}/")
+    if done:
+        return done
     return render(request, "registry/provider_form.html", {"form": form, "provider": None})
 
 
@@ -169,10 +143,13 @@ def provider_edit(request, pk: int):
     provider = selectors.provider_get(user=request.user, pk=pk)
     _check(request, "registry.change_provider", provider)
     form = ProviderForm(request.POST or None, instance=provider)
-    if request.method == "POST" and form.is_valid():
-        services.provider_update(provider=provider, user=request.user, **form.cleaned_data)
-        messages.success(request, f"Your changes to {provider.name} were saved.")
-        return redirect(f"/register/providers/{provider.pk}/")
+    done = handle_form(
+        request, form, lambda data: services.provider_update(
+            provider=provider, user=request.user, **data),
+        success_message=lambda updated: f"Your changes to {updated.name} were saved.",
+        redirect_to=f"/register/providers/{provider.pk}/")
+    if done:
+        return done
     return render(request, "registry/provider_form.html", {"form": form, "provider": provider})
 
 

@@ -7,7 +7,7 @@ The same loader serves the data migration (with historical models) and the
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from .models import STORED_NUMBERS, STORED_TOTALS
+from .models import RETURN_WINDOW_DAYS, STORED_NUMBERS, STORED_TOTALS
 
 SHIPPED = Path(__file__).resolve().parent / "data" / "measure_sets.json"
 KINDS = {"yes_no", "whole_number", "decimal", "choice", "date"}
@@ -80,7 +80,7 @@ def check(definition: dict) -> list[dict]:
             "service_group": item["service_group"], "version": item["version"],
             "title": item.get("title") or item["service_group"],
             "in_use_from": item.get("in_use_from"),
-            "expected_every_days": int(item.get("expected_every_days", 7)),
+            "expected_every_days": int(item.get("expected_every_days", RETURN_WINDOW_DAYS)),
             "rules": rules,
             "measures": measures,
         })

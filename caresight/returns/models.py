@@ -29,12 +29,20 @@ SERVICE_GROUP_OF_TYPE: dict[str, str] = {
 }
 
 
+# The PPE items a return counts days of: measure code -> what the item is called.
+PPE_ITEMS = {"ppe_days_masks": "masks", "ppe_days_aprons": "aprons",
+             "ppe_days_gloves": "gloves", "ppe_days_eye_protection": "eye protection",
+             "ppe_days_sanitiser": "hand sanitiser"}
+PPE_LOW_DAYS = 7  # fewer days of any item than this is low stock (the risk rule's default)
+# A return stays current this many days unless its measure set says otherwise.
+RETURN_WINDOW_DAYS = 7
+
+
 # Answers that are read for every service in the country at once (the national risk log), kept
 # beside the JSON as numbers in columns of their own (see Return): measure codes, and totals
 # of several measures (an unanswered one counting as 0). Every measure set must ask them as
 # numbers, if at all (measure_sets.check).
-STORED_NUMBERS = ["staff_multiple_settings", "ppe_days_masks", "ppe_days_aprons",
-                  "ppe_days_gloves", "ppe_days_eye_protection", "ppe_days_sanitiser"]
+STORED_NUMBERS = ["staff_multiple_settings", *PPE_ITEMS]
 STORED_TOTALS = {
     "staff_employed": ["nurses_employed", "care_workers_employed", "non_care_staff_employed"],
     "staff_absent": ["nurses_absent_covid", "nurses_absent_other", "care_workers_absent_covid",
@@ -69,7 +77,8 @@ class MeasureSet(models.Model):
     title = models.CharField(max_length=200)
     in_use_from = models.DateField()
     expected_every_days = models.PositiveIntegerField(
-        default=7, help_text="A service that has not returned for this many days is chased."
+        default=RETURN_WINDOW_DAYS,
+        help_text="A service that has not returned for this many days is chased."
     )
     rules = models.JSONField(
         default=list, blank=True,

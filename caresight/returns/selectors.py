@@ -2,7 +2,8 @@
 and the summaries of the seed reports. Always through the user's tenancy scope.
 
 "Current" on a day means a service's latest return on or before that day, within its measure
-set's expected window (default 7 days). Every figure says how many services it is based on.
+set's expected window (default 7 days: models.RETURN_WINDOW_DAYS). Every figure says how many
+services it is based on.
 """
 
 import datetime as dt
@@ -32,6 +33,9 @@ from caresight.registry.models import Location, ServiceType
 from caresight.registry.selectors import area_authority_ids, registered_on_q
 
 from .models import (
+    PPE_ITEMS,
+    PPE_LOW_DAYS,
+    RETURN_WINDOW_DAYS,
     SERVICE_GROUP_OF_TYPE,
     STORED_NUMBERS,
     STORED_TOTALS,
@@ -44,9 +48,7 @@ from .models import (
 )
 
 IPC_SECTION = "Infection prevention and control"
-PPE_CODES = ["ppe_days_masks", "ppe_days_aprons", "ppe_days_gloves", "ppe_days_eye_protection",
-             "ppe_days_sanitiser"]
-PPE_LOW_DAYS = 7
+PPE_CODES = list(PPE_ITEMS)
 CHUNK = 5000  # returns per aggregate query: within every database's parameter limit
 
 
@@ -90,7 +92,7 @@ def windows(as_of: dt.date) -> dict[str, int]:
     found = {}
     for group in ServiceGroup.values:
         measure_set = measure_set_in_use(group=group, as_of=as_of)
-        found[group] = measure_set.expected_every_days if measure_set else 7
+        found[group] = measure_set.expected_every_days if measure_set else RETURN_WINDOW_DAYS
     return found
 
 

@@ -3,8 +3,7 @@
 import datetime as dt
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -13,19 +12,14 @@ from caresight.core import tenancy
 from caresight.core.audit import history_entries
 from caresight.core.charts import line_chart_svg
 from caresight.core.exports import FORMATS, download_response
-from caresight.core.forms import add_service_errors
-from caresight.core.services import (
-    submission_token_claim,
-    submission_token_record,
-)
 from caresight.core.tenancy import Capability
 from caresight.core.timeutils import long_date, parse_as_of
-from caresight.core.views import upload_for_import
+from caresight.core.views import handle_form, upload_for_import
 from caresight.registry.selectors import area_choices, location_get
 
 from . import selectors, services
 from .forms import ReturnForm, ReturnsUploadForm, SummaryForm, initial_answers
-from .models import Return
+from .models import PPE_LOW_DAYS, RETURN_WINDOW_DAYS, Return
 
 
 def _area(request) -> str | None:
@@ -47,6 +41,7 @@ def summary(request):
     return render(request, "returns/summary.html", {
         "form": form, "summary": data, "as_of": as_of, "previous": previous,
         "can_see_records": tenancy.has_capability(request.user, Capability.VIEW_RECORDS),
+        "window_days": RETURN_WINDOW_DAYS, "ppe_low_days": PPE_LOW_DAYS,
     })
 
 
@@ -131,30 +126,22 @@ def return_submit(request, pk: int):
     initial = {"for_date": today, **(initial_answers(last.values) if last else {})}
     form = ReturnForm(request.POST or None, initial=initial,
                       measures=list(selectors.measure_list(measure_set=measure_set)))
-    if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            token = form.cleaned_data["submission_token"]
-            first = submission_token_claim(token=token, user=request.user)
-            if first:
-                messages.info(request, "That return was already sent; it was saved once.")
-                return redirect(first)
-            try:
-                submitted = services.return_submit(
-                    location=location, for_date=form.cleaned_data["for_date"],
-                    answers=form.answers(), user=request.user)
-            except ValidationError as exc:
-                transaction.set_rollback(True)
-                add_service_errors(form, exc)
-            else:
-                url = reverse("returns:location", args=[location.pk])
-                submission_token_record(token=token, url=url)
-                for warning in submitted.warnings:
-                    messages.warning(request, warning)
-                version = submitted.ret.version
-                messages.success(request, (
-                    f"Return for {location.name} on {long_date(submitted.ret.for_date)} saved"
-                    f"{'' if version == 1 else f' (version {version})'}."))
-                return redirect(url)
+
+    def saved(submitted) -> str:
+        for warning in submitted.warnings:
+            messages.warning(request, warning)
+        version = submitted.ret.version
+        return (f"Return for {location.name} on {long_date(submitted.ret.for_date)} saved"
+                f"{'' if version == 1 else f' (version {version})'}.")
+
+    done = handle_form(
+        request, form, lambda data: services.return_submit(
+            location=location, for_date=data["for_date"], answers=form.answers(),
+            user=request.user),
+        success_message=saved, redirect_to=reverse("returns:location", args=[location.pk]),
+        already_sent="That return was already sent; it was saved once.")
+    if done:
+        return done
     return render(request, "returns/submit.html", {
         "form": form, "location": location, "last": last,
         "on_behalf": services.submitting_as(request.user, location) == Return.Source.OFFICER,

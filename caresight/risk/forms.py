@@ -5,13 +5,13 @@ import datetime as dt
 from django import forms
 from django.utils import timezone
 
-from caresight.core.forms import GovukForm
+from caresight.core.forms import GovukForm, OnceOnlyFormMixin
 
 from . import rules
 from .models import Concern, Rating
 
 
-class OverrideForm(GovukForm):
+class OverrideForm(OnceOnlyFormMixin, GovukForm):
     rating = forms.ChoiceField(label="Rating", choices=Rating.choices, widget=forms.RadioSelect)
     reason = forms.CharField(label="Reason", required=False, max_length=500,
                              widget=forms.Textarea(attrs={"rows": 3}),
@@ -27,7 +27,7 @@ class OverrideForm(GovukForm):
         super().__init__(*args, **kwargs)
 
 
-class ConcernForm(GovukForm):
+class ConcernForm(OnceOnlyFormMixin, GovukForm):
     raised_on = forms.DateField(label="Date raised", widget=forms.DateInput())
     source = forms.ChoiceField(label="Where it came from", choices=Concern.Source.choices,
                                widget=forms.RadioSelect)

@@ -8,14 +8,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
-from caresight.returns.models import STORED_TOTALS
+from caresight.returns.models import PPE_ITEMS, PPE_LOW_DAYS, STORED_TOTALS
 
 from .models import Rating
 
 # Measures the rules read from the current return (care home and community measure sets).
 # Returns keep all of them in columns of their own, for the national log (STORED_NUMBERS).
-PPE = {"ppe_days_masks": "masks", "ppe_days_aprons": "aprons", "ppe_days_gloves": "gloves",
-       "ppe_days_eye_protection": "eye protection", "ppe_days_sanitiser": "hand sanitiser"}
+PPE = PPE_ITEMS
 ACROSS_SETTINGS = "staff_multiple_settings"
 MEASURES = [*PPE, ACROSS_SETTINGS]  # read one by one
 TOTALS = {name: STORED_TOTALS[name] for name in ("staff_employed", "staff_absent")}  # added up
@@ -42,7 +41,7 @@ RULES = [
     Rule("de_escalation", "Outbreak on the de-escalation pathway", Rating.AMBER),
     Rule("staff_absence", "Staff absence", Rating.AMBER, Decimal(20),
          "Per cent of staff absent, at or above"),
-    Rule("ppe_low", "Low PPE stock", Rating.AMBER, Decimal(7),
+    Rule("ppe_low", "Low PPE stock", Rating.AMBER, Decimal(PPE_LOW_DAYS),
          "Days of any PPE item, under"),
     Rule("no_return", "No current return", Rating.AMBER),
     Rule("staff_across_settings", "Staff working across settings", Rating.AMBER, Decimal(1),

@@ -2,171 +2,38 @@
 
 A day's log for an authority is the saved one if it was saved (as distributed), else worked
 out from the data as it stands: outbreaks, current returns, concerns and overrides on that day.
-Either way its ratings are kept in the database (a worked-out log until its data change), so
-that a log of any size is counted, put in order and read a page at a time there.
+The ratings worked out are kept in the database by a service (`services.risk_logs_refresh`,
+run after the data change), so that a log of any size is counted, put in order and read a page
+at a time there. Reads never write: an authority whose kept log is out of date (its data
+changed and the refresh has not run yet) is worked out here, in memory, with the same rules.
 """
 
 import datetime as dt
-import gc
 import json
-from collections import defaultdict
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 
-from django.db.models import Case, Count, Q, QuerySet, TextField, Value, When
+from django.db.models import Case, Count, QuerySet, TextField, Value, When
 from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
 from caresight.core import tenancy
-from caresight.core.db import in_parallel
 from caresight.core.tenancy import Capability
-from caresight.outbreaks.models import Status
-from caresight.outbreaks.selectors import outbreak_list, statuses_on
-from caresight.registry.models import Location, ServiceType
-from caresight.registry.selectors import area_authority_ids, registered_on_q
-from caresight.returns.models import SERVICE_GROUP_OF_TYPE
-from caresight.returns.selectors import current_number_rows
+from caresight.registry.models import Location
 
-from . import rules
-from .models import RATING_ORDER, Concern, Override, Policy, Rating, SavedLog, SavedRating
+from .models import RATING_ORDER, InputsVersion, Rating, SavedLog, SavedRating
+from .rating import (  # noqa: F401  (read here by the views and tests too)
+    SERVICE_TYPE_LABELS,
+    collector_paused,
+    computed_ratings,
+    policies_for,
+    policy_for,
+    rated_locations,
+)
 
-SERVICE_TYPE_LABELS = dict(ServiceType.choices)
 LOG_COLUMNS = ["rating", "name", "cqc_location_id", "provider", "authority", "locality",
                "service_type", "reasons", "override_reason", "override_expires_on",
                "computed_rating", "score"]
-
-
-def rated_locations(*, user, as_of: dt.date, authority: str | None = None,
-                    capability: Capability = Capability.VIEW_OUTBREAKS) -> QuerySet[Location]:
-    """The services on the log: registered on `as_of`, in scope (`user=None`: all)."""
-    queryset = Location.objects.filter(registered_on_q(as_of))
-    if user is not None:
-        queryset = tenancy.locations(user, capability, queryset)
-    if authority:
-        queryset = queryset.filter(authority_id__in=area_authority_ids(authority))
-    return queryset
-
-
-def policies_for(authority_ids, as_of: dt.date | None = None) -> dict[int, rules.Policy]:
-    """Each authority's rules as they stood at the end of `as_of` (default: now), read from
-    the policies' history, so a past day's log is worked out with that day's rules."""
-    records = Policy.history.filter(  # type: ignore[attr-defined]
-        authority_id__in=list(authority_ids))
-    if as_of is not None:
-        end_of_day = timezone.make_aware(dt.datetime.combine(as_of + dt.timedelta(days=1),
-                                                             dt.time.min))
-        records = records.filter(history_date__lt=end_of_day)
-    latest = {r.authority_id: r for r in records.order_by("history_date", "history_id")}
-    return {a: rules.policy_from(latest[a].rules, latest[a].ambers_make_red)
-            if a in latest and latest[a].history_type != "-" else rules.DEFAULT_POLICY
-            for a in authority_ids}
-
-
-def policy_for(authority_id: int, as_of: dt.date | None = None) -> rules.Policy:
-    return policies_for([authority_id], as_of)[authority_id]
-
-
-INFO_FIELDS = ("pk", "cqc_location_id", "name", "provider__name", "provider__is_small",
-               "authority_id", "authority__name", "locality__name", "service_type")
-
-
-def _facts_besides_returns(locations: QuerySet[Location], as_of: dt.date) -> dict:
-    """The services, their outbreaks' statuses, open concerns, overrides and rules on a day.
-
-    The outbreaks, concerns and overrides are those of every service, to be looked up by the
-    services': the few hundred open on a day cost less to read than to match to the services
-    in the database (a scan of the register each), even for one council's log.
-    """
-    info = list(locations.order_by().values_list(*INFO_FIELDS))
-    if not info:
-        return {"info": info, "outbreak_status": {}, "concerns": {}, "overrides": {},
-                "policies": {}}
-    outbreaks = outbreak_list(user=None).filter(reported_on__lte=as_of).filter(
-        Q(closed_on__isnull=True) | Q(closed_on__gt=as_of))
-    status_by_outbreak = statuses_on(outbreaks, as_of)
-    outbreak_status = {}
-    for outbreak_id, location_id in outbreaks.values_list("pk", "location_id"):
-        status = status_by_outbreak.get(outbreak_id)
-        if status in (Status.LIVE, Status.DE_ESCALATION):
-            outbreak_status[location_id] = status
-    concerns = defaultdict(list)
-    for location_id, summary in (Concern.objects.filter(raised_on__lte=as_of)
-                                 .filter(Q(closed_on__isnull=True) | Q(closed_on__gt=as_of))
-                                 .order_by("raised_on").values_list("location_id", "summary")):
-        concerns[location_id].append(summary)
-    overrides: dict[int, Override] = {}
-    for found in (Override.objects.filter(starts_on__lte=as_of, expires_on__gte=as_of)
-                  .order_by("starts_on", "created_at")):
-        overrides[found.location_id] = found  # the latest one applies
-    return {"info": info, "outbreak_status": outbreak_status, "concerns": concerns,
-            "overrides": overrides,
-            "policies": policies_for({row[5] for row in info}, as_of)}
-
-
-def computed_ratings(locations: QuerySet[Location], as_of: dt.date) -> list[dict]:
-    """Work out every service's rating on `as_of` from the data as it stands (in no order).
-
-    The current returns' numbers and everything else are read side by side (two connections
-    on PostgreSQL), and while the numbers are still being read the rows are made, ready for
-    their ratings. The numbers are read on this thread's connection: they
-    touch an index page per service, which a new connection (the other thread's) would first
-    have to map into its memory (about 100 ms nationally).
-    """
-    numbers, (rows, to_rate) = in_parallel(
-        lambda: current_number_rows(locations, as_of, rules.MEASURES, rules.TOTALS),
-        lambda: _rows_to_rate(locations, as_of))
-    _rate(to_rate, numbers)
-    return rows
-
-
-# A row to rate, its service, its authority's rules, and the service's facts but its numbers:
-# outbreak status, whether it is chased for a return, small provider, open concerns.
-_ToRate = tuple[dict, int, rules.Rater, str | None, bool, bool, list[str] | None]
-
-
-def _rows_to_rate(locations: QuerySet[Location], as_of: dt.date
-                  ) -> tuple[list[dict], list[_ToRate]]:
-    """A row for each service with all but its rating, and what rates it but the current
-    return's numbers."""
-    known = _facts_besides_returns(locations, as_of)
-    outbreak_status, concerns, overrides = (known["outbreak_status"], known["concerns"],
-                                            known["overrides"])
-    raters: dict[int, rules.Rater] = {}  # one for each policy (most authorities: the default)
-    rate = {authority_id: raters.get(id(policy)) or raters.setdefault(id(policy), policy.rater())
-            for authority_id, policy in known["policies"].items()}
-    labels = SERVICE_TYPE_LABELS
-    rows = []
-    facts = {}
-    for (pk, cqc_id, name, provider, small, authority_id, authority, locality,
-         service_type) in known["info"]:
-        override = overrides.get(pk)
-        rows.append({
-            "location_id": pk, "cqc_location_id": cqc_id or "", "name": name,
-            "provider": provider, "authority": authority, "authority_id": authority_id,
-            "locality": locality or "No locality",
-            "service_type": labels.get(service_type, service_type),
-            "rating": None if override is None else override.rating,  # None: the rules'
-            "computed_rating": None, "score": 0, "fired": None,
-            "override_reason": "" if override is None else override.reason,
-            "override_expires_on": None if override is None else override.expires_on,
-            "saved": False,
-        })
-        # Services that make no return (e.g. day services) are not chased for one.
-        facts[pk] = (rate[authority_id], outbreak_status.get(pk),
-                     service_type in SERVICE_GROUP_OF_TYPE, small, concerns.get(pk))
-    return rows, [(row, row["location_id"], *facts[row["location_id"]]) for row in rows]
-
-
-def _rate(to_rate: list[_ToRate], numbers: dict[int, tuple[float | None, ...]]) -> None:
-    """Rate every service and complete its row: in plain dicts and tuples, as it runs
-    25,000 times for a national log."""
-    for row, pk, rate, outbreak_status, chased, small, concerns in to_rate:
-        current = numbers.get(pk)
-        computed, fired, score = rate(outbreak_status, current is not None or not chased,
-                                      current, small, concerns)
-        if row["rating"] is None:
-            row["rating"] = computed
-        row["computed_rating"], row["score"], row["fired"] = computed, score, fired
 
 
 # Red first, then the highest score, then by locality and name.
@@ -181,26 +48,47 @@ _ROW_FIELDS = ("location_id", "location__cqc_location_id", "location__name",
                "override_expires_on", "log__kind")
 
 
+def log_order_key(row: dict) -> tuple:
+    """LOG_ORDER for rows worked out in memory."""
+    return (RATING_ORDER[row["rating"]], -row["score"], row["locality"], row["name"],
+            row["location_id"])
+
+
 @dataclass(frozen=True)
 class RiskLog:
-    """A day's risk log in a user's scope: its ratings, kept in the database, are counted and
-    put in order there, and read a page at a time (`rows(limit=…)`) or whole."""
+    """A day's risk log in a user's scope: its kept ratings are counted and put in order in
+    the database, and read a page at a time (`rows(limit=…)`) or whole. Ratings of authorities
+    whose kept log is out of date are worked out in memory (`worked_out`) and merged in."""
 
     as_of: dt.date
     ratings: QuerySet[SavedRating]
     showing_saved: bool  # some of it is a log saved as distributed
+    worked_out: list[dict] = field(default_factory=list)  # out of date in the database
+
+    @property
+    def current(self) -> bool:
+        """Whether every rating was read from a log kept in the database."""
+        return not self.worked_out
 
     def counts(self) -> dict[str, int]:
-        found = dict(self.ratings.order_by().values_list("rating").annotate(n=Count("pk")))
+        found = Counter(dict(self.ratings.order_by().values_list("rating")
+                             .annotate(n=Count("pk"))))
+        found.update(row["rating"] for row in self.worked_out)
         return {rating: found.get(rating, 0) for rating in Rating.values}
 
     def rows(self, *, ratings: list[str] | None = None, limit: int | None = None) -> list[dict]:
         """The rows in order, red first, of the chosen ratings (default: all)."""
         queryset = self.ratings.filter(rating__in=ratings) if ratings else self.ratings
         queryset = queryset.order_by(*LOG_ORDER)
+        if self.worked_out:
+            with collector_paused():
+                rows = _rows_of(queryset) + [row for row in self.worked_out
+                                             if not ratings or row["rating"] in ratings]
+            rows.sort(key=log_order_key)
+            return rows if limit is None else rows[:limit]
         if limit is not None:
             queryset = queryset[:limit]
-        with _collector_paused():
+        with collector_paused():
             return _rows_of(queryset)
 
 
@@ -229,12 +117,11 @@ def risk_log(*, user, as_of: dt.date, authority: str | None = None,
     """Every service's rating on `as_of` in the user's scope (`user=None`: all).
 
     Where that day's log was saved, the saved ratings are given for a past day (the log as
-    distributed) and, with `use_saved=True`, for today too; today's log is otherwise worked
-    out from the data as they stand, so that what changed after saving shows. Worked-out
-    logs are kept per authority until their data change (`services.worked_out_logs`).
+    distributed) and, with `use_saved=True`, for today too; today's log is otherwise the one
+    worked out from the data as they stand, so that what changed after saving shows. That is
+    read from the logs kept in the database where they are current; an authority whose data
+    changed since its log was kept is worked out here instead, in memory, writing nothing.
     """
-    from . import services  # the services import this module's workings-out
-
     if use_saved is None:
         use_saved = as_of < timezone.localdate()
     locations = rated_locations(user=user, as_of=as_of, authority=authority)
@@ -242,37 +129,33 @@ def risk_log(*, user, as_of: dt.date, authority: str | None = None,
     saved = (dict(SavedLog.objects.filter(kind=SavedLog.Kind.SAVED, as_of=as_of,
                                           authority_id__in=authority_ids)
                   .values_list("authority_id", "pk")) if use_saved else {})
-    with _collector_paused():
-        log_ids = [*saved.values(), *services.worked_out_logs(
-            authority_ids=authority_ids - saved.keys(), as_of=as_of)]
-    ratings = SavedRating.objects.filter(log_id__in=log_ids)
+    kept = current_logs(authority_ids=authority_ids - saved.keys(), as_of=as_of)
+    stale = authority_ids - saved.keys() - kept.keys()
+    worked_out: list[dict] = []
+    if stale:
+        with collector_paused():
+            worked_out = computed_ratings(locations.filter(authority_id__in=stale), as_of)
+    ratings = SavedRating.objects.filter(log_id__in=[*saved.values(), *kept.values()])
     if user is not None:  # the user's scope may be narrower than whole authorities
         ratings = ratings.filter(location__in=locations)
-    return RiskLog(as_of=as_of, ratings=ratings, showing_saved=bool(saved))
+    return RiskLog(as_of=as_of, ratings=ratings, showing_saved=bool(saved),
+                   worked_out=worked_out)
 
 
-@contextmanager
-def _collector_paused():
-    """Pause the cyclic garbage collector while a log is made, as imports do (run_import).
-
-    A national log makes a few hundred thousand small objects (rows, reasons, the rows read)
-    that all live until it is returned; the collector would scan them, and everything else
-    alive, again and again: a third of the time of the rules and rows. Afterwards what is
-    left is put straight into the oldest generation, where only full collections scan it:
-    re-enabled as it was, the collector would first scan the log's 50,000 rows and lists as
-    new (~50 ms nationally), though they hold no cycles and are freed with the log. (Not if
-    anything is frozen already: unfreezing would undo a server's own gc.freeze().)
-    """
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if collecting:
-            if not gc.get_freeze_count():
-                gc.freeze()
-                gc.unfreeze()
-            gc.enable()
+def current_logs(*, authority_ids, as_of: dt.date) -> dict[int, int]:
+    """authority ID -> its worked-out log for `as_of` kept in the database, where that is
+    current: worked out at the count of changes its authority's data stand at now."""
+    authority_ids = set(authority_ids)
+    if not authority_ids:
+        return {}
+    # The counts are read first: a change committed meanwhile leaves a log at an older count,
+    # which is then still shown, as it was current when the read began.
+    versions = dict(InputsVersion.objects.filter(authority_id__in=authority_ids)
+                    .values_list("authority_id", "version"))
+    return {authority_id: pk for pk, authority_id, version in SavedLog.objects.filter(
+        kind=SavedLog.Kind.WORKED_OUT, as_of=as_of, authority_id__in=authority_ids,
+        inputs_version__isnull=False).values_list("pk", "authority_id", "inputs_version")
+        if version == versions.get(authority_id, 0)}
 
 
 def priorities(log: RiskLog, limit: int = 50) -> list[dict]:

@@ -1,7 +1,9 @@
-"""Writes for the risk log: policies, concerns, overrides and saved logs. All audited."""
+"""Writes for the risk log: policies, concerns, overrides and saved logs (all audited), and
+the worked-out logs kept in the database (derived data, kept current by `risk_logs_refresh`)."""
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
@@ -15,7 +17,7 @@ from caresight.registry.models import Authority, Location
 
 from . import rules
 from .models import Concern, InputsVersion, Override, Policy, Rating, SavedLog, SavedRating
-from .selectors import computed_ratings, rated_locations
+from .rating import collector_paused, computed_ratings, rated_locations
 
 
 @transaction.atomic
@@ -128,7 +130,8 @@ RATING_INPUTS = {
 
 def rating_inputs_changed(*, model: type[models.Model], pks: list) -> None:
     """Count a change to the data of the authorities these rows belong to, so that their
-    worked-out logs are worked out again when next asked for.
+    kept logs are out of date (read worked out afresh) until they are refreshed, and refresh
+    them in the background once the change has committed.
 
     Called for every audited write (`core.audit.history_written`), inside its transaction:
     the change and its count commit together, so a log can never be kept at a count that
@@ -153,39 +156,75 @@ def rating_inputs_changed(*, model: type[models.Model], pks: list) -> None:
     InputsVersion.objects.bulk_create([InputsVersion(authority_id=a) for a in ordered],
                                       ignore_conflicts=True)
     InputsVersion.objects.filter(authority_id__in=ordered).update(version=F("version") + 1)
+    _refresh_after_commit(ordered)
 
 
-def worked_out_logs(*, authority_ids, as_of: dt.date) -> list[int]:
-    """The worked-out logs of these authorities for `as_of`, worked out again where their data
-    changed since (or never worked out): the IDs of logs whose ratings are up to date.
+class _RefreshAfterCommit:
+    """One background refresh for every change a transaction makes (an import makes many)."""
 
-    Kept logs out of date on other days lose their ratings at the same time, so an authority
-    keeps ratings only for the days asked for since its data last changed.
+    def __init__(self) -> None:
+        self.authority_ids: set[int] = set()
+
+    def __call__(self) -> None:
+        from .tasks import refresh_risk_logs
+
+        refresh_risk_logs.enqueue(authority_ids=sorted(self.authority_ids),
+                                  as_of=timezone.localdate().isoformat())
+
+
+def _refresh_after_commit(authority_ids: Iterable[int]) -> None:
+    connection = transaction.get_connection()
+    pending = getattr(connection, "_caresight_risk_refresh", None)
+    # Still waiting for this transaction to commit? (Not if it committed or rolled back.)
+    if pending is None or not any(func is pending for _, func, *_ in connection.run_on_commit):
+        pending = _RefreshAfterCommit()
+        connection._caresight_risk_refresh = pending  # type: ignore[attr-defined]
+        pending.authority_ids.update(authority_ids)
+        transaction.on_commit(pending)
+        return
+    pending.authority_ids.update(authority_ids)
+
+
+def risk_logs_refresh(*, as_of: dt.date | None = None,
+                      authority_ids: Iterable[int] | None = None) -> int:
+    """Keep the worked-out logs of these authorities (default: every authority with services)
+    for `as_of` (default today) current: work out again, and write, those whose data changed
+    since they were kept (or never kept). Return how many were written.
+
+    Run in the background after every audited write that changes what ratings are worked out
+    from (and so after every import), and by `caresight risk refresh`. Kept logs out of date
+    on other days lose their ratings at the same time, so an authority keeps ratings only for
+    the days refreshed since its data last changed.
     """
-    authority_ids = set(authority_ids)
+    as_of = as_of or timezone.localdate()
+    if authority_ids is None:
+        authority_ids = Location.objects.order_by().values_list(
+            "authority_id", flat=True).distinct()
+    wanted = set(authority_ids)
     for _attempt in range(3):
         try:
-            return _worked_out_logs(authority_ids, as_of)
+            with collector_paused():
+                return _refresh(wanted, as_of)
         except IntegrityError:
-            continue  # another request was keeping the same logs at the same time: again
+            continue  # another refresh was keeping the same logs at the same time: again
     raise RuntimeError(f"Could not keep the risk logs of {as_of}: they kept changing.")
 
 
-def _worked_out_logs(authority_ids: set[int], as_of: dt.date) -> list[int]:
+def _refresh(authority_ids: set[int], as_of: dt.date) -> int:
     if not authority_ids:
-        return []
+        return 0
     versions = dict(InputsVersion.objects.filter(authority_id__in=authority_ids)
                     .values_list("authority_id", "version"))
     kept = {log.authority_id: log for log in SavedLog.objects.filter(
         kind=SavedLog.Kind.WORKED_OUT, as_of=as_of, authority_id__in=authority_ids)}
-    current = [log.pk for a, log in kept.items() if log.inputs_version == versions.get(a, 0)]
     stale = sorted(a for a in authority_ids
                    if a not in kept or kept[a].inputs_version != versions.get(a, 0))
     if not stale:
-        return current
+        return 0
     # Worked out before the transaction, so that on PostgreSQL the reads run on two
     # connections (core.db.in_parallel). The versions were read first: a change committed
-    # meanwhile leaves these logs at an older count, to be worked out again when next asked.
+    # meanwhile leaves these logs at an older count, to be refreshed again (its own commit
+    # queued a refresh) and worked out afresh when read until then.
     rows_by_authority: dict[int, list[dict]] = defaultdict(list)
     for row in computed_ratings(rated_locations(user=None, as_of=as_of)
                                 .filter(authority_id__in=stale), as_of):
@@ -203,7 +242,7 @@ def _worked_out_logs(authority_ids: set[int], as_of: dt.date) -> list[int]:
         insert_new(SavedRating, RATING_FIELDS,
                    [rating for log in logs
                     for rating in _rating_rows(log, rows_by_authority[log.authority_id])])
-    return current + [log.pk for log in logs]
+    return len(logs)
 
 
 def _drop_out_of_date(authority_ids: list[int], versions: dict[int, int]) -> None:

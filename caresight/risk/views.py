@@ -1,7 +1,5 @@
 """Risk log pages: thin views over the risk selectors and services."""
 
-from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -9,10 +7,9 @@ from django.views.decorators.http import require_POST
 
 from caresight.core import tenancy
 from caresight.core.exports import download_response
-from caresight.core.forms import add_service_errors
 from caresight.core.tenancy import Capability
 from caresight.core.timeutils import long_date, parse_as_of
-from caresight.core.views import call_and_tell
+from caresight.core.views import call_and_tell, handle_form
 from caresight.registry.models import Authority
 from caresight.registry.selectors import area_choices, location_get
 
@@ -103,17 +100,15 @@ def _managed_location(request, pk: int):
 def override_add(request, pk: int):
     location = _managed_location(request, pk)
     form = OverrideForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            override = services.override_set(location=location, user=request.user,
-                                              **form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, f"{location.name} is rated "
-                             f"{override.get_rating_display().lower()} until "
-                             f"{long_date(override.expires_on)}.")
-            return redirect("risk:location", pk=location.pk)
+    done = handle_form(
+        request, form, lambda data: services.override_set(
+            location=location, user=request.user, **data),
+        success_message=lambda override: (
+            f"{location.name} is rated {override.get_rating_display().lower()} until "
+            f"{long_date(override.expires_on)}."),
+        redirect_to=reverse("risk:location", args=[location.pk]))
+    if done:
+        return done
     return render(request, "risk/form.html", {
         "form": form, "location": location, "title": "Override the rating",
         "button": "Override rating"})
@@ -122,14 +117,14 @@ def override_add(request, pk: int):
 def concern_add(request, pk: int):
     location = _managed_location(request, pk)
     form = ConcernForm(request.POST or None, initial={"raised_on": timezone.localdate()})
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.concern_raise(location=location, user=request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, "Concern recorded.")
-            return redirect("risk:location", pk=location.pk)
+    done = handle_form(
+        request, form, lambda data: services.concern_raise(
+            location=location, user=request.user, **data),
+        success_message="Concern recorded.",
+        redirect_to=reverse("risk:location", args=[location.pk]),
+        already_sent="That concern was already recorded; it was saved once.")
+    if done:
+        return done
     return render(request, "risk/form.html", {
         "form": form, "location": location, "title": "Record a quality concern",
         "button": "Save concern"})
@@ -139,14 +134,13 @@ def concern_close(request, pk: int):
     concern = get_object_or_404(Concern.objects.select_related("location"), pk=pk)
     location = _managed_location(request, concern.location_id)
     form = ConcernCloseForm(request.POST or None, initial={"closed_on": timezone.localdate()})
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.concern_close(concern=concern, user=request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, "Concern closed.")
-            return redirect("risk:location", pk=location.pk)
+    done = handle_form(
+        request, form, lambda data: services.concern_close(
+            concern=concern, user=request.user, **data),
+        success_message="Concern closed.",
+        redirect_to=reverse("risk:location", args=[location.pk]))
+    if done:
+        return done
     return render(request, "risk/form.html", {
         "form": form, "location": location, "title": f"Close the concern: {concern.summary}",
         "button": "Close concern"})
@@ -167,13 +161,12 @@ def policies(request):
 def policy_edit(request, code: str):
     authority = get_object_or_404(_authorities(request), ons_code=code.upper())
     form = PolicyForm(request.POST or None, policy=selectors.policy_for(authority.pk))
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.policy_set(authority=authority, rules_chosen=form.chosen(), user=request.user,
-                                ambers_make_red=form.cleaned_data["ambers_make_red"])
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, f"Risk rules for {authority.name} saved.")
-            return redirect("risk:policies")
+    done = handle_form(
+        request, form, lambda data: services.policy_set(
+            authority=authority, rules_chosen=form.chosen(), user=request.user,
+            ambers_make_red=data["ambers_make_red"]),
+        success_message=f"Risk rules for {authority.name} saved.",
+        redirect_to=reverse("risk:policies"))
+    if done:
+        return done
     return render(request, "risk/policy_form.html", {"form": form, "authority": authority})

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "caresight.outbreaks",
     "caresight.risk",
     "caresight.grants",
+    "caresight.demo",
 ]
 
 MIDDLEWARE = [

@@ -122,7 +122,7 @@ class TestUserCommand:
         assert membership.organisation.kind == "regional_body"
 
     @pytest.mark.parametrize("args, message", [
-        (["--authority", "E99999999"], "not an authority"),
+        (["--authority", "E99999999"], "Unknown authority code"),
         (["--authority", "E10000003", "--password", "short"], "too short"),
     ])
     def test_bad_input_writes_nothing(self, db, args, message):

@@ -79,10 +79,14 @@ class TestJourney:
         # Finance pays instalment 1: the signed provider is due, the other withheld and why.
         client.force_login(setting["finance"])
         instalment = round.instalments.get(number=1)
-        response = client.post(reverse("grants:runs", args=[round.pk]),
-                               {"instalment": instalment.pk,
-                                "as_of": timezone.localdate().isoformat()})
+        runs_page = client.get(reverse("grants:runs", args=[round.pk])).content.decode()
+        sent = {"instalment": instalment.pk, "as_of": timezone.localdate().isoformat(),
+                "submission_token": form_token(runs_page)}
+        response = client.post(reverse("grants:runs", args=[round.pk]), sent)
         run_url = response["Location"]
+        # The same form sent again makes no second run: it goes to the first.
+        assert client.post(reverse("grants:runs", args=[round.pk]), sent)["Location"] == run_url
+        assert round.payment_runs.count() == 1
         page = client.get(run_url).content.decode()
         assert "No signed agreement." in page
         client.post(run_url + "confirm/")
@@ -192,9 +196,10 @@ class TestWhoSeesWhat:
                                                                    setting):
         round = simple_round(cambs)
         client.force_login(setting["finance"])
+        page = client.get(reverse("grants:runs", args=[round.pk])).content.decode()
         page = client.post(reverse("grants:runs", args=[round.pk]), {
-            "instalment": round.instalments.first().pk,
-            "as_of": ELIGIBILITY.isoformat()}).content.decode()
+            "instalment": round.instalments.first().pk, "as_of": ELIGIBILITY.isoformat(),
+            "submission_token": form_token(page)}).content.decode()
         assert "The allocation has not been confirmed" in page
         assert not round.payment_runs.exists()
 

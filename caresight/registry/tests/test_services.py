@@ -57,5 +57,5 @@ def test_locality_command(cambs, capsys):
     call_command("locality", "create", "--authority", "E10000003", "--name", "East Cambs",
                  "--postcode-district", "CB7", "--district", "E07000009")
     assert "covers 1 service." in capsys.readouterr().out
-    with pytest.raises(CommandError, match="not an authority"):
+    with pytest.raises(CommandError, match="Unknown authority code"):
         call_command("locality", "create", "--authority", "E99", "--name", "Nowhere")

@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from caresight.accounts import services
 from caresight.accounts.models import Role
+from caresight.core.cli import add_authority_argument
 from caresight.registry.models import Provider
 
 
@@ -16,9 +17,9 @@ class Command(BaseCommand):
         create = sub.add_parser("create", help="create a user with a role")
         create.add_argument("--email", required=True)
         create.add_argument("--role", required=True, choices=Role.values)
-        create.add_argument("--authority", required=True, action="append", metavar="CODE",
-                            help="ONS code of an authority; a region code (E12…) or 'england' "
-                            "for all in it; repeat for more")
+        add_authority_argument(create, many=True, required=True,
+                               help="where the role is held (a region or England: every "
+                               "authority in it)")
         create.add_argument("--organisation", metavar="NAME", default="",
                             help="organisation the role is held through (created if new)")
         create.add_argument("--provider", metavar="CQC_PROVIDER_ID",
@@ -35,7 +36,7 @@ class Command(BaseCommand):
                 raise CommandError(f"No provider has the CQC ID {provider}.")
         try:
             user, membership = services.user_create(
-                email=email, role=role, authority_codes=authority,
+                email=email, role=role, authority_codes=[found.code for found in authority],
                 organisation_name=organisation, password=password, full_name=name,
                 provider=provider_obj,
             )

@@ -6,9 +6,9 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.module_loading import import_string
 
+from caresight.core.cli import add_authority_argument, authorities_of
 from caresight.core.exports import EXPORTS, FORMATS, render_table
 from caresight.core.timeutils import date_argument
-from caresight.registry.models import Authority
 
 
 class Command(BaseCommand):
@@ -20,8 +20,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("what", choices=sorted(EXPORTS))
         parser.add_argument("--format", choices=sorted(FORMATS), default="csv")
-        parser.add_argument("--authority", metavar="CODE", action="append",
-                            help="only this authority (ONS code); repeat for more")
+        add_authority_argument(parser, many=True, help="only this area")
         parser.add_argument("--from", dest="date_from", metavar="DATE", type=date_argument,
                             help="returns: only those for this day (YYYY-MM-DD) or later; "
                             "outbreaks: the start of the period for closed and new outbreaks")
@@ -32,11 +31,7 @@ class Command(BaseCommand):
                             help="write to this file (default: standard output)")
 
     def handle(self, *args, what, format, authority, date_from, date_to, output, **options):
-        codes = [code.upper() for code in authority or []]
-        unknown = sorted(set(codes) - set(
-            Authority.objects.filter(ons_code__in=codes).values_list("ons_code", flat=True)))
-        if unknown:
-            raise CommandError(f"Unknown authority code(s): {', '.join(unknown)}.")
+        codes = [found.ons_code for found in authorities_of(authority)]
         if date_from and date_to and date_from > date_to:
             raise CommandError("--from is after --to.")
         rows, columns, title = import_string(EXPORTS[what])(

@@ -3,9 +3,9 @@
 import getpass
 from pathlib import Path
 
+from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from caresight.accounts.models import User
 from caresight.core.imports import IMPORT_LABELS, IMPORTERS, run_import
 from caresight.core.progress import TerminalProgress
 
@@ -28,7 +28,7 @@ class Command(BaseCommand):
             raise CommandError(f"{path} is not a file.")
         actor = None
         if user:
-            actor = User.objects.filter(email=user.lower()).first()
+            actor = get_user_model().objects.filter(email=user.lower()).first()
             if actor is None:
                 raise CommandError(f"No user has the email address {user}.")
         progress = TerminalProgress(disable=no_progress)

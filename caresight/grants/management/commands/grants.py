@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from caresight.core.cli import add_authority_argument
 from caresight.core.exports import render_table
 from caresight.core.timeutils import date_argument, long_date
 from caresight.grants import selectors, services
@@ -17,7 +18,6 @@ from caresight.grants.allocation import plan_round, spec_from_template
 from caresight.grants.models import PaymentRun, Round
 from caresight.grants.money import parse_money, pounds
 from caresight.grants.round_templates import TEMPLATES
-from caresight.registry.models import Authority
 
 
 def _messages(exc: ValidationError) -> str:
@@ -32,7 +32,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("action", choices=["allocate", "create", "confirm", "pay"])
-        parser.add_argument("--authority", metavar="CODE", help="allocate, create: ONS code")
+        add_authority_argument(parser, single=True, help="allocate, create: the authority")
         parser.add_argument("--template", choices=list(TEMPLATES),
                             help="allocate, create: the round's template")
         parser.add_argument("--amount", metavar="POUNDS",
@@ -67,9 +67,7 @@ class Command(BaseCommand):
                    if not value]
         if missing:
             raise CommandError(f"Give {', '.join(missing)}.")
-        found = Authority.objects.filter(ons_code=authority.upper()).first()
-        if found is None:
-            raise CommandError(f"Unknown authority code {authority!r}.")
+        found = authority.authorities[0]
         try:
             pounds_ = parse_money(amount, field="--amount", allow_zero=False)
         except ValueError as exc:

@@ -3,8 +3,8 @@
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from caresight.core.cli import add_authority_argument
 from caresight.registry import services
-from caresight.registry.models import Authority
 
 
 class Command(BaseCommand):
@@ -13,7 +13,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
         create = sub.add_parser("create", help="create a locality")
-        create.add_argument("--authority", required=True, metavar="CODE", help="ONS code")
+        add_authority_argument(create, single=True, required=True)
         create.add_argument("--name", required=True)
         create.add_argument("--district", action="append", default=[], metavar="CODE",
                             help="a lower-tier district's ONS code (E07…); repeat for more")
@@ -21,9 +21,7 @@ class Command(BaseCommand):
                             metavar="OUTCODE", help="a postcode district like PE13; repeat")
 
     def handle(self, *args, authority, name, district, postcode_district, **options):
-        found = Authority.objects.filter(ons_code=authority.upper()).first()
-        if found is None:
-            raise CommandError(f"{authority!r} is not an authority's ONS code.")
+        found = authority.authorities[0]
         try:
             locality = services.locality_create(
                 authority=found, name=name, district_codes=district,

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from caresight.core.demo import DemoError, demo_load
+from caresight.demo.demo import DemoError, demo_load
 
 
 class Command(BaseCommand):

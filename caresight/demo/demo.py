@@ -39,7 +39,7 @@ from caresight.registry.models import (
     ServiceType,
 )
 from caresight.registry.services import locality_create, location_create, provider_create
-from caresight.returns.models import SERVICE_GROUP_OF_TYPE, Return, ServiceGroup
+from caresight.returns.models import PPE_ITEMS, SERVICE_GROUP_OF_TYPE, Return, ServiceGroup
 from caresight.returns.services import returns_load
 from caresight.risk import services as risk
 
@@ -689,6 +689,9 @@ def demo_load(*, stdout: TextIO | None = None) -> DemoSummary:
     if stdout is not None:
         stdout.write("Loading the demo area (a few seconds)...\n")
     _write(plan)
+    # Keep today's risk logs now rather than when the background worker gets to them.
+    risk.risk_logs_refresh(authority_ids=Authority.objects.filter(
+        ons_code__in=COUNCILS).values_list("pk", flat=True))
     return _summary(already_loaded=False, started=started)
 
 
@@ -881,8 +884,8 @@ def _care_home_answers(rng: random.Random, beds: int, week: int) -> dict:
         answers[f"{group}_employed"] = employed
         answers[f"{group}_absent_covid"] = rng.randint(0, employed // 10)
         answers[f"{group}_absent_other"] = rng.randint(0, employed // 10)
-    for item in PPE_ITEMS:
-        answers[f"ppe_days_{item}"] = rng.choice([5] + [10, 14, 21, 28, 28] * 6)
+    for code in PPE_ITEMS:
+        answers[code] = rng.choice([5] + [10, 14, 21, 28, 28] * 6)
     # Measures in place become commoner week by week, as they did in 2020.
     for code in IPC_CODES:
         answers[code] = "yes" if rng.random() < 0.75 + 0.02 * (RETURN_WEEKS - week) else "no"
@@ -906,12 +909,11 @@ def _community_answers(rng: random.Random, size: int) -> dict:
         "people_flu_vaccinated": rng.randint(0, people),
         "people_covid_vaccinated": rng.randint(0, people),
     }
-    for item in PPE_ITEMS:
-        answers[f"ppe_days_{item}"] = rng.choice([3] + [7, 14, 21, 28] * 6)
+    for code in PPE_ITEMS:
+        answers[code] = rng.choice([3] + [7, 14, 21, 28] * 6)
     return answers
 
 
-PPE_ITEMS = ["masks", "aprons", "gloves", "eye_protection", "sanitiser"]
 IPC_CODES = [
     "ipc_isolate_residents", "ipc_restrict_staff_movement", "ipc_full_pay_isolating_staff",
     "ipc_testing_portal", "ipc_test_kits", "ipc_test_hospital_discharges", "ipc_sufficient_ppe",

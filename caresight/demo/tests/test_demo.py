@@ -6,7 +6,7 @@ from django.test import RequestFactory
 from django.utils import timezone
 
 from caresight.accounts.models import Membership, Organisation, Role, User
-from caresight.core.demo import (
+from caresight.demo.demo import (
     CAMBRIDGESHIRE,
     DEMO_PASSWORD,
     DEMO_URL,
