@@ -257,8 +257,14 @@ def _money_by_provider(round: Round, providers: QuerySet | None = None) -> dict[
 
 
 def provider_balance(*, round: Round, provider: Provider) -> dict[str, Decimal]:
+    """A provider's money in a round: allocated, adjusted, paid, recovered, spent, and the
+    sums shown beside them (worked out here, in Decimal, never added up in a template):
+    `total_allocated` = allocated + adjusted, `received` = paid − recovered."""
     money = _money_by_provider(round, Provider.objects.filter(pk=provider.pk).values("pk"))
-    return {key: values.get(provider.pk, ZERO) for key, values in money.items()}
+    balance = {key: values.get(provider.pk, ZERO) for key, values in money.items()}
+    balance["total_allocated"] = balance["allocated"] + balance["adjusted"]
+    balance["received"] = balance["paid"] - balance["recovered"]
+    return balance
 
 
 RECONCILIATION_COLUMNS = ["provider", "cqc_provider_id", "allocated", "adjusted", "paid",

@@ -388,7 +388,7 @@ def spend_submit(request, pk: int, provider: int):
             return redirect("grants:provider", pk=round.pk, provider=found.pk)
     return render(request, "form_page.html", {
         "form": form, "title": "Report what you spent", "caption": f"{found.name}, {round.name}",
-        "intro": f"You have been paid {pounds(balance['paid'] - balance['recovered'])} from "
+        "intro": f"You have been paid {pounds(balance['received'])} from "
                  "this round. Give what you spent in each category; leave a category blank "
                  "if you spent nothing on it.",
         "button": "Send the spend return",
