@@ -275,9 +275,19 @@ def _collector_paused():
             gc.enable()
 
 
-def priorities(log: RiskLog, limit: int = 50) -> list[dict]:
-    """Whom to support or test first: red and amber services, most reasons first."""
-    return log.rows(ratings=[Rating.RED, Rating.AMBER], limit=limit)
+PRIORITY_RATINGS = [Rating.RED, Rating.AMBER]
+PRIORITY_COLUMNS = ["priority", *LOG_COLUMNS]
+
+
+def priorities(log: RiskLog, limit: int | None = None) -> list[dict]:
+    """Whom to support or test first: every red and amber service, red first, then the most
+    weighing on it. No cut unless a caller asks for one (and then shows the count beside it)."""
+    return log.rows(ratings=PRIORITY_RATINGS, limit=limit)
+
+
+def priority_export_rows(rows: list[dict]) -> list[dict]:
+    """The priorities for a download: numbered by their place (`priority`, from 1)."""
+    return [{"priority": place, **row} for place, row in enumerate(export_rows(rows), 1)]
 
 
 def saved_logs(*, user, as_of: dt.date) -> list[SavedLog]:

@@ -61,10 +61,21 @@ def risk_log(request):
 
 
 def priorities(request):
+    """Whom to support or test first: every red and amber service, counted, on the page and
+    in the download alike."""
     as_of, authority, log = _log(request)
+    fmt = request.GET.get("download")
+    if fmt:
+        tenancy.require(request.user, Capability.EXPORT)
+        return download_response(selectors.priority_export_rows(selectors.priorities(log)),
+                                 selectors.PRIORITY_COLUMNS, fmt,
+                                 title="Whom to support first",
+                                 file_stem=f"whom-to-support-first-{as_of.isoformat()}")
+    rows = selectors.priorities(log)
     return render(request, "risk/priorities.html", {
-        "rows": selectors.priorities(log), "as_of": as_of, "authority": authority or "",
-        "areas": area_choices(user=request.user, capability=Capability.VIEW_OUTBREAKS)})
+        "rows": rows, "total": len(rows), "as_of": as_of, "authority": authority or "",
+        "areas": area_choices(user=request.user, capability=Capability.VIEW_OUTBREAKS),
+        "can_export": tenancy.has_capability(request.user, Capability.EXPORT)})
 
 
 @require_POST
