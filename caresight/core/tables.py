@@ -127,7 +127,11 @@ class Column:
     default is `key`), or a callable of the row. `choices` turns codes into labels (a Django
     choices class or a mapping). `total` is True to add the column up (whole numbers and money),
     or a callable of the rows for a total that is not a sum (an overall rate). `link` (a
-    callable of the row) makes the page cell a link; `hint` adds a second line under it. A
+    callable of the row) makes the page cell a link; `hint` adds a second line under it;
+    `hidden` (a callable of the row) adds words for screen readers only, inside the link
+    ("Adjust" + " the allocation to Willow Court"). `tag` (a callable of the value) shows the
+    page cell as a GOV.UK tag of that colour ("red", "green"; None: plain). With `bullets`, a
+    list value is a list on the page (one item each) and "; "-joined in files. A
     column with `page=False` is only in downloads, with `download=False` only on the page.
     """
 
@@ -139,6 +143,9 @@ class Column:
     total: bool | Callable[[list], Any] = False
     link: Callable[[Any], str | None] | None = None
     hint: Callable[[Any], str | None] | None = None
+    hidden: Callable[[Any], str | None] | None = None
+    tag: Callable[[Any], str | None] | None = None
+    bullets: bool = False
     empty: str = "–"  # on the page, for a missing value
     places: int = 1  # decimal places of a percentage
     page: bool = True
@@ -252,6 +259,9 @@ class Cell:
     link: str | None = None
     hint: str | None = None
     row_header: bool = False
+    hidden: str | None = None  # for screen readers only, inside the link
+    tag: str | None = None  # a GOV.UK tag colour
+    items: list[str] | None = None  # a list on the page
 
 
 @dataclass
@@ -273,6 +283,10 @@ class Table:
     empty_message: str = "Nothing to show."
     testid: str = ""
     csv_bom: bool = True  # a byte-order mark, so that Excel reads the CSV as UTF-8
+    # Files read by machines (published open data, the finance system's payments file) keep
+    # their documented keys as headers; every other file has the people's headers.
+    key_headers: bool = False
+    download_totals: bool = False  # the totals row ends the files too (after the rows)
     _list: list | None = field(default=None, init=False, repr=False)
 
     # Page
@@ -307,10 +321,16 @@ class Table:
 
     @staticmethod
     def _cell(column: Column, row: Any) -> Cell:
-        return Cell(text=column.text(column.read(row)), numeric=column.numeric,
+        value = column.read(row)
+        items = None
+        if column.bullets and isinstance(value, list | tuple):
+            items = [str(v) for v in column.label(list(value))]
+        return Cell(text=column.text(value), numeric=column.numeric,
                     link=column.link(row) if column.link else None,
                     hint=column.hint(row) if column.hint else None,
-                    row_header=column.row_header)
+                    row_header=column.row_header,
+                    hidden=column.hidden(row) if column.hidden else None,
+                    tag=column.tag(value) if column.tag else None, items=items)
 
     def totals(self) -> dict[str, Any]:
         """Each totalled column's total: sums in Decimal (money) or int, or its own function."""
@@ -349,17 +369,30 @@ class Table:
     # Downloads
 
     def headers(self) -> list[str]:
-        return [c.header for c in self.download_columns]
+        return [c.key if self.key_headers else c.header for c in self.download_columns]
+
+    def _download_rows(self) -> Iterator[tuple[Any, bool]]:
+        """The rows for a file, and the totals row after them when asked for."""
+        rows = self.row_list if self.download_totals else self.rows
+        for row in rows:
+            yield row, False
+        if self.download_totals and rows:
+            totals = self.totals()
+            first = self.download_columns[0].key if self.download_columns else None
+            yield {**{k: None for k in (c.key for c in self.download_columns)},
+                   **({first: self.totals_label} if first else {}), **totals}, True
 
     def flat_rows(self) -> Iterator[list[Any]]:
         columns = self.download_columns
-        for row in self.rows:
-            yield [c.flat(c.read(row)) for c in columns]
+        for row, is_total in self._download_rows():
+            read = (lambda c, r: r.get(c.key)) if is_total else (lambda c, r: c.read(r))
+            yield [c.flat(read(c, row)) for c in columns]
 
     def json_rows(self) -> Iterator[dict[str, Any]]:
         columns = self.download_columns
-        for row in self.rows:
-            yield {c.key: c.json(c.read(row)) for c in columns}
+        for row, is_total in self._download_rows():
+            read = (lambda c, r: r.get(c.key)) if is_total else (lambda c, r: c.read(r))
+            yield {c.key: c.json(read(c, row)) for c in columns}
 
 
 # --- Files ------------------------------------------------------------------------------------

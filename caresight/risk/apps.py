@@ -21,10 +21,6 @@ def _rating_inputs_changed(sender, pks, **kwargs) -> None:
 
 
 def _risk_log_table(**options):
-    # Until the risk log is declared with columns: its dict rows, keys as headers.
-    from caresight.core.tables import from_dicts
+    from .tables import risk_log_export
 
-    from .selectors import risk_log_export
-
-    rows, columns, title = risk_log_export(**options)
-    return from_dicts(rows, columns, title=title)
+    return risk_log_export(**options)

@@ -31,9 +31,6 @@ from . import rules
 from .models import RATING_ORDER, Concern, Override, Policy, Rating, SavedLog, SavedRating
 
 SERVICE_TYPE_LABELS = dict(ServiceType.choices)
-LOG_COLUMNS = ["rating", "name", "cqc_location_id", "provider", "authority", "locality",
-               "service_type", "reasons", "override_reason", "override_expires_on",
-               "computed_rating", "score"]
 
 
 def rated_locations(*, user, as_of: dt.date, authority: str | None = None,
@@ -276,18 +273,12 @@ def _collector_paused():
 
 
 PRIORITY_RATINGS = [Rating.RED, Rating.AMBER]
-PRIORITY_COLUMNS = ["priority", *LOG_COLUMNS]
 
 
 def priorities(log: RiskLog, limit: int | None = None) -> list[dict]:
     """Whom to support or test first: every red and amber service, red first, then the most
     weighing on it. No cut unless a caller asks for one (and then shows the count beside it)."""
     return log.rows(ratings=PRIORITY_RATINGS, limit=limit)
-
-
-def priority_export_rows(rows: list[dict]) -> list[dict]:
-    """The priorities for a download: numbered by their place (`priority`, from 1)."""
-    return [{"priority": place, **row} for place, row in enumerate(export_rows(rows), 1)]
 
 
 def saved_logs(*, user, as_of: dt.date) -> list[SavedLog]:
@@ -308,17 +299,11 @@ def location_saved_ratings(*, location: Location) -> QuerySet[SavedRating]:
         "-log__as_of")
 
 
-def export_rows(rows: list[dict]) -> list[dict]:
-    return [{**row, "reasons": "; ".join(f"{f['label']}: {f['why']}" for f in row["fired"])}
-            for row in rows]
-
-
-def risk_log_export(*, authority_codes: list[str], date_from: dt.date | None = None,
-                    date_to: dt.date | None = None) -> tuple[list[dict], list[str], str]:
-    """For `caresight export risk-log`: the log on `date_to` (default today)."""
-    as_of = date_to or timezone.localdate()
+def risk_log_rows(*, authority_codes: list[str], as_of: dt.date) -> list[dict]:
+    """Every service's row on `as_of` in those authorities (none given: all), for the
+    operator's `caresight export risk-log`."""
     rows = []
     codes: list[str | None] = list(authority_codes) or [None]
     for code in codes:
         rows += risk_log(user=None, as_of=as_of, authority=code).rows()
-    return export_rows(rows), LOG_COLUMNS, "Risk log"
+    return rows

@@ -148,7 +148,7 @@ class TestRiskPages:
         assert "1 red, 0 amber, 0 green" in page
         xlsx = client.get(reverse("risk:log"), {"as_of": "2020-06-04", "download": "xlsx"})
         sheet = openpyxl.load_workbook(io.BytesIO(xlsx.content)).active
-        assert (sheet["A2"].value, sheet["B2"].value) == ("red", "Willow Court")
+        assert (sheet["A2"].value, sheet["B2"].value) == ("Red", "Willow Court")
         assert "Live outbreak" in sheet["H2"].value
         for _ in range(2):
             response = client.post(reverse("risk:save"), {"authority": "E10000003",
