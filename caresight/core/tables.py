@@ -40,9 +40,10 @@ class Kind(StrEnum):
     DATE = "date"
     DATETIME = "datetime"
     PERCENT = "percent"  # a percentage as a number of per cent: 75.0 is 75.0%
+    NUMBER = "number"  # a number that may have a fraction (units: 12.5 people), as Decimal
 
 
-NUMERIC = frozenset({Kind.WHOLE, Kind.MONEY, Kind.PERCENT})
+NUMERIC = frozenset({Kind.WHOLE, Kind.MONEY, Kind.PERCENT, Kind.NUMBER})
 PENNY = Decimal("0.01")
 
 # --- Formula injection ----------------------------------------------------------------------
@@ -94,8 +95,16 @@ def format_whole(value: int) -> str:
 
 
 def format_percent(value: float | Decimal, places: int = 1) -> str:
-    """75.0%."""
+    """75.0% (`places` below 0: at most that many, none when whole, as 75% or 12.5%)."""
+    if places < 0:
+        return f"{format_number(value, -places)}%"
     return f"{float(value):,.{places}f}%"
+
+
+def format_number(value: float | Decimal, places: int = 2) -> str:
+    """1,234 or 1,234.5: at most `places` decimal places, none when whole."""
+    text = f"{Decimal(str(value)):,.{places}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def _as_date(value: Any) -> dt.date | None:
@@ -198,6 +207,8 @@ class Column:
                 return int(value)
             if self.kind is Kind.PERCENT:
                 return value if isinstance(value, int | float | Decimal) else Decimal(value)
+            if self.kind is Kind.NUMBER:
+                return value if isinstance(value, int | Decimal) else Decimal(str(value))
             if self.kind is Kind.DATE:
                 return _as_date(value)
             if self.kind is Kind.DATETIME:
@@ -222,6 +233,8 @@ class Column:
             return format_whole(value)
         if self.kind is Kind.PERCENT and isinstance(value, int | float | Decimal):
             return format_percent(value, self.places)
+        if self.kind is Kind.NUMBER and isinstance(value, int | Decimal):
+            return format_number(value)
         if self.kind is Kind.DATETIME and isinstance(value, dt.datetime):
             return f"{long_date(value.date())} {value:%H:%M}"
         if self.kind is Kind.DATE and isinstance(value, dt.date):

@@ -124,11 +124,11 @@ class TestMoneyOnTheGrantsPages:
     def test_the_allocations_page_shows_each_amount_and_adjustment(self, client, world):
         client.force_login(world["officer"])
         page = client.get(reverse("grants:allocations", args=[world["round"].pk])).content
-        # Each line's amount, Oak Lodge's adjustment, and each explanation's rate per bed
-        # (283,594.27 / 5 beds, shown to the penny).
+        # Each line's amount, Oak Lodge's adjustment, each explanation's rate per bed
+        # (283,594.27 / 5 beds, shown to the penny), and the total of the amounts.
         assert sorted(money_on(page)) == sorted(
             ["£113,437.71", "£56,718.86", "£0.37", "£56,718.85", "£56,718.85",
-             *["£56,718.85"] * 4])
+             *["£56,718.85"] * 4, "£283,594.27"])
 
     def test_the_payment_run_totals_its_lines(self, client, world):
         client.force_login(world["finance"])
@@ -142,10 +142,12 @@ class TestMoneyOnTheGrantsPages:
     def test_the_spend_page_shows_categories_and_returns(self, client, world):
         client.force_login(world["officer"])
         page = client.get(reverse("grants:spend", args=[world["round"].pk])).content
-        # By category, then each return's lines (a category left blank is kept as £0.00).
-        assert money_on(page) == ["£1,000.10", "£2,000.20", "£0.05", "£99.99",
+        # By category and in all, then each return's lines (a category left blank is kept
+        # as £0.00) and each category's total.
+        assert money_on(page) == ["£1,000.10", "£2,000.20", "£0.05", "£99.99", "£3,100.34",
                                   "£1,000.10", "£2,000.20", "£0.05", "£0.00",
-                                  "£0.00", "£0.00", "£0.00", "£99.99"]
+                                  "£0.00", "£0.00", "£0.00", "£99.99",
+                                  "£1,000.10", "£2,000.20", "£0.05", "£99.99"]
 
     def test_the_reconciliation_rows_and_totals_add_up_to_the_penny(self, client, world):
         client.force_login(world["officer"])
@@ -166,16 +168,17 @@ class TestMoneyOnTheGrantsPages:
         page = client.get(reverse("grants:return", args=[world["round"].pk])).content
         assert money_on(page) == [
             "£283,594.27", "£283,594.27", "£0.37", "£113,437.91", "£10.05",  # the round
-            "£283,594.27",  # element 1
-            "£113,437.91", "£0.00",  # instalments 1 and 2
-            "£1,000.10", "£2,000.20", "£0.05", "£99.99"]  # spend by category
+            "£283,594.27", "£283,594.27",  # element 1, and all elements
+            "£113,437.91", "£0.00", "£113,437.91",  # instalments 1 and 2, and both
+            "£1,000.10", "£2,000.20", "£0.05", "£99.99", "£3,100.34"]  # spend, and in all
 
     def test_the_published_page_includes_adjustments(self, client, world):
         client.logout()
         page = client.get(reverse("published:published-round", args=[world["round"].pk]))
-        # allocated (adjustments included), paid; per provider by name
+        # allocated (adjustments included), paid; per provider by name, then in all
         assert money_on(page.content) == ["£170,156.94", "£85,078.48", "£56,718.85",
-                                          "£28,359.43", "£56,718.85", "£0.00"]
+                                          "£28,359.43", "£56,718.85", "£0.00",
+                                          "£283,594.64", "£113,437.91"]
 
     def test_the_adjust_and_recover_pages_name_the_amounts(self, client, world):
         client.force_login(world["officer"])
