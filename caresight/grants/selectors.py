@@ -72,7 +72,8 @@ def allocations_with_adjustments(*, user, round: Round) -> list[Allocation]:
     `adjusted_total`, their sum (Decimal, to the penny)."""
     allocations = list(allocation_list(user=user, round=round).prefetch_related("adjustments"))
     for allocation in allocations:
-        allocation.adjusted_total = sum((x.amount for x in allocation.adjustments.all()), ZERO)
+        allocation.adjusted_total = sum(  # type: ignore[attr-defined]
+            (x.amount for x in allocation.adjustments.all()), ZERO)
     return allocations
 
 

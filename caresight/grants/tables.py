@@ -137,6 +137,10 @@ def allocations_table(round: Round, allocations: list, *, can_manage: bool) -> T
                  testid="allocations", empty_message="No allocations.")
 
 
+ANSWER_TAGS = {Agreement.Decision.ACCEPTED: "green", Agreement.Decision.DECLINED: "red",
+               "waiting": "grey"}
+
+
 def agreements_table(round: Round, rows: list[dict], *, can_manage: bool) -> Table:
     """Each provider with an allocation and its answer; rows are {provider, agreement}."""
     def signed_by(row):
@@ -148,9 +152,9 @@ def agreements_table(round: Round, rows: list[dict], *, can_manage: bool) -> Tab
         Column("provider", "Provider", value="provider.name",
                link=lambda row: reverse("grants:provider", args=[round.pk, row["provider"].pk])),
         Column("answer", "Answer",
-               value=lambda row: row["agreement"].get_decision_display() if row["agreement"]
-               else "Waiting",
-               tag=lambda text: {"Accepted": "green", "Declined": "red"}.get(text, "grey")),
+               value=lambda row: row["agreement"].decision if row["agreement"] else "waiting",
+               choices={**dict(Agreement.Decision.choices), "waiting": "Waiting"},
+               tag=ANSWER_TAGS.get),
         Column("signed_by", "Signed by", value=signed_by, empty=""),
     ]
     if can_manage:

@@ -272,7 +272,7 @@ def _collector_paused():
             gc.enable()
 
 
-PRIORITY_RATINGS = [Rating.RED, Rating.AMBER]
+PRIORITY_RATINGS: list[str] = [Rating.RED, Rating.AMBER]
 
 
 def priorities(log: RiskLog, limit: int | None = None) -> list[dict]:

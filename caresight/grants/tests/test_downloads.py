@@ -190,3 +190,11 @@ class TestFormulasNeverRun:
                 reverse(name, args=[round.pk]), {"download": "xlsx"}).content)).active
             cells = [c.value for row in sheet.iter_rows() for c in row]
             assert "'=1+1" in cells and "=1+1" not in cells
+
+
+@pytest.mark.django_db
+def test_the_agreements_page_tags_each_answer(client, world):
+    page = client.get(reverse("grants:agreements", args=[world["round"].pk])).content.decode()
+    assert page.count('<strong class="govuk-tag govuk-tag--green">Accepted and signed') == 2
+    assert '<strong class="govuk-tag govuk-tag--grey">Waiting</strong>' in page
+    assert page.count("Record a paper agreement") == 1  # only where not signed
