@@ -127,7 +127,8 @@ class Column:
     default is `key`), or a callable of the row. `choices` turns codes into labels (a Django
     choices class or a mapping). `total` is True to add the column up (whole numbers and money),
     or a callable of the rows for a total that is not a sum (an overall rate). `link` (a
-    callable of the row) makes the page cell a link; `hint` adds a second line under it. A
+    callable of the row) makes the page cell a link; `hint` adds a second line under it and
+    `tag` a grey tag after it ("Deregistered"). A
     column with `page=False` is only in downloads, with `download=False` only on the page.
     """
 
@@ -139,6 +140,10 @@ class Column:
     total: bool | Callable[[list], Any] = False
     link: Callable[[Any], str | None] | None = None
     hint: Callable[[Any], str | None] | None = None
+    tag: Callable[[Any], str | None] | None = None  # a grey GOV.UK tag after the page text
+    # Words for screen readers only after the page text (" of Fen View", for a "History" link)
+    hidden: Callable[[Any], str] | None = None
+    header_hidden: bool = False  # the header is for screen readers only
     empty: str = "–"  # on the page, for a missing value
     places: int = 1  # decimal places of a percentage
     page: bool = True
@@ -231,7 +236,9 @@ class Column:
         return safe_cell(value)
 
     def json(self, value: Any) -> Any:
-        """The value for JSON: ISO dates, money as a string ("1234.56"), labels."""
+        """The value for JSON: ISO dates, money as a string ("1234.56"), labels, true/false."""
+        if isinstance(value, bool):
+            return value
         value = self.typed(value)
         if isinstance(value, Decimal):
             return str(value) if self.kind is Kind.MONEY else float(value)
@@ -252,6 +259,8 @@ class Cell:
     link: str | None = None
     hint: str | None = None
     row_header: bool = False
+    tag: str | None = None
+    hidden: str | None = None
 
 
 @dataclass
@@ -298,7 +307,8 @@ class Table:
 
     @property
     def header_cells(self) -> list[Cell]:
-        return [Cell(text=c.header, numeric=c.numeric) for c in self.page_columns]
+        return [Cell(text=c.header, numeric=c.numeric, hidden=c.header if c.header_hidden else None)
+                for c in self.page_columns]
 
     @property
     def body(self) -> Iterator[list[Cell]]:
@@ -310,7 +320,9 @@ class Table:
         return Cell(text=column.text(column.read(row)), numeric=column.numeric,
                     link=column.link(row) if column.link else None,
                     hint=column.hint(row) if column.hint else None,
-                    row_header=column.row_header)
+                    row_header=column.row_header,
+                    tag=column.tag(row) if column.tag else None,
+                    hidden=column.hidden(row) if column.hidden else None)
 
     def totals(self) -> dict[str, Any]:
         """Each totalled column's total: sums in Decimal (money) or int, or its own function."""
