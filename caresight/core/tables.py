@@ -36,13 +36,14 @@ from caresight.core.timeutils import long_date
 class Kind(StrEnum):
     TEXT = "text"
     WHOLE = "whole"  # a whole number: a count, beds
+    NUMBER = "number"  # any other number (a decimal answer), shown as it is
     MONEY = "money"  # pounds and pence, read as Decimal
     DATE = "date"
     DATETIME = "datetime"
     PERCENT = "percent"  # a percentage as a number of per cent: 75.0 is 75.0%
 
 
-NUMERIC = frozenset({Kind.WHOLE, Kind.MONEY, Kind.PERCENT})
+NUMERIC = frozenset({Kind.WHOLE, Kind.NUMBER, Kind.MONEY, Kind.PERCENT})
 PENNY = Decimal("0.01")
 
 # --- Formula injection ----------------------------------------------------------------------
@@ -194,7 +195,7 @@ class Column:
                 return money(value)
             if self.kind is Kind.WHOLE:
                 return int(value)
-            if self.kind is Kind.PERCENT:
+            if self.kind in (Kind.PERCENT, Kind.NUMBER) and not isinstance(value, bool):
                 return value if isinstance(value, int | float | Decimal) else Decimal(value)
             if self.kind is Kind.DATE:
                 return _as_date(value)
@@ -220,6 +221,8 @@ class Column:
             return format_whole(value)
         if self.kind is Kind.PERCENT and isinstance(value, int | float | Decimal):
             return format_percent(value, self.places)
+        if self.kind is Kind.NUMBER and isinstance(value, int | float | Decimal):
+            return f"{value:,}"
         if self.kind is Kind.DATETIME and isinstance(value, dt.datetime):
             return f"{long_date(value.date())} {value:%H:%M}"
         if self.kind is Kind.DATE and isinstance(value, dt.date):
@@ -281,10 +284,15 @@ class Table:
     totals_label: str = "Total"
     empty_message: str = "Nothing to show."
     testid: str = ""
+    key: str = ""  # the table's key in a JSON book (default: from the title)
     csv_bom: bool = True  # a byte-order mark, so that Excel reads the CSV as UTF-8
     _list: list | None = field(default=None, init=False, repr=False)
 
     # Page
+
+    def __post_init__(self) -> None:
+        if not self.key:
+            self.key = "_".join(self.title.lower().replace("-", " ").split())
 
     @property
     def page_columns(self) -> list[Column]:
@@ -384,7 +392,8 @@ FORMATS = {
 }
 FORMAT_LABELS = {"csv": "CSV", "json": "JSON", "xlsx": "Excel (XLSX)",
                  "ods": "OpenDocument (ODS)"}
-XLSX_FORMATS = {Kind.MONEY: "£#,##0.00", Kind.WHOLE: "#,##0", Kind.PERCENT: "0.0%",
+XLSX_FORMATS = {Kind.MONEY: "£#,##0.00", Kind.WHOLE: "#,##0", Kind.NUMBER: "General",
+                Kind.PERCENT: "0.0%",
                 Kind.DATE: "d mmmm yyyy", Kind.DATETIME: "d mmmm yyyy hh:mm"}
 
 
@@ -417,8 +426,36 @@ def render(table: Table, fmt: str) -> tuple[bytes, int]:
     if fmt == "csv":
         return csv_bytes(table.headers(), flat, bom=table.csv_bom), flat.count
     if fmt == "xlsx":
-        return _xlsx(table, flat), flat.count
-    return _ods(table, flat), flat.count
+        return _xlsx([(table, flat)]), flat.count
+    return _ods([(table, flat)]), flat.count
+
+
+@dataclass
+class Book:
+    """Several tables in one file (a summary's sections): a sheet each in XLSX and ODS, one
+    key each in JSON (the table's `key`)."""
+
+    title: str
+    tables: Sequence[Table]
+
+
+BOOK_FORMATS = ("xlsx", "ods", "json")
+
+
+def render_book(book: Book, fmt: str) -> tuple[bytes, int]:
+    """The book as a file in `fmt` (one of BOOK_FORMATS), and how many rows it holds."""
+    if fmt not in BOOK_FORMATS:
+        raise ValueError(f"Unknown format {fmt!r}; choose one of {', '.join(BOOK_FORMATS)}")
+    counted = [(t, _Counted(t.json_rows() if fmt == "json" else t.flat_rows()))
+               for t in book.tables]
+    if fmt == "json":
+        data = {"title": book.title, **{t.key: list(rows) for t, rows in counted}}
+        body = json.dumps(data, ensure_ascii=False, indent=1, default=str).encode()
+    elif fmt == "xlsx":
+        body = _xlsx(counted)
+    else:
+        body = _ods(counted)
+    return body, sum(rows.count for _, rows in counted)
 
 
 def _sheet_title(title: str) -> str:
@@ -427,15 +464,34 @@ def _sheet_title(title: str) -> str:
     return title[:31] or "Sheet"
 
 
-def _xlsx(table: Table, rows: Iterable[list]) -> bytes:
+def _xlsx(sheets: Sequence[tuple[Table, Iterable[list]]]) -> bytes:
     from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    titles: set[str] = set()
+    for table, rows in sheets:
+        _xlsx_sheet(workbook, table, rows, title=_unique(_sheet_title(table.title), titles))
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+def _unique(title: str, taken: set[str]) -> str:
+    n, base = 1, title
+    while title in taken:
+        n += 1
+        title = f"{base[:27]} ({n})"
+    taken.add(title)
+    return title
+
+
+def _xlsx_sheet(workbook, table: Table, rows: Iterable[list], *, title: str) -> None:
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
     columns = table.download_columns
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(_sheet_title(table.title))
+    sheet = workbook.create_sheet(title)
     sheet.freeze_panes = "A2"  # set before the first row: write-only sheets write it first
     for n, column in enumerate(columns, start=1):
         width = max(len(column.header) + 2, 14 if column.kind in (Kind.DATE, Kind.MONEY) else 8)
@@ -466,12 +522,9 @@ def _xlsx(table: Table, rows: Iterable[list]) -> bytes:
         sheet.append(cells)
     last = get_column_letter(max(len(columns), 1))
     sheet.auto_filter.ref = f"A1:{last}{count + 1}"
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
 
 
-def _ods(table: Table, rows: Iterable[list]) -> bytes:
+def _ods(sheets: Sequence[tuple[Table, Iterable[list]]]) -> bytes:
     from odf import number, style
     from odf import table as odf_table
     from odf import text as odf_text
@@ -505,20 +558,22 @@ def _ods(table: Table, rows: Iterable[list]) -> bytes:
     bold.addElement(style.TextProperties(fontweight="bold"))
     doc.automaticstyles.addElement(bold)
 
-    sheet = odf_table.Table(name=_sheet_title(table.title))
-    doc.spreadsheet.addElement(sheet)
-    header = odf_table.TableRow()
-    for text in table.headers():
-        cell = odf_table.TableCell(valuetype="string", stylename=bold)
-        cell.addElement(odf_text.P(text=safe_cell(text)))
-        header.addElement(cell)
-    sheet.addElement(header)
-    columns = table.download_columns
-    for row in rows:
-        line = odf_table.TableRow()
-        for column, value in zip(columns, row, strict=True):
-            line.addElement(_ods_cell(column, value, cell_styles))
-        sheet.addElement(line)
+    titles: set[str] = set()
+    for table, rows in sheets:
+        sheet = odf_table.Table(name=_unique(_sheet_title(table.title), titles))
+        doc.spreadsheet.addElement(sheet)
+        header = odf_table.TableRow()
+        for text in table.headers():
+            cell = odf_table.TableCell(valuetype="string", stylename=bold)
+            cell.addElement(odf_text.P(text=safe_cell(text)))
+            header.addElement(cell)
+        sheet.addElement(header)
+        columns = table.download_columns
+        for row in rows:
+            line = odf_table.TableRow()
+            for column, value in zip(columns, row, strict=True):
+                line.addElement(_ods_cell(column, value, cell_styles))
+            sheet.addElement(line)
     out = io.BytesIO()
     doc.write(out)
     return out.getvalue()
@@ -561,18 +616,20 @@ def _ods_cell(column: Column, value: Any, styles: dict):
     return cell
 
 
-def download_response(request, table: Table, fmt: str, *, file_stem: str,
+def download_response(request, table: Table | Book, fmt: str, *, file_stem: str,
                       log: bool = True) -> HttpResponse:
-    """The table as a file to download, never cached, and logged (who, what, filters, rows).
+    """The table (or book of tables) as a file to download, never cached, and logged: who,
+    what, the filters (the query string) and how many rows.
 
     An unknown format is a 400 that says which exist. `log=False` only for files that hold no
     record-level data (published open data).
     """
-    if fmt not in FORMATS:
+    formats = BOOK_FORMATS if isinstance(table, Book) else tuple(FORMATS)
+    if fmt not in formats:
         return HttpResponse(f"Unknown download format {fmt!r}; choose one of "
-                            f"{', '.join(FORMATS)}.", status=400, content_type="text/plain")
+                            f"{', '.join(formats)}.", status=400, content_type="text/plain")
     content_type, extension = FORMATS[fmt]
-    body, rows = render(table, fmt)
+    body, rows = render_book(table, fmt) if isinstance(table, Book) else render(table, fmt)
     if log:
         from caresight.core.services import download_record
 
