@@ -137,13 +137,20 @@ def timeline_table(timeline: dict) -> Table:
 
     columns = [Column("date", "Date", value=date_text, row_header=True,
                       link=lambda r: reverse("returns:detail", args=[r["pk"]]),
-                      hint=lambda r: f"version {r['version']}" if r["version"] > 1 else None)]
-    columns += [Column(code, label, kind=Kind.NUMBER,
-                       value=lambda r, n=n: r["values"][n])
+                      hint=lambda r: f"(version {r['version']})" if r["version"] > 1 else None)]
+    columns += [Column(code, label, kind=Kind.NUMBER, value=_nth_value(n))
                 for n, (code, label) in enumerate(timeline["columns"])]
     columns.append(Column("source", "Entered by"))
     return Table(columns=columns, rows=timeline["rows"], title="Returns, oldest first",
                  testid="timeline", empty_message="No returns in these 90 days.")
+
+
+def _nth_value(n: int):
+    return lambda row: row["values"][n]
+
+
+def _answer(code: str):
+    return lambda ret: ret.values.get(code)
 
 
 def submit_table(locations, *, today) -> Table:
@@ -188,7 +195,7 @@ def return_columns(measures) -> list[Column]:
         seen.add(measure.code)
         columns.append(Column(
             measure.code, measure.label, kind=KINDS.get(measure.kind, Kind.TEXT),
-            value=lambda r, code=measure.code: r.values.get(code),
+            value=_answer(measure.code),
             choices=dict(map(tuple, measure.choices)) if measure.choices else None))
     return columns
 
