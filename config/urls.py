@@ -52,6 +52,7 @@ urlpatterns = [
     path("jobs/<uuid:pk>/", core_views.job_detail, name="job-detail"),
     path("jobs/<uuid:pk>/confirm/", core_views.job_confirm, name="job-confirm"),
     path("jobs/<uuid:pk>/download/", core_views.job_download, name="job-download"),
+    path("downloads/", core_views.download_list, name="download-list"),
     path("api/", include(router.urls)),
     path("api/schema/", login_not_required(SpectacularAPIView.as_view()), name="api-schema"),
     path("api/docs/", login_not_required(SpectacularSwaggerView.as_view(url_name="api-schema")),

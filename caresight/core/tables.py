@@ -36,14 +36,14 @@ from caresight.core.timeutils import long_date
 class Kind(StrEnum):
     TEXT = "text"
     WHOLE = "whole"  # a whole number: a count, beds
+    NUMBER = "number"  # any other number (a decimal answer), shown as it is
     MONEY = "money"  # pounds and pence, read as Decimal
     DATE = "date"
     DATETIME = "datetime"
     PERCENT = "percent"  # a percentage as a number of per cent: 75.0 is 75.0%
-    NUMBER = "number"  # a number that may have a fraction (units: 12.5 people), as Decimal
 
 
-NUMERIC = frozenset({Kind.WHOLE, Kind.MONEY, Kind.PERCENT, Kind.NUMBER})
+NUMERIC = frozenset({Kind.WHOLE, Kind.NUMBER, Kind.MONEY, Kind.PERCENT})
 PENNY = Decimal("0.01")
 
 # --- Formula injection ----------------------------------------------------------------------
@@ -136,11 +136,10 @@ class Column:
     default is `key`), or a callable of the row. `choices` turns codes into labels (a Django
     choices class or a mapping). `total` is True to add the column up (whole numbers and money),
     or a callable of the rows for a total that is not a sum (an overall rate). `link` (a
-    callable of the row) makes the page cell a link; `hint` adds a second line under it;
-    `hidden` (a callable of the row) adds words for screen readers only, inside the link
-    ("Adjust" + " the allocation to Willow Court"). `tag` (a callable of the value) shows the
-    page cell as a GOV.UK tag of that colour ("red", "green"; None: plain). With `bullets`, a
-    list value is a list on the page (one item each) and "; "-joined in files. A
+    callable of the row) makes the page cell a link; `hint` adds a second line under it and
+    `tag` a grey tag after it ("Deregistered"). `tag_colour` (a callable of the value) shows the
+    whole page cell as a GOV.UK tag of that colour ("red", "green"; None: plain text). With
+    `bullets`, a list value is a list on the page (one item each) and "; "-joined in files. A
     column with `page=False` is only in downloads, with `download=False` only on the page.
     """
 
@@ -152,9 +151,12 @@ class Column:
     total: bool | Callable[[list], Any] = False
     link: Callable[[Any], str | None] | None = None
     hint: Callable[[Any], str | None] | None = None
-    hidden: Callable[[Any], str | None] | None = None
-    tag: Callable[[Any], str | None] | None = None
-    bullets: bool = False
+    tag: Callable[[Any], str | None] | None = None  # a grey GOV.UK tag after the page text
+    # Words for screen readers only after the page text (" of Fen View", for a "History" link)
+    hidden: Callable[[Any], str] | None = None
+    header_hidden: bool = False  # the header is for screen readers only
+    tag_colour: Callable[[Any], str | None] | None = None  # the cell as a tag of this colour
+    bullets: bool = False  # a list value as a list on the page
     empty: str = "–"  # on the page, for a missing value
     places: int = 1  # decimal places of a percentage
     page: bool = True
@@ -205,10 +207,8 @@ class Column:
                 return money(value)
             if self.kind is Kind.WHOLE:
                 return int(value)
-            if self.kind is Kind.PERCENT:
+            if self.kind in (Kind.PERCENT, Kind.NUMBER) and not isinstance(value, bool):
                 return value if isinstance(value, int | float | Decimal) else Decimal(value)
-            if self.kind is Kind.NUMBER:
-                return value if isinstance(value, int | Decimal) else Decimal(str(value))
             if self.kind is Kind.DATE:
                 return _as_date(value)
             if self.kind is Kind.DATETIME:
@@ -233,8 +233,8 @@ class Column:
             return format_whole(value)
         if self.kind is Kind.PERCENT and isinstance(value, int | float | Decimal):
             return format_percent(value, self.places)
-        if self.kind is Kind.NUMBER and isinstance(value, int | Decimal):
-            return format_number(value)
+        if self.kind is Kind.NUMBER and isinstance(value, int | float | Decimal):
+            return f"{value:,}"
         if self.kind is Kind.DATETIME and isinstance(value, dt.datetime):
             return f"{long_date(value.date())} {value:%H:%M}"
         if self.kind is Kind.DATE and isinstance(value, dt.date):
@@ -251,7 +251,9 @@ class Column:
         return safe_cell(value)
 
     def json(self, value: Any) -> Any:
-        """The value for JSON: ISO dates, money as a string ("1234.56"), labels."""
+        """The value for JSON: ISO dates, money as a string ("1234.56"), labels, true/false."""
+        if isinstance(value, bool):
+            return value
         value = self.typed(value)
         if isinstance(value, Decimal):
             return str(value) if self.kind is Kind.MONEY else float(value)
@@ -272,8 +274,9 @@ class Cell:
     link: str | None = None
     hint: str | None = None
     row_header: bool = False
-    hidden: str | None = None  # for screen readers only, inside the link
-    tag: str | None = None  # a GOV.UK tag colour
+    tag: str | None = None
+    hidden: str | None = None
+    tag_colour: str | None = None  # the cell shown as a GOV.UK tag of this colour
     items: list[str] | None = None  # a list on the page
 
 
@@ -295,6 +298,7 @@ class Table:
     totals_label: str = "Total"
     empty_message: str = "Nothing to show."
     testid: str = ""
+    key: str = ""  # the table's key in a JSON book (default: from the title)
     csv_bom: bool = True  # a byte-order mark, so that Excel reads the CSV as UTF-8
     # Files read by machines (published open data, the finance system's payments file) keep
     # their documented keys as headers; every other file has the people's headers.
@@ -303,6 +307,10 @@ class Table:
     _list: list | None = field(default=None, init=False, repr=False)
 
     # Page
+
+    def __post_init__(self) -> None:
+        if not self.key:
+            self.key = "_".join(self.title.lower().replace("-", " ").split())
 
     @property
     def page_columns(self) -> list[Column]:
@@ -325,7 +333,8 @@ class Table:
 
     @property
     def header_cells(self) -> list[Cell]:
-        return [Cell(text=c.header, numeric=c.numeric) for c in self.page_columns]
+        return [Cell(text=c.header, numeric=c.numeric, hidden=c.header if c.header_hidden else None)
+                for c in self.page_columns]
 
     @property
     def body(self) -> Iterator[list[Cell]]:
@@ -342,8 +351,10 @@ class Table:
                     link=column.link(row) if column.link else None,
                     hint=column.hint(row) if column.hint else None,
                     row_header=column.row_header,
+                    tag=column.tag(row) if column.tag else None,
                     hidden=column.hidden(row) if column.hidden else None,
-                    tag=column.tag(value) if column.tag else None, items=items)
+                    tag_colour=column.tag_colour(value) if column.tag_colour else None,
+                    items=items)
 
     def totals(self) -> dict[str, Any]:
         """Each totalled column's total: sums in Decimal (money) or int, or its own function."""
@@ -418,7 +429,8 @@ FORMATS = {
 }
 FORMAT_LABELS = {"csv": "CSV", "json": "JSON", "xlsx": "Excel (XLSX)",
                  "ods": "OpenDocument (ODS)"}
-XLSX_FORMATS = {Kind.MONEY: "£#,##0.00", Kind.WHOLE: "#,##0", Kind.PERCENT: "0.0%",
+XLSX_FORMATS = {Kind.MONEY: "£#,##0.00", Kind.WHOLE: "#,##0", Kind.NUMBER: "General",
+                Kind.PERCENT: "0.0%",
                 Kind.DATE: "d mmmm yyyy", Kind.DATETIME: "d mmmm yyyy hh:mm"}
 
 
@@ -451,8 +463,36 @@ def render(table: Table, fmt: str) -> tuple[bytes, int]:
     if fmt == "csv":
         return csv_bytes(table.headers(), flat, bom=table.csv_bom), flat.count
     if fmt == "xlsx":
-        return _xlsx(table, flat), flat.count
-    return _ods(table, flat), flat.count
+        return _xlsx([(table, flat)]), flat.count
+    return _ods([(table, flat)]), flat.count
+
+
+@dataclass
+class Book:
+    """Several tables in one file (a summary's sections): a sheet each in XLSX and ODS, one
+    key each in JSON (the table's `key`)."""
+
+    title: str
+    tables: Sequence[Table]
+
+
+BOOK_FORMATS = ("xlsx", "ods", "json")
+
+
+def render_book(book: Book, fmt: str) -> tuple[bytes, int]:
+    """The book as a file in `fmt` (one of BOOK_FORMATS), and how many rows it holds."""
+    if fmt not in BOOK_FORMATS:
+        raise ValueError(f"Unknown format {fmt!r}; choose one of {', '.join(BOOK_FORMATS)}")
+    counted = [(t, _Counted(t.json_rows() if fmt == "json" else t.flat_rows()))
+               for t in book.tables]
+    if fmt == "json":
+        data = {"title": book.title, **{t.key: list(rows) for t, rows in counted}}
+        body = json.dumps(data, ensure_ascii=False, indent=1, default=str).encode()
+    elif fmt == "xlsx":
+        body = _xlsx(counted)
+    else:
+        body = _ods(counted)
+    return body, sum(rows.count for _, rows in counted)
 
 
 def _sheet_title(title: str) -> str:
@@ -461,15 +501,34 @@ def _sheet_title(title: str) -> str:
     return title[:31] or "Sheet"
 
 
-def _xlsx(table: Table, rows: Iterable[list]) -> bytes:
+def _xlsx(sheets: Sequence[tuple[Table, Iterable[list]]]) -> bytes:
     from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    titles: set[str] = set()
+    for table, rows in sheets:
+        _xlsx_sheet(workbook, table, rows, title=_unique(_sheet_title(table.title), titles))
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+def _unique(title: str, taken: set[str]) -> str:
+    n, base = 1, title
+    while title in taken:
+        n += 1
+        title = f"{base[:27]} ({n})"
+    taken.add(title)
+    return title
+
+
+def _xlsx_sheet(workbook, table: Table, rows: Iterable[list], *, title: str) -> None:
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
     columns = table.download_columns
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(_sheet_title(table.title))
+    sheet = workbook.create_sheet(title)
     sheet.freeze_panes = "A2"  # set before the first row: write-only sheets write it first
     for n, column in enumerate(columns, start=1):
         width = max(len(column.header) + 2, 14 if column.kind in (Kind.DATE, Kind.MONEY) else 8)
@@ -500,12 +559,9 @@ def _xlsx(table: Table, rows: Iterable[list]) -> bytes:
         sheet.append(cells)
     last = get_column_letter(max(len(columns), 1))
     sheet.auto_filter.ref = f"A1:{last}{count + 1}"
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
 
 
-def _ods(table: Table, rows: Iterable[list]) -> bytes:
+def _ods(sheets: Sequence[tuple[Table, Iterable[list]]]) -> bytes:
     from odf import number, style
     from odf import table as odf_table
     from odf import text as odf_text
@@ -539,20 +595,22 @@ def _ods(table: Table, rows: Iterable[list]) -> bytes:
     bold.addElement(style.TextProperties(fontweight="bold"))
     doc.automaticstyles.addElement(bold)
 
-    sheet = odf_table.Table(name=_sheet_title(table.title))
-    doc.spreadsheet.addElement(sheet)
-    header = odf_table.TableRow()
-    for text in table.headers():
-        cell = odf_table.TableCell(valuetype="string", stylename=bold)
-        cell.addElement(odf_text.P(text=safe_cell(text)))
-        header.addElement(cell)
-    sheet.addElement(header)
-    columns = table.download_columns
-    for row in rows:
-        line = odf_table.TableRow()
-        for column, value in zip(columns, row, strict=True):
-            line.addElement(_ods_cell(column, value, cell_styles))
-        sheet.addElement(line)
+    titles: set[str] = set()
+    for table, rows in sheets:
+        sheet = odf_table.Table(name=_unique(_sheet_title(table.title), titles))
+        doc.spreadsheet.addElement(sheet)
+        header = odf_table.TableRow()
+        for text in table.headers():
+            cell = odf_table.TableCell(valuetype="string", stylename=bold)
+            cell.addElement(odf_text.P(text=safe_cell(text)))
+            header.addElement(cell)
+        sheet.addElement(header)
+        columns = table.download_columns
+        for row in rows:
+            line = odf_table.TableRow()
+            for column, value in zip(columns, row, strict=True):
+                line.addElement(_ods_cell(column, value, cell_styles))
+            sheet.addElement(line)
     out = io.BytesIO()
     doc.write(out)
     return out.getvalue()
@@ -595,18 +653,20 @@ def _ods_cell(column: Column, value: Any, styles: dict):
     return cell
 
 
-def download_response(request, table: Table, fmt: str, *, file_stem: str,
+def download_response(request, table: Table | Book, fmt: str, *, file_stem: str,
                       log: bool = True) -> HttpResponse:
-    """The table as a file to download, never cached, and logged (who, what, filters, rows).
+    """The table (or book of tables) as a file to download, never cached, and logged: who,
+    what, the filters (the query string) and how many rows.
 
     An unknown format is a 400 that says which exist. `log=False` only for files that hold no
     record-level data (published open data).
     """
-    if fmt not in FORMATS:
+    formats = BOOK_FORMATS if isinstance(table, Book) else tuple(FORMATS)
+    if fmt not in formats:
         return HttpResponse(f"Unknown download format {fmt!r}; choose one of "
-                            f"{', '.join(FORMATS)}.", status=400, content_type="text/plain")
+                            f"{', '.join(formats)}.", status=400, content_type="text/plain")
     content_type, extension = FORMATS[fmt]
-    body, rows = render(table, fmt)
+    body, rows = render_book(table, fmt) if isinstance(table, Book) else render(table, fmt)
     if log:
         from caresight.core.services import download_record
 

@@ -29,9 +29,11 @@ def _provider_url(round: Round):
 
 
 def _action(key: str, header: str, text: str, url, hidden) -> Column:
-    """A page-only column of one link a row (blank where `url` gives None)."""
+    """A page-only column of one link a row (blank where `url` gives None); `hidden` says
+    for screen readers what the link is for ("Adjust" … "the allocation to Oak Lodge")."""
     return Column(key, header, value=lambda row: text if url(row) else "", link=url,
-                  hidden=hidden, empty="", download=False)
+                  hidden=lambda row: f" {hidden(row)}" if url(row) else "", empty="",
+                  header_hidden=True, download=False)
 
 
 # --- The what-if allocation: element by element, service by service -------------------------
@@ -154,7 +156,7 @@ def agreements_table(round: Round, rows: list[dict], *, can_manage: bool) -> Tab
         Column("answer", "Answer",
                value=lambda row: row["agreement"].decision if row["agreement"] else "waiting",
                choices={**dict(Agreement.Decision.choices), "waiting": "Waiting"},
-               tag=ANSWER_TAGS.get),
+               tag_colour=ANSWER_TAGS.get),
         Column("signed_by", "Signed by", value=signed_by, empty=""),
     ]
     if can_manage:
@@ -214,7 +216,7 @@ def payment_runs_table(runs: list[PaymentRun]) -> Table:
         Column("status", "Status",
                value=lambda r: f"Confirmed {long_date(timezone.localdate(r.confirmed_at))}"
                if r.is_confirmed else "Not confirmed",
-               tag=lambda text: "yellow" if text == "Not confirmed" else "green"),
+               tag_colour=lambda text: "yellow" if text == "Not confirmed" else "green"),
     ]
     return Table(columns=columns, rows=runs, title="Payment runs", testid="runs",
                  empty_message="No payment runs yet.")

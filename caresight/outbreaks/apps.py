@@ -14,10 +14,9 @@ class OutbreaksConfig(AppConfig):
             build=_export_table)
 
 
-def _export_table(**options):
-    from caresight.core.tables import from_dicts
-
+def _export_table(*, authority_codes, date_from=None, date_to=None):
     from .selectors import outbreak_export
+    from .tables import tracker_table
 
-    rows, columns, title = outbreak_export(**options)
-    return from_dicts(rows, columns, title=title)
+    return tracker_table(outbreak_export(authority_codes=authority_codes, date_from=date_from,
+                                         date_to=date_to), title="Outbreak tracker")

@@ -12,10 +12,9 @@ class RegistryConfig(AppConfig):
         tables.register_export("locations", help="the register", build=_export_table)
 
 
-def _export_table(**options):
-    from caresight.core.tables import from_dicts
-
+def _export_table(*, authority_codes, **dates):
     from .selectors import location_export
+    from .tables import location_table
 
-    rows, columns, title = location_export(**options)
-    return from_dicts(rows, columns, title=title)
+    return location_table(location_export(authority_codes=authority_codes)
+                          .iterator(chunk_size=2000))

@@ -13,10 +13,10 @@ class ReturnsConfig(AppConfig):
                                build=_export_table)
 
 
-def _export_table(**options):
-    from caresight.core.tables import from_dicts
+def _export_table(*, authority_codes, date_from=None, date_to=None):
+    from .selectors import measure_list_every, return_export
+    from .tables import return_table
 
-    from .selectors import return_export
-
-    rows, columns, title = return_export(**options)
-    return from_dicts(rows, columns, title=title)
+    return return_table(return_export(authority_codes=authority_codes, date_from=date_from,
+                                      date_to=date_to).iterator(chunk_size=2000),
+                        measure_list_every())

@@ -42,7 +42,7 @@ def _location_url(row: dict) -> str:
     return reverse("risk:location", args=[row["location_id"]])
 
 
-RATING = Column("rating", "Rating", choices=Rating, tag=TAG_COLOURS.get)
+RATING = Column("rating", "Rating", choices=Rating, tag_colour=TAG_COLOURS.get)
 WHY = Column("why", "Why", value=_why, bullets=True, hint=_override_note, download=False)
 # The columns only in files, in the documented order.
 FILE_COLUMNS = [

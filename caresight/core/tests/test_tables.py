@@ -194,3 +194,52 @@ class TestDownloadResponse:
         request.user = make_user("quality_officer", cambs)
         response = tables.download_response(request, table(), "pdf", file_stem="x")
         assert response.status_code == 400 and not DownloadRecord.objects.exists()
+
+
+@pytest.mark.django_db
+class TestDownloadLogPage:
+    def _log(self, user, what="Locations", rows=3):
+        from caresight.core.services import download_record
+
+        return download_record(user=user, what=what, path="/register/",
+                               filters="service_type=care_home&authority=E10000003",
+                               file_format="xlsx", rows=rows)
+
+    def test_an_administrator_sees_their_organisations_downloads(self, client, make_user,
+                                                                 cambs, devon):
+        from caresight.accounts.models import Membership, Role
+
+        admin = make_user(Role.ADMIN, cambs)
+        colleague = make_user(Role.QUALITY_OFFICER, cambs)
+        Membership.objects.filter(user=colleague).update(
+            organisation=admin.memberships.get().organisation)
+        stranger = make_user(Role.QUALITY_OFFICER, devon)
+        self._log(colleague, what="Chase list", rows=1234)
+        self._log(stranger, what="Outbreak tracker")
+        client.force_login(admin)
+        account = client.get("/accounts/").content.decode()
+        assert 'href="/downloads/">Downloads of record-level data' in account
+        page = client.get("/downloads/")
+        text = page.content.decode()
+        assert "no-store" in page["Cache-Control"]
+        assert "Chase list" in text and colleague.email in text and "1,234" in text
+        assert "service_type=care_home, authority=E10000003" in text
+        assert "Outbreak tracker" not in text  # another council's officer
+
+    def test_a_superuser_sees_every_download_and_the_command_line(self, client, make_user,
+                                                                  cambs):
+        from caresight.accounts.models import User
+
+        root = User.objects.create_superuser(email="root@example.org", password="x" * 20)
+        self._log(None, what="Returns")
+        self._log(make_user("quality_officer", cambs), what="Locations")
+        client.force_login(root)
+        text = client.get("/downloads/").content.decode()
+        assert "Command line (operator)" in text and "Locations" in text
+        assert "<strong>2</strong> downloads" in text
+
+    @pytest.mark.parametrize("role", ["quality_officer", "commissioner", "finance", "viewer"])
+    def test_anyone_else_is_refused(self, client, make_user, cambs, role):
+        client.force_login(make_user(role, cambs))
+        assert client.get("/downloads/").status_code == 403
+        assert "Downloads of record-level data" not in client.get("/accounts/").content.decode()
