@@ -52,6 +52,7 @@ urlpatterns = [
     path("jobs/<uuid:pk>/", core_views.job_detail, name="job-detail"),
     path("jobs/<uuid:pk>/confirm/", core_views.job_confirm, name="job-confirm"),
     path("jobs/<uuid:pk>/download/", core_views.job_download, name="job-download"),
+    path("downloads/", core_views.download_list, name="download-list"),
     path("api/", include(router.urls)),
     path("api/schema/", login_not_required(SpectacularAPIView.as_view()), name="api-schema"),
     # The split view serves its script from a URL, as the Content-Security-Policy allows no

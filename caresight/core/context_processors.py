@@ -2,6 +2,7 @@ from django.conf import settings
 from django.urls import reverse
 
 from caresight.core import tenancy
+from caresight.core.selectors import is_administrator
 from caresight.core.tenancy import Capability
 
 # (label, URL name, capability needed): the service navigation, in order.
@@ -42,4 +43,5 @@ def service(request) -> dict:
         "service_name": settings.CARESIGHT_SERVICE_NAME,
         "organisation_name": settings.CARESIGHT_ORGANISATION_NAME,
         "nav_items": items,
+        "is_administrator": signed_in and is_administrator(user),
     }

@@ -1,45 +1,24 @@
-"""Tables out: CSV, JSON, XLSX and ODS from the same rows (tablib)."""
+"""Old entry points onto the table layer (`caresight.core.tables`), for files not yet declared
+with columns: dict rows with their keys as headers. Every cell still goes through
+`tables.safe_cell`. New code uses `tables.Table` and `tables.download_response`."""
 
 import json
 from collections.abc import Iterable
 
-import tablib
 from django.http import HttpResponse
 
-# what -> function (*, authority_codes, date_from, date_to) -> (rows, columns, title), for
-# `caresight export WHAT` (the operator: every authority).
-EXPORTS: dict[str, str] = {
-    "locations": "caresight.registry.selectors.location_export",
-    "returns": "caresight.returns.selectors.return_export",
-    "outbreaks": "caresight.outbreaks.selectors.outbreak_export",
-    "risk-log": "caresight.risk.selectors.risk_log_export",
-}
+from caresight.core import tables
+from caresight.core.tables import FORMATS
 
-FORMATS = {
-    "csv": ("text/csv; charset=utf-8", "csv"),
-    "json": ("application/json", "json"),
-    "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"),
-    "ods": ("application/vnd.oasis.opendocument.spreadsheet", "ods"),
-}
+__all__ = ["FORMATS", "download_response", "render_table"]
 
 
 def render_table(rows: Iterable[dict], columns: list[str], fmt: str, *, title: str) -> bytes:
     """Render dict rows with the given column order in `fmt` (one of FORMATS)."""
-    if fmt not in FORMATS:
-        raise ValueError(f"Unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
-    if fmt == "json":
+    if fmt == "json":  # as it always was: the rows whole
         return json.dumps(list(rows), indent=1, default=str).encode()
-    dataset = tablib.Dataset(headers=columns, title=title[:31])
-    for row in rows:
-        dataset.append([_cell(row.get(c)) for c in columns])
-    exported = dataset.export(fmt)
-    return exported.encode("utf-8") if isinstance(exported, str) else exported
-
-
-def _cell(value):
-    if isinstance(value, list):
-        return "; ".join(str(v) for v in value)
-    return "" if value is None else value
+    body, _ = tables.render(tables.from_dicts(rows, columns, title=title), fmt)
+    return body
 
 
 def download_response(rows: Iterable[dict], columns: list[str], fmt: str, *, title: str,
@@ -52,4 +31,5 @@ def download_response(rows: Iterable[dict], columns: list[str], fmt: str, *, tit
     response = HttpResponse(render_table(rows, columns, fmt, title=title),
                             content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{file_stem}.{extension}"'
+    response["Cache-Control"] = "no-store"
     return response

@@ -60,3 +60,31 @@ class SubmissionToken(models.Model):
 
     def __str__(self) -> str:
         return str(self.token)
+
+
+class DownloadRecord(models.Model):
+    """One download of record-level data: who took which table, with what filters, how many
+    rows. Written by `core.tables.download_response` (and `caresight export`), listed for
+    administrators."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                             on_delete=models.PROTECT, related_name="downloads")
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    what = models.CharField(max_length=200)
+    path = models.CharField(max_length=255, blank=True)
+    filters = models.TextField(blank=True)
+    file_format = models.CharField(max_length=10)
+    rows = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.what} ({self.rows} rows, {self.at:%Y-%m-%d %H:%M})"
+
+    @property
+    def by(self) -> str:
+        """Who downloaded it: a person, or the command line."""
+        if self.user is None:
+            return "Command line (operator)"
+        return getattr(self.user, "email", str(self.user))

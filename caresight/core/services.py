@@ -11,7 +11,7 @@ from django.utils import timezone
 from caresight.core.imports import IMPORTERS, ImportResult, run_import
 from caresight.core.progress import JobProgress
 
-from .models import Job, SubmissionToken
+from .models import DownloadRecord, Job, SubmissionToken
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +33,16 @@ def submission_token_claim(*, token, user, result_url: str = "") -> str | None:
 
 def submission_token_record(*, token, url: str) -> None:
     SubmissionToken.objects.filter(token=token).update(result_url=url)
+
+
+def download_record(*, user, what: str, path: str, filters: str, file_format: str,
+                    rows: int) -> DownloadRecord:
+    """Log one download of record-level data (user None: the operator at the command line)."""
+    record = DownloadRecord(user=user, what=what[:200], path=path[:255], filters=filters,
+                            file_format=file_format, rows=rows)
+    record.full_clean()
+    record.save()
+    return record
 
 
 def import_job_create(*, kind: str, file_name: str, data: bytes, user) -> Job:

@@ -1,20 +1,25 @@
 from collections.abc import Callable
 from typing import Any, TypeVar
+from urllib.parse import unquote_plus
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from caresight.core import tenancy
 from caresight.core.forms import TOKEN_FIELD, add_service_errors
 from caresight.core.imports import IMPORT_PAGES
+from caresight.core.tables import Column, Kind, Table
 from caresight.core.tenancy import Capability
 
+from . import selectors
 from .models import Job
 from .services import (
     DOCUMENTS,
@@ -141,3 +146,28 @@ def job_confirm(request, pk):
     job = _own_job(request, pk)
     call_and_tell(request, lambda: import_job_confirm(job=job, user=request.user))
     return redirect("job-detail", pk=job.pk)
+
+
+@never_cache
+def download_list(request):
+    """The log of downloads of record-level data, for administrators."""
+    if not selectors.is_administrator(request.user):
+        raise PermissionDenied
+    page = Paginator(selectors.download_list(user=request.user), 100).get_page(
+        request.GET.get("page"))
+    table = Table(columns=DOWNLOAD_COLUMNS, rows=page.object_list, title="Downloads",
+                  caption=f"Downloads, page {page.number} of {page.paginator.num_pages}",
+                  caption_hidden=True, empty_message="Nobody has downloaded anything yet.")
+    return render(request, "core/download_list.html", {"page": page, "table": table,
+                                                       "query": ""})
+
+
+DOWNLOAD_COLUMNS = [
+    Column("at", "When", kind=Kind.DATETIME, row_header=True),
+    Column("by", "Who"),
+    Column("what", "What"),
+    Column("filters", "Filters", value=lambda r: unquote_plus(r.filters).replace("&", ", "),
+           empty="None"),
+    Column("file_format", "Format", value=lambda r: r.file_format.upper()),
+    Column("rows", "Rows", kind=Kind.WHOLE),
+]

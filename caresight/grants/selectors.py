@@ -67,6 +67,23 @@ def allocation_list(*, user, round: Round) -> QuerySet[Allocation]:
     return queryset.filter(tenancy.scope(user, Capability.VIEW_GRANTS).location_q())
 
 
+def allocations_with_adjustments(*, user, round: Round) -> list[Allocation]:
+    """The round's allocations the user may see, each with its adjustments and
+    `adjusted_total`, their sum (Decimal, to the penny)."""
+    allocations = list(allocation_list(user=user, round=round).prefetch_related("adjustments"))
+    for allocation in allocations:
+        allocation.adjusted_total = sum(  # type: ignore[attr-defined]
+            (x.amount for x in allocation.adjustments.all()), ZERO)
+    return allocations
+
+
+def agreement_rows(*, user, round: Round) -> list[dict]:
+    """Each provider with an allocation the user may see, and its answer (None: waiting)."""
+    agreements = {a.provider_id: a for a in round.agreements.all()}
+    return [{"provider": p, "agreement": agreements.get(p.pk)}
+            for p in own_providers(user=user, round=round)]
+
+
 def own_providers(*, user, round: Round) -> QuerySet[Provider]:
     """Providers with an allocation from the round that the user may see."""
     ids = allocation_list(user=user, round=round).values("provider_id")
@@ -219,10 +236,6 @@ def finance_file_rows(run: PaymentRun) -> list[dict]:
     return list(totals.values())
 
 
-FINANCE_COLUMNS = ["payment_reference", "provider", "cqc_provider_id", "amount", "services",
-                   "round", "instalment", "payment_run"]
-
-
 # --- Balances, reconciliation and reports ---------------------------------------------------
 
 def _pence(value) -> Decimal:
@@ -257,12 +270,14 @@ def _money_by_provider(round: Round, providers: QuerySet | None = None) -> dict[
 
 
 def provider_balance(*, round: Round, provider: Provider) -> dict[str, Decimal]:
+    """A provider's money in a round: allocated, adjusted, paid, recovered, spent, and the
+    sums shown beside them (worked out here, in Decimal, never added up in a template):
+    `total_allocated` = allocated + adjusted, `received` = paid − recovered."""
     money = _money_by_provider(round, Provider.objects.filter(pk=provider.pk).values("pk"))
-    return {key: values.get(provider.pk, ZERO) for key, values in money.items()}
-
-
-RECONCILIATION_COLUMNS = ["provider", "cqc_provider_id", "allocated", "adjusted", "paid",
-                          "recovered", "spent", "unspent", "still_to_pay"]
+    balance = {key: values.get(provider.pk, ZERO) for key, values in money.items()}
+    balance["total_allocated"] = balance["allocated"] + balance["adjusted"]
+    balance["received"] = balance["paid"] - balance["recovered"]
+    return balance
 
 
 def reconciliation(*, user, round: Round) -> dict:
@@ -305,6 +320,15 @@ def spend_by_category(round: Round) -> list[dict]:
              "proportion_pct": int(shares[code] * 100)} for code in labels]
 
 
+def spend_returns_received(round: Round) -> list[dict]:
+    """The round's spend returns: provider, amounts by category code, when sent."""
+    returns = (SpendReturn.objects.filter(round=round).select_related("provider")
+               .prefetch_related("lines").order_by("provider__name"))
+    return [{"provider_id": spend.provider_id, "provider": spend.provider.name,
+             "amounts": {line.category: line.amount for line in spend.lines.all()},
+             "submitted_at": spend.submitted_at} for spend in returns]
+
+
 def spend_outstanding(*, user, round: Round) -> list[dict]:
     """Providers paid from the round with no spend return yet, with who to chase."""
     paid = (Payment.objects.filter(run__round=round).values("provider_id")
@@ -314,11 +338,8 @@ def spend_outstanding(*, user, round: Round) -> list[dict]:
         pk__in=paid.values("provider_id")).exclude(pk__in=returned)
     totals = {row["provider_id"]: row["total"] for row in paid}
     return [{"provider": p.name, "cqc_provider_id": p.cqc_provider_id or "",
-             "paid": totals.get(p.pk, ZERO), "contact": p.contact_name, "phone": p.phone,
+             "paid": _pence(totals.get(p.pk)), "contact": p.contact_name, "phone": p.phone,
              "email": p.email} for p in providers]
-
-
-OUTSTANDING_COLUMNS = ["provider", "cqc_provider_id", "paid", "contact", "phone", "email"]
 
 
 def government_return(round: Round) -> dict:
@@ -383,28 +404,6 @@ def as_json(value):
     return value
 
 
-def government_return_rows(report: dict) -> list[dict]:
-    """The return as one table (section, item, value, proportion) for XLSX and CSV."""
-    rows = [{"section": "Round", "item": key, "value": report[key], "proportion_pct": ""}
-            for key in ("name", "authority", "authority_name", "amount", "eligibility_date",
-                        "allocated", "adjusted", "paid", "recovered", "spent", "unspent",
-                        "providers_allocated", "providers_paid", "services_allocated",
-                        "spend_returns_received")]
-    for e in report["elements"]:
-        rows.append({"section": "Element", "item": f"{e['name']} ({e['share']}%)",
-                     "value": e["allocated"], "proportion_pct": ""})
-    for i in report["instalments"]:
-        rows.append({"section": "Instalment", "item": f"Instalment {i['number']} paid",
-                     "value": i["paid"], "proportion_pct": ""})
-    for s in report["spend"]:
-        rows.append({"section": "Spend", "item": s["label"], "value": s["amount"],
-                     "proportion_pct": s["proportion_pct"]})
-    return rows
-
-
-GOVERNMENT_RETURN_COLUMNS = ["section", "item", "value", "proportion_pct"]
-
-
 def published_rounds() -> QuerySet[Round]:
     """Rounds whose allocations are public: every confirmed round."""
     return Round.objects.filter(confirmed_at__isnull=False).select_related("authority")
@@ -422,6 +421,3 @@ def open_data_rows(round: Round) -> list[dict]:
              "allocated": money["allocated"][p.pk] + money["adjusted"].get(p.pk, ZERO),
              "paid": money["paid"].get(p.pk, ZERO)} for p in providers]
 
-
-OPEN_DATA_COLUMNS = ["authority", "authority_code", "round", "provider", "cqc_provider_id",
-                     "services", "allocated", "paid"]

@@ -363,7 +363,7 @@ def spend_return_submit(*, round: Round, provider: Provider, amounts: Mapping[st
         raise ValidationError(f"{provider.name} has not been paid from {round.name}, so there "
                               "is no spend to report on it.")
     spent = sum(parsed.values(), Decimal(0))
-    received = balance["paid"] - balance["recovered"]
+    received = balance["received"]
     if spent > received and not over_reason.strip():
         raise ValidationError({"over_reason": f"Spend of {pounds(spent)} is more than the "
                                f"{pounds(received)} paid; say why."})

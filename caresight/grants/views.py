@@ -16,8 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from caresight.core import tenancy
-from caresight.core.exports import download_response, render_table
+from caresight.core import tables, tenancy
 from caresight.core.forms import add_service_errors
 from caresight.core.services import (
     document_job_create,
@@ -28,6 +27,7 @@ from caresight.core.views import call_and_tell, handle_form
 from caresight.registry.models import Authority, Location
 
 from . import letters, selectors, services
+from . import tables as grant_tables
 from .allocation import plan_round, spec_of
 from .forms import (
     AdjustmentForm,
@@ -91,16 +91,25 @@ def round_detail(request, pk: int):
             return redirect("grants:provider", pk=round.pk, provider=providers[0].pk)
         return render(request, "grants/round_providers.html", {"round": round,
                                                                "providers": providers})
-    context = {"round": round, "elements": round.elements.all(),
-               "instalments": round.instalments.order_by("number"),
-               "can_manage": tenancy.allows(request.user, Capability.MANAGE_GRANTS, round)}
+    can_manage = tenancy.allows(request.user, Capability.MANAGE_GRANTS, round)
+    context = {"round": round, "can_manage": can_manage,
+               "elements": grant_tables.elements_table(
+                   round, round.elements.all(), can_change=can_manage and not round.is_confirmed),
+               "instalments": grant_tables.instalments_table(
+                   round.instalments.order_by("number"))}
     if round.is_confirmed:
         context["recon"] = selectors.reconciliation(user=request.user, round=round)
     else:
         try:
-            context["plan"] = plan_round(spec_of(round))
+            plan = plan_round(spec_of(round))
         except ValidationError as exc:
             context["round_problems"] = exc.messages
+        else:
+            context["plan"] = plan
+            context["plan_elements"] = grant_tables.plan_elements_table(plan)
+            context["plan_lines"] = [
+                (e, grant_tables.plan_lines_table(e)) for e in plan.elements
+                if e.lines or e.not_allocated]
     return render(request, "grants/round_detail.html", context)
 
 
@@ -181,22 +190,17 @@ def allocation_confirm(request, pk: int):
 
 def allocation_list(request, pk: int):
     round = _round(request, pk)
-    allocations = selectors.allocation_list(user=request.user, round=round).prefetch_related(
-        "adjustments")
+    allocations = selectors.allocations_with_adjustments(user=request.user, round=round)
+    table = grant_tables.allocations_table(
+        round, allocations,
+        can_manage=tenancy.allows(request.user, Capability.MANAGE_GRANTS, round))
     fmt = request.GET.get("download")
     if fmt:
         tenancy.require(request.user, Capability.EXPORT)
-        rows = [{"cqc_location_id": a.location.cqc_location_id, "location": a.location.name,
-                 "provider": a.provider.name, "element": a.element.name, "units": a.units,
-                 "amount": a.amount,
-                 "adjusted": sum((x.amount for x in a.adjustments.all()), a.amount * 0),
-                 "explanation": a.explanation} for a in allocations]
-        return download_response(rows, ["cqc_location_id", "location", "provider", "element",
-                                        "units", "amount", "adjusted", "explanation"], fmt,
-                                 title="Allocations", file_stem=f"allocations-round-{round.pk}")
+        return tables.download_response(request, table, fmt,
+                                        file_stem=f"allocations-round-{round.pk}")
     return render(request, "grants/allocations.html", {
-        "round": round, "allocations": allocations,
-        "can_manage": tenancy.allows(request.user, Capability.MANAGE_GRANTS, round),
+        "round": round, "table": table, "download_links": tables.download_links(request),
         "can_export": tenancy.has_capability(request.user, Capability.EXPORT)})
 
 
@@ -261,13 +265,14 @@ def letter(request, pk: int, provider: int, fmt: str):
 
 def agreement_list(request, pk: int):
     round = _round(request, pk)
-    agreements = {a.provider_id: a for a in round.agreements.all()}
-    providers = [(p, agreements.get(p.pk))
-                 for p in selectors.own_providers(user=request.user, round=round)]
+    rows = selectors.agreement_rows(user=request.user, round=round)
     return render(request, "grants/agreements.html", {
-        "round": round, "providers": providers,
-        "signed": sum(1 for a in agreements.values() if a.decision == "accepted"),
-        "can_manage": tenancy.allows(request.user, Capability.MANAGE_GRANTS, round)})
+        "round": round, "providers": rows,
+        "signed": sum(1 for row in rows if row["agreement"]
+                      and row["agreement"].decision == Agreement.Decision.ACCEPTED),
+        "table": grant_tables.agreements_table(
+            round, rows, can_manage=tenancy.allows(request.user, Capability.MANAGE_GRANTS,
+                                                   round))})
 
 
 def agreement_paper(request, pk: int, provider: int):
@@ -311,15 +316,19 @@ def provider_page(request, pk: int, provider: int):
             return done
     allocations = Allocation.objects.filter(round=round, provider=found).select_related(
         "location", "element").prefetch_related("adjustments")
+    balance = selectors.provider_balance(round=round, provider=found)
+    officer = selectors.is_officer(request.user, round)
+    payments = Payment.objects.filter(run__round=round, provider=found).select_related(
+        "instalment", "allocation__location").prefetch_related("recoveries")
     return render(request, "grants/provider.html", {
-        "round": round, "provider": found, "allocations": allocations,
-        "balance": selectors.provider_balance(round=round, provider=found),
+        "round": round, "provider": found, "balance": balance,
+        "allocations": grant_tables.provider_allocations_table(list(allocations), balance,
+                                                               officer=officer),
         "agreement": agreement, "form": form, "can_respond": can_respond,
-        "payments": Payment.objects.filter(run__round=round, provider=found).select_related(
-            "instalment", "allocation__location").prefetch_related("recoveries"),
+        "payments": grant_tables.provider_payments_table(list(payments), officer=officer),
         "spend": SpendReturn.objects.filter(round=round, provider=found)
         .prefetch_related("lines").first(),
-        "officer": selectors.is_officer(request.user, round)})
+        "officer": officer})
 
 
 def _responds_for(user, provider, round) -> bool:
@@ -351,7 +360,7 @@ def spend_submit(request, pk: int, provider: int):
         return done
     return render(request, "form_page.html", {
         "form": form, "title": "Report what you spent", "caption": f"{found.name}, {round.name}",
-        "intro": f"You have been paid {pounds(balance['paid'] - balance['recovered'])} from "
+        "intro": f"You have been paid {pounds(balance['received'])} from "
                  "this round. Give what you spent in each category; leave a category blank "
                  "if you spent nothing on it.",
         "button": "Send the spend return",
@@ -378,7 +387,8 @@ def payment_runs(request, pk: int):
             return done
     return render(request, "grants/payment_runs.html", {
         "round": round, "form": form, "can_manage": can_manage,
-        "runs": round.payment_runs.select_related("instalment", "confirmed_by")})
+        "runs": grant_tables.payment_runs_table(
+            list(round.payment_runs.select_related("instalment", "confirmed_by")))})
 
 
 def _run(request, pk: int, capability: Capability = Capability.VIEW_GRANTS) -> PaymentRun:
@@ -389,8 +399,16 @@ def _run(request, pk: int, capability: Capability = Capability.VIEW_GRANTS) -> P
 
 def run_detail(request, pk: int):
     run = _run(request, pk)
+    lines = selectors.payment_run_lines(run)
     return render(request, "grants/run.html", {
-        "run": run, "round": run.round, "lines": selectors.payment_run_lines(run),
+        "run": run, "round": run.round, "lines": lines,
+        "due": grant_tables.run_lines_table(lines.due, kind="due", testid="due",
+                                            title="Paid" if run.is_confirmed else "Due"),
+        "withheld": grant_tables.run_lines_table(lines.withheld, kind="withheld",
+                                                 testid="withheld", title="Withheld"),
+        "already_paid": grant_tables.run_lines_table(
+            lines.already_paid, kind="already", testid="already-paid",
+            title="Already paid in an earlier run"),
         "can_confirm": tenancy.allows(request.user, Capability.CONFIRM_PAYMENTS, run.round)})
 
 
@@ -407,9 +425,9 @@ def run_finance_file(request, pk: int):
     run = _run(request, pk, Capability.CONFIRM_PAYMENTS)
     if not run.is_confirmed:
         raise Http404("The payment run is not confirmed yet.")
-    data = render_table(selectors.finance_file_rows(run), selectors.FINANCE_COLUMNS, "csv",
-                        title="Payments")
-    return _file(data, "text/csv; charset=utf-8", f"payment-run-{run.pk}.csv")
+    return tables.download_response(
+        request, grant_tables.finance_file_table(selectors.finance_file_rows(run)), "csv",
+        file_stem=f"payment-run-{run.pk}")
 
 
 def recovery_add(request, pk: int):
@@ -436,36 +454,32 @@ def recovery_add(request, pk: int):
 
 def spend_list(request, pk: int):
     round = _round(request, pk)
-    outstanding = selectors.spend_outstanding(user=request.user, round=round)
+    outstanding = grant_tables.spend_outstanding_table(
+        selectors.spend_outstanding(user=request.user, round=round))
     if request.GET.get("download"):
         tenancy.require(request.user, Capability.EXPORT)
-        return download_response(outstanding, selectors.OUTSTANDING_COLUMNS,
-                                 request.GET["download"], title="Spend returns to chase",
-                                 file_stem=f"spend-returns-outstanding-{round.pk}")
-    returns = (SpendReturn.objects.filter(round=round).select_related("provider")
-               .prefetch_related("lines").order_by("provider__name"))
-    labels = round.category_labels()
-    received = []
-    for spend in returns:
-        amounts = {line.category: line.amount for line in spend.lines.all()}
-        received.append((spend, [amounts.get(code) for code in labels]))
+        return tables.download_response(request, outstanding, request.GET["download"],
+                                        file_stem=f"spend-returns-outstanding-{round.pk}")
     return render(request, "grants/spend.html", {
-        "round": round, "returns": received, "outstanding": outstanding,
-        "labels": list(labels.values()), "by_category": selectors.spend_by_category(round),
+        "round": round, "outstanding": outstanding,
+        "returns": grant_tables.spend_received_table(
+            round, selectors.spend_returns_received(round)),
+        "by_category": grant_tables.spend_by_category_table(selectors.spend_by_category(round)),
+        "download_links": tables.download_links(request),
         "can_export": tenancy.has_capability(request.user, Capability.EXPORT)})
 
 
 def reconciliation(request, pk: int):
     round = _round(request, pk)
     recon = selectors.reconciliation(user=request.user, round=round)
+    table = grant_tables.reconciliation_table(round, recon)
     if request.GET.get("download"):
         tenancy.require(request.user, Capability.EXPORT)
-        rows = [*recon["rows"], {"provider": "Total", **recon["totals"]}]
-        return download_response(rows, selectors.RECONCILIATION_COLUMNS,
-                                 request.GET["download"], title="Reconciliation",
-                                 file_stem=f"reconciliation-round-{round.pk}")
+        return tables.download_response(request, table, request.GET["download"],
+                                        file_stem=f"reconciliation-round-{round.pk}")
     return render(request, "grants/reconciliation.html", {
-        "round": round, "recon": recon,
+        "round": round, "recon": recon, "table": table,
+        "download_links": tables.download_links(request),
         "can_export": tenancy.has_capability(request.user, Capability.EXPORT)})
 
 
@@ -474,12 +488,15 @@ def government_return(request, pk: int):
     report = selectors.government_return(round)
     if request.GET.get("download"):
         tenancy.require(request.user, Capability.EXPORT)
-        return download_response(selectors.government_return_rows(report),
-                                 selectors.GOVERNMENT_RETURN_COLUMNS, request.GET["download"],
-                                 title="Return to government",
-                                 file_stem=f"icf-return-{round.authority.ons_code}-{round.pk}")
+        return tables.download_response(
+            request, grant_tables.government_return_table(report), request.GET["download"],
+            file_stem=f"icf-return-{round.authority.ons_code}-{round.pk}")
     return render(request, "grants/government_return.html", {
         "round": round, "report": report,
+        "elements": grant_tables.return_elements_table(report),
+        "instalments": grant_tables.return_instalments_table(report),
+        "spend": grant_tables.return_spend_table(report),
+        "download_links": tables.download_links(request),
         "can_export": tenancy.has_capability(request.user, Capability.EXPORT)})
 
 
@@ -496,15 +513,15 @@ def published_round(request, pk: int, fmt: str = "html"):
     if fmt not in ("html", "csv", "json"):
         raise Http404
     round = get_object_or_404(selectors.published_rounds(), pk=pk)
-    rows = selectors.open_data_rows(round)
+    table = grant_tables.open_data_table(selectors.open_data_rows(round))
     if fmt == "json":
         return JsonResponse({"round": round.name, "authority": round.authority.name,
                              "authority_code": round.authority.ons_code,
                              "eligibility_date": round.eligibility_date.isoformat(),
                              "confirmed_on": long_date(timezone.localdate(round.confirmed_at)),
-                             "allocations": selectors.as_json(rows)},
+                             "allocations": list(table.json_rows())},
                             json_dumps_params={"indent": 1})
-    if fmt == "csv":
-        return download_response(rows, selectors.OPEN_DATA_COLUMNS, "csv",
-                                 title="Allocations", file_stem=f"icf-allocations-{round.pk}")
-    return render(request, "grants/published_round.html", {"round": round, "rows": rows})
+    if fmt == "csv":  # public data: not a download of records to log
+        return tables.download_response(request, table, "csv", log=False,
+                                        file_stem=f"icf-allocations-{round.pk}")
+    return render(request, "grants/published_round.html", {"round": round, "table": table})

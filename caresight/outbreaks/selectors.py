@@ -140,11 +140,6 @@ def tracker(*, user, as_of: dt.date, since: dt.date | None = None,
     return tracker_summary(rows, as_of=as_of, since=since, authority=authority), rows
 
 
-TRACKER_COLUMNS = ["cqc_location_id", "name", "provider", "authority", "locality",
-                   "service_type", "status_label", "kind", "reported_on", "last_case_on",
-                   "closed_on"]
-
-
 def open_outbreak(location, on: dt.date | None = None) -> Outbreak | None:
     """The outbreak at `location` open on `on` (default today), if there is one."""
     on = on or timezone.localdate()
@@ -153,7 +148,7 @@ def open_outbreak(location, on: dt.date | None = None) -> Outbreak | None:
 
 
 def outbreak_export(*, authority_codes: list[str], date_from: dt.date | None = None,
-                    date_to: dt.date | None = None) -> tuple[list[dict], list[str], str]:
+                    date_to: dt.date | None = None) -> list[dict]:
     """For `caresight export outbreaks`: the tracker's rows on `date_to` (default today)."""
     as_of = date_to or timezone.localdate()
     rows = []
@@ -161,6 +156,4 @@ def outbreak_export(*, authority_codes: list[str], date_from: dt.date | None = N
     for code in codes:
         rows += tracker_rows(user=None, as_of=as_of, since=date_from or default_since(as_of),
                              authority=code)
-    for row in rows:
-        row["lists"] = ", ".join(LISTS[name] for name in row["lists"])
-    return rows, [*TRACKER_COLUMNS, "lists"], "Outbreak tracker"
+    return rows

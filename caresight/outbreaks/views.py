@@ -1,6 +1,7 @@
 """Outbreak pages: thin views over the outbreak selectors and services."""
 
 import datetime as dt
+from urllib.parse import urlencode
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
@@ -12,14 +13,14 @@ from django.views.decorators.http import require_POST
 
 from caresight.core import tenancy
 from caresight.core.audit import history_entries
-from caresight.core.exports import FORMATS, download_response
+from caresight.core.tables import BOOK_FORMATS, download_links, download_response
 from caresight.core.tenancy import Capability
 from caresight.core.timeutils import long_date, parse_as_of
 from caresight.core.views import call_and_tell, handle_form, upload_for_import
 from caresight.registry.models import Authority
 from caresight.registry.selectors import area_choices, location_get, location_list
 
-from . import selectors, services
+from . import selectors, services, tables
 from .forms import (
     ImtActionForm,
     ImtMeetingForm,
@@ -43,10 +44,26 @@ def _period(request):
 def tracker(request):
     tenancy.require(request.user, Capability.VIEW_OUTBREAKS)
     as_of, since, authority = _period(request)
-    summary, _ = selectors.tracker(user=request.user, as_of=as_of, since=since,
-                                   authority=authority)
+    summary, rows = selectors.tracker(user=request.user, as_of=as_of, since=since,
+                                      authority=authority)
+    period = {"as_of": as_of.isoformat(), "since": since.isoformat(),
+              "authority": authority or ""}
+
+    def list_url(name: str) -> str:
+        return f"{reverse('outbreaks:list')}?{urlencode({'show': name, **period})}"
+
+    book = tables.tracker_book(summary, rows, as_of=as_of, since=since, list_url=list_url)
+    fmt = request.GET.get("download")
+    if fmt:
+        tenancy.require(request.user, Capability.EXPORT)
+        return download_response(request, book, fmt,
+                                 file_stem=f"outbreak-tracker-{as_of.isoformat()}")
+    figures, by_locality, _ = book.tables
     return render(request, "outbreaks/tracker.html", {
         "summary": summary, "as_of": as_of, "since": since, "authority": authority or "",
+        "figures": figures, "by_locality": by_locality,
+        "can_export": tenancy.has_capability(request.user, Capability.EXPORT),
+        "download_links": download_links(request, BOOK_FORMATS),
         "areas": area_choices(user=request.user, capability=Capability.VIEW_OUTBREAKS),
         "lists": selectors.LISTS,
         "can_manage": tenancy.has_capability(request.user, Capability.MANAGE_OUTBREAKS),
@@ -69,25 +86,24 @@ def outbreak_list(request):
     types = sorted({row["service_type"] for row in rows} | ({service_type} - {""}))
     if service_type:
         rows = [row for row in rows if row["service_type"] == service_type]
+    table = tables.tracker_table(rows, title=selectors.LISTS[show])
     fmt = request.GET.get("download")
     if fmt:
         tenancy.require(request.user, Capability.EXPORT)
-        for row in rows:
-            row["lists"] = ", ".join(selectors.LISTS[name] for name in row["lists"])
-        return download_response(rows, [*selectors.TRACKER_COLUMNS, "lists"], fmt,
-                                 title=selectors.LISTS[show],
+        return download_response(request, table, fmt,
                                  file_stem=f"outbreaks-{show}-{as_of.isoformat()}")
     query = request.GET.copy()
     query.pop("download", None)
     return render(request, "outbreaks/list.html", {
-        "rows": rows, "show": show, "heading": selectors.LISTS[show], "as_of": as_of,
+        "rows": rows, "table": table, "show": show, "heading": selectors.LISTS[show],
+        "as_of": as_of,
         "since": since, "authority": authority or "", "locality": locality, "kind": kind,
         "service_type": service_type, "service_types": types,
         "lists": selectors.LISTS, "query": query.urlencode(),
         "localities": sorted({row["locality"] for row in rows} | ({locality} - {""})),
         "areas": area_choices(user=request.user, capability=Capability.VIEW_OUTBREAKS),
         "can_export": tenancy.has_capability(request.user, Capability.EXPORT),
-        "formats": [f for f in FORMATS if f in ("csv", "xlsx")],
+        "download_links": download_links(request),
     })
 
 
@@ -324,7 +340,7 @@ def thresholds(request):
     authorities = Authority.objects.filter(
         pk__in=tenancy.authority_ids(request.user, Capability.MANAGE_OUTBREAKS))
     rows = [(a, *services.thresholds_for(a.pk)) for a in authorities]
-    return render(request, "outbreaks/thresholds.html", {"rows": rows})
+    return render(request, "outbreaks/thresholds.html", {"table": tables.thresholds_table(rows)})
 
 
 def thresholds_edit(request, code: str):

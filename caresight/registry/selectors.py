@@ -199,54 +199,12 @@ def register_summary(*, user, as_of: dt.date) -> list[dict]:
     ]
 
 
-EXPORT_COLUMNS = [
-    "cqc_location_id", "name", "provider_cqc_id", "provider_name", "authority_code",
-    "authority_name", "locality", "service_type", "client_groups", "registered_beds",
-    "registration_status", "registration_date", "deregistration_date", "cqc_rating",
-    "address_line_1", "address_line_2", "town", "postcode", "phone", "email", "manager_name",
-    "small_provider",
-]
-
-
-def location_export_rows(queryset: QuerySet[Location]):
-    """One flat dict per location, for CSV, JSON, XLSX and ODS downloads."""
-    for loc in queryset.iterator(chunk_size=2000):
-        yield {
-            "cqc_location_id": loc.cqc_location_id or "",
-            "name": loc.name,
-            "provider_cqc_id": loc.provider.cqc_provider_id or "",
-            "provider_name": loc.provider.name,
-            "authority_code": loc.authority.ons_code,
-            "authority_name": loc.authority.name,
-            "locality": loc.locality.name if loc.locality else "",
-            "service_type": loc.service_type,
-            "client_groups": list(loc.client_groups),
-            "registered_beds": loc.registered_beds,
-            "registration_status": loc.registration_status,
-            "registration_date": (
-                loc.registration_date.isoformat() if loc.registration_date else None
-            ),
-            "deregistration_date": (
-                loc.deregistration_date.isoformat() if loc.deregistration_date else None
-            ),
-            "cqc_rating": loc.cqc_rating,
-            "address_line_1": loc.address_line_1,
-            "address_line_2": loc.address_line_2,
-            "town": loc.town,
-            "postcode": loc.postcode,
-            "phone": loc.phone,
-            "email": loc.email,
-            "manager_name": loc.manager_name,
-            "small_provider": loc.provider.is_small,
-        }
-
-
-def location_export(*, authority_codes: list[str], date_from=None, date_to=None):
+def location_export(*, authority_codes: list[str]) -> QuerySet[Location]:
     """Every location (in these authorities, if any) for `caresight export locations`."""
     queryset = Location.objects.select_related("provider", "authority", "locality")
     if authority_codes:
         queryset = queryset.filter(authority__ons_code__in=authority_codes)
-    return location_export_rows(queryset.order_by("name", "pk")), EXPORT_COLUMNS, "Locations"
+    return queryset.order_by("name", "pk")
 
 
 # --- Areas: an authority, a region, or all of a user's authorities ------------------------

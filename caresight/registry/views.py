@@ -9,12 +9,12 @@ from django.utils import timezone
 
 from caresight.core import tenancy
 from caresight.core.audit import history_entries
-from caresight.core.exports import FORMATS, download_response
+from caresight.core.tables import download_links, download_response
 from caresight.core.tenancy import Capability
-from caresight.core.timeutils import parse_as_of
+from caresight.core.timeutils import long_date, parse_as_of
 from caresight.core.views import handle_form, upload_for_import
 
-from . import selectors, services
+from . import selectors, services, tables
 from .forms import ImportUploadForm, LocationForm, ProviderForm
 from .models import Location, Provider
 
@@ -41,11 +41,14 @@ def location_list(request):
     page = Paginator(locations, PAGE_SIZE).get_page(request.GET.get("page"))
     query = params.copy()
     query.pop("page", None)
+    table = tables.location_page_table(page.object_list, caption=(
+        f"Services matching the filters, page {page.number} of {page.paginator.num_pages}"))
     return render(request, "registry/location_list.html", {
         "filter_form": filterset.form, "page": page, "query": query.urlencode(),
+        "table": table,
         "can_export": tenancy.has_capability(request.user, Capability.EXPORT),
         "can_add": tenancy.has_capability(request.user, Capability.EDIT_REGISTER),
-        "formats": FORMATS,
+        "download_links": download_links(request),
     })
 
 
@@ -55,8 +58,8 @@ def _download(request, fmt: str) -> HttpResponse:
         user=request.user, params=request.GET, request=request, capability=Capability.EXPORT
     )
     return download_response(
-        selectors.location_export_rows(queryset), selectors.EXPORT_COLUMNS, fmt,
-        title="Locations", file_stem=f"locations-{timezone.localdate().isoformat()}")
+        request, tables.location_table(queryset.iterator(chunk_size=2000)), fmt,
+        file_stem=f"locations-{timezone.localdate().isoformat()}")
 
 
 def location_detail(request, pk: int):
@@ -120,7 +123,8 @@ def provider_detail(request, pk: int):
     provider = selectors.provider_get(user=request.user, pk=pk)
     return render(request, "registry/provider_detail.html", {
         "provider": provider,
-        "locations": selectors.provider_locations(user=request.user, provider=provider),
+        "table": tables.provider_locations_table(
+            selectors.provider_locations(user=request.user, provider=provider)),
         "can_edit": request.user.has_perm("registry.change_provider", provider),
     })
 
@@ -164,7 +168,7 @@ def provider_history(request, pk: int):
 def locality_list(request):
     tenancy.require(request.user, Capability.VIEW_RECORDS)
     return render(request, "registry/locality_list.html",
-                  {"localities": selectors.locality_list(user=request.user)})
+                  {"table": tables.locality_table(selectors.locality_list(user=request.user))})
 
 
 def locality_history(request, pk: int):
@@ -178,11 +182,12 @@ def locality_history(request, pk: int):
 def summary(request):
     tenancy.require(request.user, Capability.VIEW_AGGREGATES)
     as_of = parse_as_of(request.GET.get("as_of"))
-    rows = selectors.register_summary(user=request.user, as_of=as_of)
+    table = tables.summary_table(selectors.register_summary(user=request.user, as_of=as_of),
+                                 as_of_text=long_date(as_of))
+    totals = table.totals()
     return render(request, "registry/summary.html", {
-        "rows": rows, "as_of": as_of,
-        "total_services": sum(r["services"] for r in rows),
-        "total_beds": sum(r["beds"] for r in rows),
+        "table": table, "as_of": as_of,
+        "total_services": totals["services"], "total_beds": totals["beds"],
     })
 
 

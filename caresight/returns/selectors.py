@@ -256,10 +256,6 @@ def chase_list(*, user, as_of: dt.date, authority: str | None = None) -> list[di
     return rows
 
 
-CHASE_COLUMNS = ["cqc_location_id", "name", "authority", "locality", "service_type",
-                 "last_return", "manager", "phone", "email", "provider", "provider_contact"]
-
-
 def completion_over_time(*, user, as_of: dt.date, authority: str | None = None,
                          weeks: int = 12) -> list[dict]:
     """The share of services with a current return, on `as_of` and each week before it."""
@@ -641,38 +637,15 @@ def location_timeline(*, location: Location, as_of: dt.date, days: int = 90) -> 
     }
 
 
-def export_rows(queryset: QuerySet[Return], measure_codes: list[str]):
-    """One flat dict per return: the service, the day, and every answer."""
-    for ret in queryset.iterator(chunk_size=2000):
-        row = {
-            "cqc_location_id": ret.location.cqc_location_id or "",
-            "location": ret.location.name,
-            "authority_code": ret.location.authority.ons_code,
-            "for_date": ret.for_date.isoformat(),
-            "version": ret.version,
-            "source": ret.source,
-            "measure_set": f"{ret.measure_set.service_group} v{ret.measure_set.version}",
-            "submitted_at": ret.submitted_at.isoformat(timespec="seconds"),
-        }
-        row.update({code: ret.values.get(code) for code in measure_codes})
-        yield row
-
-
-def export_columns() -> tuple[list[str], list[str]]:
-    """The export's columns: the fixed ones, then every measure code of every set."""
-    fixed = ["cqc_location_id", "location", "authority_code", "for_date", "version", "source",
-             "measure_set", "submitted_at"]
-    codes = list(dict.fromkeys(
-        Measure.objects.order_by("measure_set__service_group", "position")
-        .values_list("code", flat=True)))
-    return fixed, codes
+def measure_list_every() -> QuerySet[Measure]:
+    """Every measure of every set, in the order a set asks them."""
+    return Measure.objects.order_by("measure_set__service_group", "position")
 
 
 def return_export(*, authority_codes: list[str], date_from: dt.date | None = None,
-                  date_to: dt.date | None = None):
+                  date_to: dt.date | None = None) -> QuerySet[Return]:
     """Every return (in these authorities and dates) for `caresight export returns`."""
     queryset = return_list(user=None, date_from=date_from, date_to=date_to)
     if authority_codes:
         queryset = queryset.filter(location__authority__ons_code__in=authority_codes)
-    fixed, codes = export_columns()
-    return export_rows(queryset, codes), fixed + codes, "Returns"
+    return queryset

@@ -11,13 +11,13 @@ from django.utils import timezone
 from caresight.core import tenancy
 from caresight.core.audit import history_entries
 from caresight.core.charts import line_chart_svg
-from caresight.core.exports import FORMATS, download_response
+from caresight.core.tables import BOOK_FORMATS, download_links, download_response
 from caresight.core.tenancy import Capability
 from caresight.core.timeutils import long_date, parse_as_of
 from caresight.core.views import handle_form, upload_for_import
 from caresight.registry.selectors import area_choices, location_get
 
-from . import selectors, services
+from . import selectors, services, tables
 from .forms import ReturnForm, ReturnsUploadForm, SummaryForm, initial_answers
 from .models import PPE_LOW_DAYS, RETURN_WINDOW_DAYS, Return
 
@@ -38,8 +38,21 @@ def summary(request):
         areas=area_choices(user=request.user))
     data = selectors.returns_summary(user=request.user, as_of=as_of, previous=previous,
                                      authority=authority)
+    book = tables.summary_book(data, as_of=as_of, previous=previous)
+    fmt = request.GET.get("download")
+    if fmt:
+        return download_response(request, book, fmt,
+                                 file_stem=f"returns-summary-{as_of.isoformat()}")
+    query = request.GET.copy()
+    query.pop("print", None)
+    query.pop("download", None)
+    overview, measures, beds, absence, ppe, visiting, vaccination = book.tables
     return render(request, "returns/summary.html", {
         "form": form, "summary": data, "as_of": as_of, "previous": previous,
+        "printable": request.GET.get("print") == "1", "query": query.urlencode(),
+        "measures_table": measures, "beds_table": beds, "absence_table": absence,
+        "ppe_table": ppe, "visiting_table": visiting, "vaccination_table": vaccination,
+        "download_links": download_links(request, BOOK_FORMATS),
         "can_see_records": tenancy.has_capability(request.user, Capability.VIEW_RECORDS),
         "window_days": RETURN_WINDOW_DAYS, "ppe_low_days": PPE_LOW_DAYS,
     })
@@ -53,30 +66,31 @@ def completeness(request):
     fmt = request.GET.get("download")
     if fmt:
         tenancy.require(request.user, Capability.EXPORT)
-        return download_response(rows, selectors.CHASE_COLUMNS, fmt, title="Chase list",
+        return download_response(request, tables.chase_table(rows, as_of=as_of), fmt,
                                  file_stem=f"returns-chase-list-{as_of.isoformat()}")
     points = selectors.completion_over_time(user=request.user, as_of=as_of, authority=authority)
     by_locality: dict[str, list[dict]] = {}
     for row in rows:
         by_locality.setdefault(row["locality"], []).append(row)
+    chase_tables = [tables.chase_table(group, as_of=as_of, caption=f"{locality} ({len(group)})")
+                    for locality, group in by_locality.items()]
     chart = line_chart_svg(dates=[p["date"] for p in points],
                            series=[("Completion rate", [p["completion_rate"] for p in points])],
                            y_label="% of services", percent=True)
     return render(request, "returns/completeness.html", {
-        "as_of": as_of, "authority": authority or "", "by_locality": by_locality,
-        "missing": len(rows), "points": points, "chart": chart,
+        "as_of": as_of, "authority": authority or "", "chase_tables": chase_tables,
+        "missing": len(rows), "completion_table": tables.completion_table(points),
+        "chart": chart,
         "areas": area_choices(user=request.user, capability=Capability.VIEW_RECORDS),
         "can_export": tenancy.has_capability(request.user, Capability.EXPORT),
-        "formats": FORMATS,
+        "download_links": download_links(request),
     })
 
 
 def submit_list(request):
     tenancy.require(request.user, Capability.SUBMIT_RETURNS)
-    return render(request, "returns/submit_list.html", {
-        "locations": selectors.submittable_locations(user=request.user),
-        "today": timezone.localdate(),
-    })
+    return render(request, "returns/submit_list.html", {"table": tables.submit_table(
+        selectors.submittable_locations(user=request.user), today=timezone.localdate())})
 
 
 def location_returns(request, pk: int):
@@ -90,7 +104,8 @@ def location_returns(request, pk: int):
             series=[(label, [r["values"][i] for r in timeline["rows"]])
                     for i, (_, label) in enumerate(timeline["columns"])])
     return render(request, "returns/location.html", {
-        "location": location, "timeline": timeline, "chart": chart, "as_of": as_of,
+        "location": location, "timeline": tables.timeline_table(timeline), "chart": chart,
+        "as_of": as_of,
         "can_submit": tenancy.allows(request.user, Capability.SUBMIT_RETURNS, location),
     })
 

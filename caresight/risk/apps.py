@@ -7,12 +7,20 @@ class RiskConfig(AppConfig):
     verbose_name = "Provider risk log"
 
     def ready(self) -> None:
+        from caresight.core import tables
         from caresight.core.audit import history_written
 
         history_written.connect(_rating_inputs_changed, dispatch_uid="risk_rating_inputs")
+        tables.register_export("risk-log", help="the risk log on --to", build=_risk_log_table)
 
 
 def _rating_inputs_changed(sender, pks, **kwargs) -> None:
     from . import services
 
     services.rating_inputs_changed(model=sender, pks=pks)
+
+
+def _risk_log_table(**options):
+    from .tables import risk_log_export
+
+    return risk_log_export(**options)

@@ -31,11 +31,6 @@ from .rating import (  # noqa: F401  (read here by the views and tests too)
     rated_locations,
 )
 
-LOG_COLUMNS = ["rating", "name", "cqc_location_id", "provider", "authority", "locality",
-               "service_type", "reasons", "override_reason", "override_expires_on",
-               "computed_rating", "score"]
-
-
 # Red first, then the highest score, then by locality and name.
 LOG_ORDER = (Case(*[When(rating=rating, then=Value(order))
                     for rating, order in RATING_ORDER.items()]),
@@ -158,9 +153,13 @@ def current_logs(*, authority_ids, as_of: dt.date) -> dict[int, int]:
         if version == versions.get(authority_id, 0)}
 
 
-def priorities(log: RiskLog, limit: int = 50) -> list[dict]:
-    """Whom to support or test first: red and amber services, most reasons first."""
-    return log.rows(ratings=[Rating.RED, Rating.AMBER], limit=limit)
+PRIORITY_RATINGS: list[str] = [Rating.RED, Rating.AMBER]
+
+
+def priorities(log: RiskLog, limit: int | None = None) -> list[dict]:
+    """Whom to support or test first: every red and amber service, red first, then the most
+    weighing on it. No cut unless a caller asks for one (and then shows the count beside it)."""
+    return log.rows(ratings=PRIORITY_RATINGS, limit=limit)
 
 
 def saved_logs(*, user, as_of: dt.date) -> list[SavedLog]:
@@ -181,17 +180,11 @@ def location_saved_ratings(*, location: Location) -> QuerySet[SavedRating]:
         "-log__as_of")
 
 
-def export_rows(rows: list[dict]) -> list[dict]:
-    return [{**row, "reasons": "; ".join(f"{f['label']}: {f['why']}" for f in row["fired"])}
-            for row in rows]
-
-
-def risk_log_export(*, authority_codes: list[str], date_from: dt.date | None = None,
-                    date_to: dt.date | None = None) -> tuple[list[dict], list[str], str]:
-    """For `caresight export risk-log`: the log on `date_to` (default today)."""
-    as_of = date_to or timezone.localdate()
+def risk_log_rows(*, authority_codes: list[str], as_of: dt.date) -> list[dict]:
+    """Every service's row on `as_of` in those authorities (none given: all), for the
+    operator's `caresight export risk-log`."""
     rows = []
     codes: list[str | None] = list(authority_codes) or [None]
     for code in codes:
         rows += risk_log(user=None, as_of=as_of, authority=code).rows()
-    return export_rows(rows), LOG_COLUMNS, "Risk log"
+    return rows

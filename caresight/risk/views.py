@@ -5,8 +5,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from caresight.core import tenancy
-from caresight.core.exports import download_response
+from caresight.core import tables, tenancy
 from caresight.core.tenancy import Capability
 from caresight.core.timeutils import long_date, parse_as_of
 from caresight.core.views import call_and_tell, handle_form
@@ -14,6 +13,7 @@ from caresight.registry.models import Authority
 from caresight.registry.selectors import area_choices, location_get
 
 from . import rules, selectors, services
+from . import tables as risk_tables
 from .forms import ConcernCloseForm, ConcernForm, OverrideForm, PolicyForm
 from .models import Concern, Override, Rating
 
@@ -36,19 +36,21 @@ def risk_log(request):
     fmt = request.GET.get("download")
     if fmt:
         tenancy.require(request.user, Capability.EXPORT)
-        return download_response(selectors.export_rows(log.rows(ratings=chosen)),
-                                 selectors.LOG_COLUMNS, fmt, title="Risk log",
-                                 file_stem=f"risk-log-{as_of.isoformat()}")
+        return tables.download_response(
+            request, risk_tables.risk_log_table(log.rows(ratings=chosen), as_of=as_of), fmt,
+            file_stem=f"risk-log-{as_of.isoformat()}")
     counts = log.counts()
     total = counts[rating] if rating else sum(counts.values())
     logs = selectors.saved_logs(user=request.user, as_of=as_of)
     return render(request, "risk/log.html", {
-        "rows": log.rows(ratings=chosen, limit=SHOWN), "more": max(total - SHOWN, 0),
+        "table": risk_tables.risk_log_table(log.rows(ratings=chosen, limit=SHOWN), as_of=as_of),
+        "more": max(total - SHOWN, 0),
         "total": total, "counts": counts, "as_of": as_of, "authority": authority or "",
         "rating": rating, "ratings": Rating.choices, "logs": logs,
         "showing_saved": log.showing_saved,
         "areas": area_choices(user=request.user, capability=Capability.VIEW_OUTBREAKS),
         "can_export": tenancy.has_capability(request.user, Capability.EXPORT),
+        "download_links": tables.download_links(request),
         "can_save": tenancy.has_capability(request.user, Capability.MANAGE_OUTBREAKS)
         and as_of <= timezone.localdate(),
         "saveable": Authority.objects.filter(
@@ -58,10 +60,21 @@ def risk_log(request):
 
 
 def priorities(request):
+    """Whom to support or test first: every red and amber service, counted, on the page and
+    in the download alike."""
     as_of, authority, log = _log(request)
+    table = risk_tables.priorities_table(selectors.priorities(log), as_of=as_of)
+    fmt = request.GET.get("download")
+    if fmt:
+        tenancy.require(request.user, Capability.EXPORT)
+        return tables.download_response(request, table, fmt,
+                                        file_stem=f"whom-to-support-first-{as_of.isoformat()}")
     return render(request, "risk/priorities.html", {
-        "rows": selectors.priorities(log), "as_of": as_of, "authority": authority or "",
-        "areas": area_choices(user=request.user, capability=Capability.VIEW_OUTBREAKS)})
+        "table": table, "total": len(table.row_list), "as_of": as_of,
+        "authority": authority or "",
+        "areas": area_choices(user=request.user, capability=Capability.VIEW_OUTBREAKS),
+        "can_export": tenancy.has_capability(request.user, Capability.EXPORT),
+        "download_links": tables.download_links(request)})
 
 
 @require_POST

@@ -194,6 +194,7 @@ def rows(w):
         ("job-detail", {"pk": uuid.uuid4()}, "get", None, "", hidden()),
         ("job-confirm", {"pk": w["job"].pk}, "post", {}, "", hidden()),
         ("job-download", {"pk": w["job"].pk}, "get", None, "", hidden()),
+        ("download-list", {}, "get", None, "", page({Role.ADMIN})),
         ("accounts:sign-in", {}, "get", None, "", page(SIGNED_IN, anon=200)),
         ("accounts:sign-in-code", {}, "get", None, "", page(set(), no=302)),
         ("accounts:sign-out", {}, "post", {}, "", page(SIGNED_IN, yes=302)),

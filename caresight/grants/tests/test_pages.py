@@ -117,14 +117,14 @@ class TestJourney:
         book = openpyxl.load_workbook(io.BytesIO(client.get(
             reverse("grants:return", args=[round.pk]), {"download": "xlsx"}).content))
         cells = [row for row in book.active.iter_rows(values_only=True)]
-        assert ("Spend", "Measures to isolate residents", 900, 9) in [
-            (a, b, int(c) if isinstance(c, (int, float, Decimal)) else c, d)
-            for a, b, c, d in cells[1:]]
+        assert ("Spend", "Measures to isolate residents", 900, 0.09) in [
+            (a, b, int(d) if isinstance(d, (int, float, Decimal)) else d, f)
+            for a, b, c, d, e, f in cells[1:]]
         recon = client.get(reverse("grants:reconciliation", args=[round.pk]),
-                           {"download": "csv"}).content.decode()
+                           {"download": "csv"}).content.decode("utf-8-sig")
         total = list(csv.DictReader(io.StringIO(recon)))[-1]
-        assert total["provider"] == "Total" and total["paid"] == "13500.00"
-        assert total["unspent"] == "3500.00"
+        assert total["Provider"] == "Total" and total["Paid"] == "13500.00"
+        assert total["Unspent"] == "3500.00"
 
         # Published: no sign-in needed, per provider, CSV and JSON.
         client.logout()

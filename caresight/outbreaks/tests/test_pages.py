@@ -10,7 +10,7 @@ import pytest
 from django.urls import reverse
 
 from caresight.accounts.models import Role
-from caresight.core.models import Job
+from caresight.core.models import DownloadRecord, Job
 from caresight.outbreaks.models import ImtAction, ImtMeeting, Outbreak, StatusChange
 from caresight.outbreaks.tests.test_import import ROWS, line_list
 from caresight.outbreaks.tests.test_services import report
@@ -114,12 +114,34 @@ class TestOutbreakPages:
         assert "Willow Court" in listing
         response = client.get(reverse("outbreaks:list"), {"show": "live", "as_of": "2020-06-04",
                                                            "download": "csv"})
-        rows = list(csv.DictReader(io.StringIO(response.content.decode())))
-        assert rows[0]["name"] == "Willow Court" and rows[0]["status_label"] == "Live"
+        rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+        assert rows[0]["Service"] == "Willow Court" and rows[0]["Status"] == "Live"
+        assert rows[0]["Lists"] == "On the tracker; Live, being supported; New outbreaks"
+        assert rows[0]["Reported"] == "2020-06-01"
         xlsx = client.get(reverse("outbreaks:list"), {"show": "live", "as_of": "2020-06-04",
                                                        "download": "xlsx"})
         sheet = openpyxl.load_workbook(io.BytesIO(xlsx.content)).active
         assert sheet["B2"].value == "Willow Court"
+        assert sheet["I1"].value == "Reported" and sheet["I2"].is_date
+
+    def test_the_tracker_downloads_as_the_update_people_circulate(self, client, officer,
+                                                                  home):
+        client.force_login(officer)
+        report(home, on=dt.date(2020, 6, 1))
+        page = client.get(reverse("outbreaks:tracker"), {"as_of": "2020-06-04"})
+        assert "Download the outbreak update" in page.content.decode()
+        assert "<tfoot" in page.content.decode()  # the localities add up
+        response = client.get(reverse("outbreaks:tracker"), {"as_of": "2020-06-04",
+                                                             "download": "xlsx"})
+        book = openpyxl.load_workbook(io.BytesIO(response.content))
+        assert book.sheetnames == ["Outbreak update", "Numbers by locality", "Outbreaks"]
+        figures = {r[0]: r[1] for r in book["Outbreak update"].iter_rows(min_row=2,
+                                                                           values_only=True)}
+        assert figures["Number live being supported"] == 1
+        assert book["Outbreaks"]["B2"].value == "Willow Court"
+        logged = DownloadRecord.objects.get()
+        assert (logged.what, logged.filters, logged.rows) == (
+            "Outbreak tracker 2020-06-04", "as_of=2020-06-04", 6 + 1 + 1)
 
     def test_a_line_list_is_previewed_then_imported(self, client, officer, home, cambs):
         LocationFactory(authority=cambs, cqc_location_id="1-222222222")
@@ -156,7 +178,7 @@ class TestRiskPages:
         assert "1 red, 0 amber, 0 green" in page
         xlsx = client.get(reverse("risk:log"), {"as_of": "2020-06-04", "download": "xlsx"})
         sheet = openpyxl.load_workbook(io.BytesIO(xlsx.content)).active
-        assert (sheet["A2"].value, sheet["B2"].value) == ("red", "Willow Court")
+        assert (sheet["A2"].value, sheet["B2"].value) == ("Red", "Willow Court")
         assert "Live outbreak" in sheet["H2"].value
         for _ in range(2):
             response = client.post(reverse("risk:save"), {"authority": "E10000003",

@@ -85,8 +85,8 @@ class TestTracker:
         target = tmp_path / "tracker.csv"
         call_command("export", "outbreaks", "--to", "2020-06-04", "--authority", "E10000003",
                      "--output", str(target))
-        lines = target.read_text().splitlines()
-        assert lines[0].startswith("cqc_location_id,name,provider")
+        lines = target.read_text(encoding="utf-8-sig").splitlines()
+        assert lines[0].startswith("CQC location ID,Service,Provider")
         assert len(lines) == 1 + 4  # three on the tracker, one closed in the period
         assert sum("Live, being supported" in line for line in lines) == 2
 

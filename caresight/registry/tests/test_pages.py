@@ -1,5 +1,6 @@
 """Register pages: list, filters, download, forms, history, import through the browser flow."""
 
+import csv
 import io
 import json
 
@@ -9,7 +10,7 @@ import tablib
 from django.urls import reverse
 
 from caresight.accounts.models import Role
-from caresight.core.models import Job
+from caresight.core.models import DownloadRecord, Job
 from caresight.registry.models import Location, Provider, ServiceType
 from caresight.registry.services import locality_create
 
@@ -74,18 +75,41 @@ class TestDownload:
         assert [row["name"] for row in data] == ["Abbey Nursing Home"]
         assert data[0]["authority_code"] == "E10000003"
         assert data[0]["registered_beds"] == 80
+        assert data[0]["service_type"] == "Care home with nursing"  # a label, machine keys
 
-        body = officer_client.get(url, {"download": "xlsx"}).content
-        sheet = openpyxl.load_workbook(io.BytesIO(body)).active
+        response = officer_client.get(url, {"download": "xlsx"})
+        assert response["Cache-Control"] == "no-store"
+        sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
+        assert sheet["B1"].value == "Service" and sheet.freeze_panes == "A2"
         names = {row[1] for row in sheet.iter_rows(min_row=2, values_only=True)}
         assert names == {"Fen View Care Home", "Abbey Nursing Home"}  # never Dartmoor House
 
-        csv_text = officer_client.get(url, {**query, "download": "csv"}).content.decode()
-        assert "Abbey Nursing Home" in csv_text and "Fen View" not in csv_text
+        csv_text = officer_client.get(url, {**query, "download": "csv"}).content.decode(
+            "utf-8-sig")
+        rows = list(csv.DictReader(io.StringIO(csv_text)))
+        assert [r["Service"] for r in rows] == ["Abbey Nursing Home"]
+        assert rows[0]["Type of service"] == "Care home with nursing"
+        assert rows[0]["Registered beds"] == "80" and rows[0]["Authority"] == "Cambridgeshire"
 
         ods = officer_client.get(url, {"download": "ods"}).content
         dataset = tablib.Dataset().load(io.BytesIO(ods), format="ods")
-        assert set(dataset["name"]) == {"Fen View Care Home", "Abbey Nursing Home"}
+        assert set(dataset["Service"]) == {"Fen View Care Home", "Abbey Nursing Home"}
+
+        logged = list(DownloadRecord.objects.order_by("pk").values_list(
+            "what", "file_format", "filters", "rows"))
+        assert logged == [("Locations", "json", "service_type=care_home_nursing", 1),
+                          ("Locations", "xlsx", "", 2),
+                          ("Locations", "csv", "service_type=care_home_nursing", 1),
+                          ("Locations", "ods", "", 2)]
+
+    def test_the_page_table_shows_labels_and_no_locality(self, officer_client, cambs):
+        LocationFactory(authority=cambs, name="Abbey Nursing Home", locality=None,
+                        service_type=ServiceType.CARE_HOME_NURSING, registered_beds=1200)
+        page = officer_client.get(reverse("registry:location-list"),
+                                  {"q": "Abbey"}).content.decode()
+        assert "Care home with nursing" in page and "care_home_nursing</td>" not in page
+        assert '<td class="govuk-table__cell govuk-table__cell--numeric">1,200</td>' in page
+        assert "No locality" in page
 
     def test_unknown_format_is_refused(self, officer_client):
         response = officer_client.get(reverse("registry:location-list"), {"download": "pdf"})
@@ -292,8 +316,11 @@ def test_locality_list(officer_client, two_councils, cambs):
     locality_create(authority=cambs, name="East Cambs", district_codes=["E07000009"],
                     postcode_districts=["CB7"], user=two_councils["commissioner"])
     response = officer_client.get(reverse("registry:locality-list"))
-    locality = response.context["localities"][0]
+    locality = response.context["table"].row_list[0]
     assert locality.name == "East Cambs" and locality.services == 1  # Fen View is in CB7
+    text = response.content.decode()
+    assert "E07000009, CB7" in text or "CB7, E07000009" in text
+    assert 'History<span class="govuk-visually-hidden"> of East Cambs</span>' in text
 
 
 

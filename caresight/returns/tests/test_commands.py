@@ -49,10 +49,21 @@ class TestExportReturns:
         path = tmp_path / "returns.csv"
         call_command("export", "returns", "--from", DAY.isoformat(), "--authority", "E10000003",
                      "--output", str(path))
-        rows = list(csv.DictReader(path.open()))
-        assert sorted(r["location"] for r in rows) == ["Ash House", "Cedar House"]
-        assert rows[0]["beds_occupied"] == "35" and rows[0]["authority_code"] == "E10000003"
-        assert "ipc_mutual_aid" in rows[0] and "people_supported" in rows[0]
+        from caresight.core.models import DownloadRecord
+        from caresight.returns.models import Measure
+
+        label = dict(Measure.objects.values_list("code", "label"))
+        rows = list(csv.DictReader(path.open(encoding="utf-8-sig")))
+        assert sorted(r["Service"] for r in rows) == ["Ash House", "Cedar House"]
+        assert rows[0][label["beds_occupied"]] == "35"
+        assert rows[0]["Authority code"] == "E10000003"
+        assert label["ipc_mutual_aid"] in rows[0] and label["people_supported"] in rows[0]
+        assert rows[0]["Return for"] == DAY.isoformat()
+        assert rows[0]["Entered by"] in {"Provider", "Council officer on the provider's behalf",
+                                         "Capacity Tracker import"}  # a label, not a code
+        logged = DownloadRecord.objects.get()
+        assert (logged.user, logged.what, logged.rows) == (None, "Returns", 2)
+        assert logged.filters == f"--authority E10000003 --from {DAY.isoformat()}"
 
     def test_the_register_export_still_works(self, area, tmp_path):  # noqa: F811
         path = tmp_path / "locations.json"

@@ -2,13 +2,15 @@
 
 import csv
 import io
+import json
 
+import openpyxl
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
 from caresight.accounts.models import Role
-from caresight.core.models import Job
+from caresight.core.models import DownloadRecord, Job
 from caresight.registry.tests.factories import LocationFactory
 from caresight.returns.models import Return
 from caresight.returns.tests.test_import import care_home_row, to_csv
@@ -96,6 +98,42 @@ class TestSummaryPages:
         assert "Ability to isolate residents" in text and "33.3%" in text and "100.0%" in text
         assert "East Cambridgeshire" in text
 
+    def test_the_summary_downloads_as_one_workbook_and_prints(self, client, area,  # noqa: F811
+                                                              make_user, cambs):
+        client.force_login(make_user(Role.COMMISSIONER, cambs))
+        query = {"as_of": DAY.isoformat()}
+        page = client.get(reverse("returns:summary"), query).content.decode()
+        assert "Printable version" in page and "download=xlsx" in page
+        xlsx = client.get(reverse("returns:summary"), {**query, "download": "xlsx"})
+        book = openpyxl.load_workbook(io.BytesIO(xlsx.content))
+        assert book.sheetnames == ["Overview", "Infection control measures",
+                                   "Beds by locality", "Staff absence", "PPE under 7 days",
+                                   "Visiting", "Vaccination"]
+        overview = {row[0]: row[1] for row in book["Overview"].iter_rows(min_row=2,
+                                                                          values_only=True)}
+        assert overview["Services with a current return"] == 3
+        measures = book["Infection control measures"]
+        assert measures["A1"].value == "Measure" and measures["B2"].number_format == "0.0%"
+        data = json.loads(client.get(reverse("returns:summary"),
+                                     {**query, "download": "json"}).content)
+        assert data["overview"][1] == {"figure": "Services with a current return",
+                                       "value": 3, "based_on": None}
+        assert client.get(reverse("returns:summary"),
+                          {**query, "download": "csv"}).status_code == 400
+        printable = client.get(reverse("returns:summary"), {**query, "print": "1"})
+        text = printable.content.decode()
+        assert "Print this page" in text and "Show</button>" not in text
+        assert "Ability to isolate residents" in text
+
+    def test_beds_by_locality_add_up_in_a_totals_row(self, client, area,  # noqa: F811
+                                                     make_user, cambs):
+        client.force_login(make_user(Role.COMMISSIONER, cambs))
+        response = client.get(reverse("returns:summary"), {"as_of": DAY.isoformat()})
+        beds = response.context["beds_table"]
+        totals = beds.totals()
+        assert totals["registered"] == sum(r["registered"] for r in beds.row_list) > 0
+        assert "<tfoot" in response.content.decode()
+
     def test_the_chase_list_names_who_to_call_and_downloads(self, client, area,  # noqa: F811
                                                            make_user, cambs):
         client.force_login(make_user(Role.QUALITY_OFFICER, cambs))
@@ -105,9 +143,11 @@ class TestSummaryPages:
         assert "<svg" in text and "Completion rate by week" in text
         download = client.get(reverse("returns:completeness"),
                               {"as_of": DAY.isoformat(), "download": "csv"})
-        rows = list(csv.DictReader(io.StringIO(download.content.decode())))
-        assert [r["name"] for r in rows] == ["Larch House"]
-        assert rows[0]["manager"] == "Sam Example"
+        assert download["Cache-Control"] == "no-store"
+        rows = list(csv.DictReader(io.StringIO(download.content.decode("utf-8-sig"))))
+        assert [r["Service"] for r in rows] == ["Larch House"]
+        assert rows[0]["Manager"] == "Sam Example" and rows[0]["Locality"]
+        assert DownloadRecord.objects.get().rows == 1
 
     def test_a_service_timeline_is_a_chart_with_its_table(self, client, area,  # noqa: F811
                                                           make_user, cambs):
@@ -115,7 +155,7 @@ class TestSummaryPages:
         page = client.get(reverse("returns:location", args=[area["a"].pk]),
                           {"as_of": DAY.isoformat()}).content.decode()
         assert "<svg" in page and 'data-testid="timeline"' in page
-        assert page.count("Occupied beds") >= 1 and "4 Jun 2020" in page
+        assert page.count("Occupied beds") >= 1 and "4 June 2020" in page
 
     def test_a_return_page_lists_every_answer_and_its_history(self, client, area,  # noqa: F811
                                                               make_user, cambs):

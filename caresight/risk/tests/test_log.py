@@ -163,6 +163,6 @@ class TestRiskLog:
                      "--output", str(target))
         sheet = openpyxl.load_workbook(target).active
         values = list(sheet.values)
-        assert values[0][:2] == ("rating", "name")
-        assert values[1][:2] == ("red", "Outbreak House")
+        assert values[0][:2] == ("Rating", "Service")
+        assert values[1][:2] == ("Red", "Outbreak House")
         assert "Dartmoor House" in [v[1] for v in values]  # the operator exports everything

@@ -1,25 +1,25 @@
-"""caresight export WHAT — a table out as CSV, JSON, XLSX or ODS."""
+"""caresight export WHAT — a registered table out as CSV, JSON, XLSX or ODS."""
 
 import sys
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
-from django.utils.module_loading import import_string
 
+from caresight.core import tables
 from caresight.core.cli import add_authority_argument, authorities_of
-from caresight.core.exports import EXPORTS, FORMATS, render_table
+from caresight.core.services import download_record
 from caresight.core.timeutils import date_argument
 
 
 class Command(BaseCommand):
-    help = ("Export a table: locations (the register), returns (provider returns), outbreaks "
-            "(the tracker's rows on --to, with closed and new since --from) or risk-log (the "
-            "risk log on --to). Runs with "
-            "administrator rights over every authority.")
+    help = ("Export a table (the apps register them): "
+            + "; ".join(f"{e.name} ({e.help})" for e in sorted(
+                tables.EXPORTS.values(), key=lambda e: e.name))
+            + ". Runs with administrator rights over every authority.")
 
     def add_arguments(self, parser):
-        parser.add_argument("what", choices=sorted(EXPORTS))
-        parser.add_argument("--format", choices=sorted(FORMATS), default="csv")
+        parser.add_argument("what", choices=sorted(tables.EXPORTS))
+        parser.add_argument("--format", choices=sorted(tables.FORMATS), default="csv")
         add_authority_argument(parser, many=True, help="only this area")
         parser.add_argument("--from", dest="date_from", metavar="DATE", type=date_argument,
                             help="returns: only those for this day (YYYY-MM-DD) or later; "
@@ -34,12 +34,18 @@ class Command(BaseCommand):
         codes = [found.ons_code for found in authorities_of(authority)]
         if date_from and date_to and date_from > date_to:
             raise CommandError("--from is after --to.")
-        rows, columns, title = import_string(EXPORTS[what])(
-            authority_codes=codes, date_from=date_from, date_to=date_to)
-        body = render_table(rows, columns, format, title=title)
+        table = tables.EXPORTS[what].build(authority_codes=codes, date_from=date_from,
+                                           date_to=date_to)
+        body, rows = tables.render(table, format)
+        filters = " ".join(
+            f"--{name} {value}" for name, value in (
+                ("authority", ",".join(codes)), ("from", date_from), ("to", date_to))
+            if value)
+        download_record(user=None, what=table.title, path=f"caresight export {what}",
+                        filters=filters, file_format=format, rows=rows)
         if output:
             output.write_bytes(body)
-            self.stderr.write(f"Wrote {output}")
+            self.stderr.write(f"Wrote {output} ({rows} rows)")
         else:
             sys.stdout.buffer.write(body)
             sys.stdout.flush()

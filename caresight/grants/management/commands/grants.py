@@ -10,10 +10,12 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from caresight.core import tables
 from caresight.core.cli import add_authority_argument
-from caresight.core.exports import render_table
+from caresight.core.services import download_record
 from caresight.core.timeutils import date_argument, long_date
 from caresight.grants import selectors, services
+from caresight.grants import tables as grant_tables
 from caresight.grants.allocation import plan_round, spec_from_template
 from caresight.grants.models import PaymentRun, Round
 from caresight.grants.money import parse_money, pounds
@@ -142,8 +144,11 @@ class Command(BaseCommand):
                                           as_of=as_of or timezone.localdate(), user=None)
         count = services.payment_run_confirm(run=run, user=None)
         run = PaymentRun.objects.get(pk=run.pk)
-        data = render_table(selectors.finance_file_rows(run), selectors.FINANCE_COLUMNS, "csv",
-                            title="Payments")
+        data, rows = tables.render(grant_tables.finance_file_table(
+            selectors.finance_file_rows(run)), "csv")
+        download_record(user=None, what="Payments", path="caresight grants pay",
+                        filters=f"--round {found.pk} --instalment {instalment}",
+                        file_format="csv", rows=rows)
         if output:
             with open(output, "wb") as f:
                 f.write(data)

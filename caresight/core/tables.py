@@ -1,0 +1,722 @@
+"""The table layer: columns declared once drive the page table, every download and `export`.
+
+A `Column` says what a value is called (`key` for machines, `header` for people), how to read it
+from a row (a dict key or attribute path, or a callable) and what kind of value it is. A `Table`
+is columns and rows. The same table gives:
+
+- the page table, through the one GOV.UK include ``includes/table.html`` (numbers right-aligned,
+  money as £1,234.56, dates in words, a totals row added up here with `Decimal`, never in a
+  template);
+- downloads as CSV, XLSX, ODS or JSON (`render`, `download_response`): human headers and labels,
+  JSON with machine keys, ISO dates and money as strings; XLSX and ODS with real date and number
+  cells; every spreadsheet text cell passed through `safe_cell`, so a value that starts with
+  ``=``, ``+``, ``-``, ``@``, a tab or a carriage return can never become a live formula;
+- `caresight export WHAT` over the tables apps register with `register_export` from their
+  `AppConfig.ready()` (core imports no domain app).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+from typing import Any
+
+from django.http import HttpResponse
+from django.utils import timezone
+
+from caresight.core.timeutils import long_date
+
+
+class Kind(StrEnum):
+    TEXT = "text"
+    WHOLE = "whole"  # a whole number: a count, beds
+    NUMBER = "number"  # any other number (a decimal answer), shown as it is
+    MONEY = "money"  # pounds and pence, read as Decimal
+    DATE = "date"
+    DATETIME = "datetime"
+    PERCENT = "percent"  # a percentage as a number of per cent: 75.0 is 75.0%
+
+
+NUMERIC = frozenset({Kind.WHOLE, Kind.NUMBER, Kind.MONEY, Kind.PERCENT})
+PENNY = Decimal("0.01")
+
+# --- Formula injection ----------------------------------------------------------------------
+
+# A spreadsheet reads a text cell that starts with one of these as a formula (or, with a tab or
+# carriage return, hides what follows); a single quote in front makes it plain text.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: Any) -> Any:
+    """`value`, with text that a spreadsheet would run as a formula made plain text."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[Any]], *, bom: bool = True
+              ) -> bytes:
+    """CSV of `header` and `rows`, every text cell through `safe_cell`.
+
+    Numbers (int, Decimal, float) are written as they are, so a negative amount stays a number;
+    only text is neutralised. With `bom`, a byte-order mark lets Excel read the file as UTF-8.
+    """
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow([safe_cell(h) for h in header])
+    for row in rows:
+        writer.writerow(["" if v is None else safe_cell(v) for v in row])
+    return out.getvalue().encode("utf-8-sig" if bom else "utf-8")
+
+
+# --- Formatting for people ----------------------------------------------------------------------
+
+
+def money(value: Decimal | int | str) -> Decimal:
+    """`value` as pounds and pence."""
+    return Decimal(str(value)).quantize(PENNY)
+
+
+def format_money(value: Decimal | int | str) -> str:
+    """£1,234.56 (and -£12.00)."""
+    amount = money(value)
+    return f"{'-' if amount < 0 else ''}£{abs(amount):,.2f}"
+
+
+def format_whole(value: int) -> str:
+    """1,234."""
+    return f"{int(value):,}"
+
+
+def format_percent(value: float | Decimal, places: int = 1) -> str:
+    """75.0% (`places` below 0: at most that many, none when whole, as 75% or 12.5%)."""
+    if places < 0:
+        return f"{format_number(value, -places)}%"
+    return f"{float(value):,.{places}f}%"
+
+
+def format_number(value: float | Decimal, places: int = 2) -> str:
+    """1,234 or 1,234.5: at most `places` decimal places, none when whole."""
+    text = f"{Decimal(str(value)):,.{places}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def _as_date(value: Any) -> dt.date | None:
+    if isinstance(value, dt.datetime):
+        return timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str) and value:
+        return dt.date.fromisoformat(value[:10])
+    return None
+
+
+def _as_datetime(value: Any) -> dt.datetime | None:
+    if isinstance(value, str) and value:
+        value = dt.datetime.fromisoformat(value)
+    if isinstance(value, dt.datetime):
+        return timezone.localtime(value) if timezone.is_aware(value) else value
+    return None
+
+
+# --- Columns ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a table, declared once for the page and every download.
+
+    `value` reads the value from a row: a dict key or attribute path (``"provider.name"``; the
+    default is `key`), or a callable of the row. `choices` turns codes into labels (a Django
+    choices class or a mapping). `total` is True to add the column up (whole numbers and money),
+    or a callable of the rows for a total that is not a sum (an overall rate). `link` (a
+    callable of the row) makes the page cell a link; `hint` adds a second line under it and
+    `tag` a grey tag after it ("Deregistered"). `tag_colour` (a callable of the value) shows the
+    whole page cell as a GOV.UK tag of that colour ("red", "green"; None: plain text). With
+    `bullets`, a list value is a list on the page (one item each) and "; "-joined in files. A
+    column with `page=False` is only in downloads, with `download=False` only on the page.
+    """
+
+    key: str
+    header: str
+    value: str | Callable[[Any], Any] | None = None
+    kind: Kind = Kind.TEXT
+    choices: Any = None
+    total: bool | Callable[[list], Any] = False
+    link: Callable[[Any], str | None] | None = None
+    hint: Callable[[Any], str | None] | None = None
+    tag: Callable[[Any], str | None] | None = None  # a grey GOV.UK tag after the page text
+    # Words for screen readers only after the page text (" of Fen View", for a "History" link)
+    hidden: Callable[[Any], str] | None = None
+    header_hidden: bool = False  # the header is for screen readers only
+    tag_colour: Callable[[Any], str | None] | None = None  # the cell as a tag of this colour
+    bullets: bool = False  # a list value as a list on the page
+    empty: str = "–"  # on the page, for a missing value
+    places: int = 1  # decimal places of a percentage
+    page: bool = True
+    download: bool = True
+    row_header: bool = False  # the page cell is the row's header (<th scope="row">)
+
+    def read(self, row: Any) -> Any:
+        """The raw value of this column in `row`."""
+        if callable(self.value):
+            return self.value(row)
+        value = row
+        for part in (self.value or self.key).split("."):
+            if value is None:
+                return None
+            if isinstance(value, Mapping):
+                value = value.get(part)
+            else:
+                value = getattr(value, part, None)
+                if callable(value) and not isinstance(value, type):
+                    value = value()
+        return value
+
+    @property
+    def numeric(self) -> bool:
+        return self.kind in NUMERIC
+
+    def label(self, value: Any) -> Any:
+        """A code as its label (unchanged when it has none)."""
+        if self.choices is None or value is None or value == "":
+            return value
+        labels = self._labels()
+        if isinstance(value, list | tuple):
+            return [labels.get(v, v) for v in value]
+        return labels.get(value, value)
+
+    def _labels(self) -> Mapping:
+        choices = self.choices
+        if isinstance(choices, Mapping):
+            return choices
+        return dict(getattr(choices, "choices", choices))
+
+    def typed(self, value: Any) -> Any:
+        """The value as its kind's Python type (Decimal money, date, int), or None."""
+        if value is None or value == "":
+            return None
+        try:
+            if self.kind is Kind.MONEY:
+                return money(value)
+            if self.kind is Kind.WHOLE:
+                return int(value)
+            if self.kind in (Kind.PERCENT, Kind.NUMBER) and not isinstance(value, bool):
+                return value if isinstance(value, int | float | Decimal) else Decimal(value)
+            if self.kind is Kind.DATE:
+                return _as_date(value)
+            if self.kind is Kind.DATETIME:
+                return _as_datetime(value)
+        except (ValueError, TypeError, InvalidOperation):
+            return value  # shown as it is rather than lost
+        value = self.label(value)
+        if isinstance(value, bool):
+            return "Yes" if value else "No"
+        return value
+
+    def text(self, value: Any) -> str:
+        """The value as people read it on a page ("£1,234.56", "2 December 2026")."""
+        value = self.typed(value)
+        if value is None:
+            return self.empty
+        if isinstance(value, str):
+            return value
+        if self.kind is Kind.MONEY and isinstance(value, Decimal):
+            return format_money(value)
+        if self.kind is Kind.WHOLE and isinstance(value, int):
+            return format_whole(value)
+        if self.kind is Kind.PERCENT and isinstance(value, int | float | Decimal):
+            return format_percent(value, self.places)
+        if self.kind is Kind.NUMBER and isinstance(value, int | float | Decimal):
+            return f"{value:,}"
+        if self.kind is Kind.DATETIME and isinstance(value, dt.datetime):
+            return f"{long_date(value.date())} {value:%H:%M}"
+        if self.kind is Kind.DATE and isinstance(value, dt.date):
+            return long_date(value)
+        if isinstance(value, list | tuple):
+            return ", ".join(str(v) for v in value)
+        return str(value)
+
+    def flat(self, value: Any) -> Any:
+        """The value for a spreadsheet or CSV cell: a typed value, or text made safe."""
+        value = self.typed(value)
+        if isinstance(value, list | tuple):
+            value = "; ".join(str(v) for v in value)
+        return safe_cell(value)
+
+    def json(self, value: Any) -> Any:
+        """The value for JSON: ISO dates, money as a string ("1234.56"), labels, true/false."""
+        if isinstance(value, bool):
+            return value
+        value = self.typed(value)
+        if isinstance(value, Decimal):
+            return str(value) if self.kind is Kind.MONEY else float(value)
+        if isinstance(value, dt.date | dt.datetime):
+            return value.isoformat()
+        if isinstance(value, tuple):
+            return list(value)
+        return value
+
+
+# --- Tables ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Cell:
+    text: str
+    numeric: bool = False
+    link: str | None = None
+    hint: str | None = None
+    row_header: bool = False
+    tag: str | None = None
+    hidden: str | None = None
+    tag_colour: str | None = None  # the cell shown as a GOV.UK tag of this colour
+    items: list[str] | None = None  # a list on the page
+
+
+@dataclass
+class Table:
+    """Columns and rows, for a page table and every download of it.
+
+    `rows` may be a generator for a download (it is read once); a page table reads it into a
+    list. `caption` is the page table's caption (the title when not given); `caption_size` is
+    GOV.UK's s / m / l, and `caption_hidden` keeps it for screen readers only.
+    """
+
+    columns: Sequence[Column]
+    rows: Iterable[Any]
+    title: str
+    caption: str | None = None
+    caption_size: str = "m"
+    caption_hidden: bool = False
+    totals_label: str = "Total"
+    empty_message: str = "Nothing to show."
+    testid: str = ""
+    key: str = ""  # the table's key in a JSON book (default: from the title)
+    csv_bom: bool = True  # a byte-order mark, so that Excel reads the CSV as UTF-8
+    # Files read by machines (published open data, the finance system's payments file) keep
+    # their documented keys as headers; every other file has the people's headers.
+    key_headers: bool = False
+    download_totals: bool = False  # the totals row ends the files too (after the rows)
+    _list: list | None = field(default=None, init=False, repr=False)
+
+    # Page
+
+    def __post_init__(self) -> None:
+        if not self.key:
+            self.key = "_".join(self.title.lower().replace("-", " ").split())
+
+    @property
+    def page_columns(self) -> list[Column]:
+        return [c for c in self.columns if c.page]
+
+    @property
+    def download_columns(self) -> list[Column]:
+        return [c for c in self.columns if c.download]
+
+    @property
+    def row_list(self) -> list:
+        if self._list is None:
+            self._list = list(self.rows)
+            self.rows = self._list
+        return self._list
+
+    @property
+    def shown_caption(self) -> str:
+        return self.title if self.caption is None else self.caption
+
+    @property
+    def header_cells(self) -> list[Cell]:
+        return [Cell(text=c.header, numeric=c.numeric, hidden=c.header if c.header_hidden else None)
+                for c in self.page_columns]
+
+    @property
+    def body(self) -> Iterator[list[Cell]]:
+        for row in self.row_list:
+            yield [self._cell(c, row) for c in self.page_columns]
+
+    @staticmethod
+    def _cell(column: Column, row: Any) -> Cell:
+        value = column.read(row)
+        items = None
+        if column.bullets and isinstance(value, list | tuple):
+            items = [str(v) for v in column.label(list(value))]
+        return Cell(text=column.text(value), numeric=column.numeric,
+                    link=column.link(row) if column.link else None,
+                    hint=column.hint(row) if column.hint else None,
+                    row_header=column.row_header,
+                    tag=column.tag(row) if column.tag else None,
+                    hidden=column.hidden(row) if column.hidden else None,
+                    tag_colour=column.tag_colour(value) if column.tag_colour else None,
+                    items=items)
+
+    def totals(self) -> dict[str, Any]:
+        """Each totalled column's total: sums in Decimal (money) or int, or its own function."""
+        rows = self.row_list
+        totals: dict[str, Any] = {}
+        for column in self.columns:
+            if callable(column.total):
+                totals[column.key] = column.total(rows)
+            elif column.total:
+                values = [column.typed(column.read(row)) for row in rows]
+                numbers = [v for v in values if isinstance(v, int | Decimal)]
+                start = Decimal("0.00") if column.kind is Kind.MONEY else 0
+                totals[column.key] = sum(numbers, start)
+        return totals
+
+    @property
+    def footer(self) -> list[Cell] | None:
+        """The totals row, when any column has a total and there are rows to add up."""
+        if not any(c.total for c in self.page_columns) or not self.row_list:
+            return None
+        totals = self.totals()
+        cells = []
+        for n, column in enumerate(self.page_columns):
+            if column.key in totals:
+                cells.append(Cell(text=column.text(totals[column.key]),
+                                  numeric=column.numeric))
+            else:
+                cells.append(Cell(text=self.totals_label if n == 0 else "",
+                                  row_header=n == 0))
+        return cells
+
+    @property
+    def width(self) -> int:
+        return len(self.page_columns)
+
+    # Downloads
+
+    def headers(self) -> list[str]:
+        return [c.key if self.key_headers else c.header for c in self.download_columns]
+
+    def _download_rows(self) -> Iterator[tuple[Any, bool]]:
+        """The rows for a file, and the totals row after them when asked for."""
+        rows = self.row_list if self.download_totals else self.rows
+        for row in rows:
+            yield row, False
+        if self.download_totals and rows:
+            totals = self.totals()
+            first = self.download_columns[0].key if self.download_columns else None
+            yield {**{k: None for k in (c.key for c in self.download_columns)},
+                   **({first: self.totals_label} if first else {}), **totals}, True
+
+    def flat_rows(self) -> Iterator[list[Any]]:
+        columns = self.download_columns
+        for row, is_total in self._download_rows():
+            read = (lambda c, r: r.get(c.key)) if is_total else (lambda c, r: c.read(r))
+            yield [c.flat(read(c, row)) for c in columns]
+
+    def json_rows(self) -> Iterator[dict[str, Any]]:
+        columns = self.download_columns
+        for row, is_total in self._download_rows():
+            read = (lambda c, r: r.get(c.key)) if is_total else (lambda c, r: c.read(r))
+            yield {c.key: c.json(read(c, row)) for c in columns}
+
+
+# --- Files ------------------------------------------------------------------------------------
+
+FORMATS = {
+    "csv": ("text/csv; charset=utf-8", "csv"),
+    "json": ("application/json", "json"),
+    "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"),
+    "ods": ("application/vnd.oasis.opendocument.spreadsheet", "ods"),
+}
+FORMAT_LABELS = {"csv": "CSV", "json": "JSON", "xlsx": "Excel (XLSX)",
+                 "ods": "OpenDocument (ODS)"}
+XLSX_FORMATS = {Kind.MONEY: "£#,##0.00", Kind.WHOLE: "#,##0", Kind.NUMBER: "General",
+                Kind.PERCENT: "0.0%",
+                Kind.DATE: "d mmmm yyyy", Kind.DATETIME: "d mmmm yyyy hh:mm"}
+
+
+class _Counted:
+    """Count the rows an iterator gives."""
+
+    def __init__(self, rows: Iterable):
+        self.rows = iter(rows)
+        self.count = 0
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        row = next(self.rows)
+        self.count += 1
+        return row
+
+
+def render(table: Table, fmt: str) -> tuple[bytes, int]:
+    """The table as a file in `fmt` (one of FORMATS), and how many rows it holds."""
+    if fmt not in FORMATS:
+        raise ValueError(f"Unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    if fmt == "json":
+        rows = _Counted(table.json_rows())
+        body = ("[" + ",\n".join(json.dumps(r, ensure_ascii=False, default=str) for r in rows)
+                + "]\n").encode()
+        return body, rows.count
+    flat = _Counted(table.flat_rows())
+    if fmt == "csv":
+        return csv_bytes(table.headers(), flat, bom=table.csv_bom), flat.count
+    if fmt == "xlsx":
+        return _xlsx([(table, flat)]), flat.count
+    return _ods([(table, flat)]), flat.count
+
+
+@dataclass
+class Book:
+    """Several tables in one file (a summary's sections): a sheet each in XLSX and ODS, one
+    key each in JSON (the table's `key`)."""
+
+    title: str
+    tables: Sequence[Table]
+
+
+BOOK_FORMATS = ("xlsx", "ods", "json")
+
+
+def render_book(book: Book, fmt: str) -> tuple[bytes, int]:
+    """The book as a file in `fmt` (one of BOOK_FORMATS), and how many rows it holds."""
+    if fmt not in BOOK_FORMATS:
+        raise ValueError(f"Unknown format {fmt!r}; choose one of {', '.join(BOOK_FORMATS)}")
+    counted = [(t, _Counted(t.json_rows() if fmt == "json" else t.flat_rows()))
+               for t in book.tables]
+    if fmt == "json":
+        data = {"title": book.title, **{t.key: list(rows) for t, rows in counted}}
+        body = json.dumps(data, ensure_ascii=False, indent=1, default=str).encode()
+    elif fmt == "xlsx":
+        body = _xlsx(counted)
+    else:
+        body = _ods(counted)
+    return body, sum(rows.count for _, rows in counted)
+
+
+def _sheet_title(title: str) -> str:
+    for bad in "[]:*?/\\":
+        title = title.replace(bad, " ")
+    return title[:31] or "Sheet"
+
+
+def _xlsx(sheets: Sequence[tuple[Table, Iterable[list]]]) -> bytes:
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    titles: set[str] = set()
+    for table, rows in sheets:
+        _xlsx_sheet(workbook, table, rows, title=_unique(_sheet_title(table.title), titles))
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+def _unique(title: str, taken: set[str]) -> str:
+    n, base = 1, title
+    while title in taken:
+        n += 1
+        title = f"{base[:27]} ({n})"
+    taken.add(title)
+    return title
+
+
+def _xlsx_sheet(workbook, table: Table, rows: Iterable[list], *, title: str) -> None:
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    columns = table.download_columns
+    sheet = workbook.create_sheet(title)
+    sheet.freeze_panes = "A2"  # set before the first row: write-only sheets write it first
+    for n, column in enumerate(columns, start=1):
+        width = max(len(column.header) + 2, 14 if column.kind in (Kind.DATE, Kind.MONEY) else 8)
+        sheet.column_dimensions[get_column_letter(n)].width = min(width, 50)
+    bold = Font(bold=True)
+    header = []
+    for text in table.headers():
+        cell = WriteOnlyCell(sheet, value=safe_cell(text))
+        cell.font = bold
+        header.append(cell)
+    sheet.append(header)
+    count = 0
+    for row in rows:
+        count += 1
+        cells = []
+        for column, value in zip(columns, row, strict=True):
+            number_format = XLSX_FORMATS.get(column.kind)
+            if column.kind is Kind.PERCENT and isinstance(value, int | float | Decimal):
+                value = float(value) / 100
+            if column.kind is Kind.DATETIME and isinstance(value, dt.datetime):
+                value = value.replace(tzinfo=None)
+            if number_format and not isinstance(value, str) and value is not None:
+                cell = WriteOnlyCell(sheet, value=value)
+                cell.number_format = number_format
+                cells.append(cell)
+            else:
+                cells.append(value)
+        sheet.append(cells)
+    last = get_column_letter(max(len(columns), 1))
+    sheet.auto_filter.ref = f"A1:{last}{count + 1}"
+
+
+def _ods(sheets: Sequence[tuple[Table, Iterable[list]]]) -> bytes:
+    from odf import number, style
+    from odf import table as odf_table
+    from odf import text as odf_text
+    from odf.opendocument import OpenDocumentSpreadsheet
+
+    doc = OpenDocumentSpreadsheet()
+    money_style = number.CurrencyStyle(name="cs-money")
+    money_style.addElement(number.CurrencySymbol(language="en", country="GB", text="£"))
+    money_style.addElement(number.Number(decimalplaces="2", minintegerdigits="1",
+                                         grouping="true"))
+    whole_style = number.NumberStyle(name="cs-whole")
+    whole_style.addElement(number.Number(decimalplaces="0", minintegerdigits="1",
+                                         grouping="true"))
+    percent_style = number.PercentageStyle(name="cs-percent")
+    percent_style.addElement(number.Number(decimalplaces="1", minintegerdigits="1"))
+    percent_style.addElement(number.Text(text="%"))
+    date_style = number.DateStyle(name="cs-date")
+    for part in (number.Day(), number.Text(text=" "), number.Month(textual="true", style="long"),
+                 number.Text(text=" "), number.Year(style="long")):
+        date_style.addElement(part)
+    cell_styles = {}
+    for data_style in (money_style, whole_style, percent_style, date_style):
+        doc.styles.addElement(data_style)
+    for kind, data_style in ((Kind.MONEY, money_style), (Kind.WHOLE, whole_style),
+                             (Kind.PERCENT, percent_style), (Kind.DATE, date_style)):
+        cell_style = style.Style(name=f"cs-cell-{kind}", family="table-cell",
+                                 datastylename=data_style.getAttribute("name"))
+        doc.automaticstyles.addElement(cell_style)
+        cell_styles[kind] = cell_style
+    bold = style.Style(name="cs-bold", family="table-cell")
+    bold.addElement(style.TextProperties(fontweight="bold"))
+    doc.automaticstyles.addElement(bold)
+
+    titles: set[str] = set()
+    for table, rows in sheets:
+        sheet = odf_table.Table(name=_unique(_sheet_title(table.title), titles))
+        doc.spreadsheet.addElement(sheet)
+        header = odf_table.TableRow()
+        for text in table.headers():
+            cell = odf_table.TableCell(valuetype="string", stylename=bold)
+            cell.addElement(odf_text.P(text=safe_cell(text)))
+            header.addElement(cell)
+        sheet.addElement(header)
+        columns = table.download_columns
+        for row in rows:
+            line = odf_table.TableRow()
+            for column, value in zip(columns, row, strict=True):
+                line.addElement(_ods_cell(column, value, cell_styles))
+            sheet.addElement(line)
+    out = io.BytesIO()
+    doc.write(out)
+    return out.getvalue()
+
+
+def _ods_cell(column: Column, value: Any, styles: dict):
+    from odf import table as odf_table
+    from odf import text as odf_text
+
+    kind = column.kind
+    if value is None:
+        return odf_table.TableCell()
+    if kind is Kind.MONEY and isinstance(value, Decimal):
+        cell = odf_table.TableCell(valuetype="currency", currency="GBP", value=str(value),
+                                   stylename=styles[kind])
+        shown = format_money(value)
+    elif kind is Kind.PERCENT and isinstance(value, int | float | Decimal):
+        cell = odf_table.TableCell(valuetype="percentage", value=str(float(value) / 100),
+                                   stylename=styles[kind])
+        shown = format_percent(value, column.places)
+    elif kind is Kind.WHOLE and isinstance(value, int):
+        cell = odf_table.TableCell(valuetype="float", value=str(value), stylename=styles[kind])
+        shown = str(value)
+    elif kind is Kind.DATE and isinstance(value, dt.date):
+        cell = odf_table.TableCell(valuetype="date", datevalue=value.isoformat(),
+                                   stylename=styles[kind])
+        shown = long_date(value)
+    elif kind is Kind.DATETIME and isinstance(value, dt.datetime):
+        cell = odf_table.TableCell(valuetype="date",
+                                   datevalue=value.replace(tzinfo=None).isoformat(
+                                       timespec="seconds"))
+        shown = f"{long_date(value.date())} {value:%H:%M}"
+    elif isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+        cell = odf_table.TableCell(valuetype="float", value=str(value))
+        shown = str(value)
+    else:
+        cell = odf_table.TableCell(valuetype="string")
+        shown = str(safe_cell(value))
+    cell.addElement(odf_text.P(text=shown))
+    return cell
+
+
+def download_response(request, table: Table | Book, fmt: str, *, file_stem: str,
+                      log: bool = True) -> HttpResponse:
+    """The table (or book of tables) as a file to download, never cached, and logged: who,
+    what, the filters (the query string) and how many rows.
+
+    An unknown format is a 400 that says which exist. `log=False` only for files that hold no
+    record-level data (published open data).
+    """
+    formats = BOOK_FORMATS if isinstance(table, Book) else tuple(FORMATS)
+    if fmt not in formats:
+        return HttpResponse(f"Unknown download format {fmt!r}; choose one of "
+                            f"{', '.join(formats)}.", status=400, content_type="text/plain")
+    content_type, extension = FORMATS[fmt]
+    body, rows = render_book(table, fmt) if isinstance(table, Book) else render(table, fmt)
+    if log:
+        from caresight.core.services import download_record
+
+        user = getattr(request, "user", None)
+        query = request.GET.copy()
+        query.pop("download", None)
+        download_record(user=user if user is not None and user.is_authenticated else None,
+                        what=table.title, path=request.path, filters=query.urlencode(),
+                        file_format=fmt, rows=rows)
+    response = HttpResponse(body, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{file_stem}.{extension}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def download_links(request, formats: Iterable[str] = FORMATS) -> list[dict[str, str]]:
+    """Links to download the page's table in each format, keeping its filters."""
+    query = request.GET.copy()
+    query.pop("page", None)
+    links = []
+    for fmt in formats:
+        query["download"] = fmt
+        links.append({"format": fmt, "label": FORMAT_LABELS[fmt], "short": fmt.upper(),
+                      "url": "?" + query.urlencode()})
+    return links
+
+
+# --- `caresight export WHAT` ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Export:
+    """A table `caresight export` can write: `build(authority_codes=, date_from=, date_to=)`
+    returns the Table (every record in those authorities: the operator's export)."""
+
+    name: str
+    help: str
+    build: Callable[..., Table]
+
+
+EXPORTS: dict[str, Export] = {}
+
+
+def register_export(name: str, *, help: str, build: Callable[..., Table]) -> None:
+    """Offer a table to `caresight export NAME` (call from an app's `AppConfig.ready()`)."""
+    EXPORTS[name] = Export(name=name, help=help, build=build)
+
+
+def from_dicts(rows: Iterable[Mapping], keys: Sequence[str], *, title: str) -> Table:
+    """A table of dict rows whose headers are their keys, for files not yet declared with
+    columns; every cell is still made safe."""
+    return Table(columns=[Column(key, key) for key in keys], rows=rows, title=title,
+                 csv_bom=False)
