@@ -19,10 +19,9 @@ from caresight.core.services import (
 )
 from caresight.core.tenancy import Capability
 from caresight.core.timeutils import parse_as_of
-from caresight.core.views import upload_for_import
 
 from . import selectors, services
-from .forms import ImportUploadForm, LocationForm, ProviderForm
+from .forms import LocationForm, ProviderForm
 from .models import Location, Provider
 
 PAGE_SIZE = 50
@@ -207,11 +206,5 @@ def summary(request):
         "total_services": sum(r["services"] for r in rows),
         "total_beds": sum(r["beds"] for r in rows),
     })
-
-
-def import_upload(request):
-    tenancy.require(request.user, Capability.IMPORT)
-    return upload_for_import(request, kind="cqc", form_class=ImportUploadForm,
-                             template="registry/import.html")
 
 

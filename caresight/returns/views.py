@@ -20,11 +20,10 @@ from caresight.core.services import (
 )
 from caresight.core.tenancy import Capability
 from caresight.core.timeutils import long_date, parse_as_of
-from caresight.core.views import upload_for_import
 from caresight.registry.selectors import area_choices, location_get
 
 from . import selectors, services
-from .forms import ReturnForm, ReturnsUploadForm, SummaryForm, initial_answers
+from .forms import ReturnForm, SummaryForm, initial_answers
 from .models import Return
 
 
@@ -159,12 +158,6 @@ def return_submit(request, pk: int):
         "form": form, "location": location, "last": last,
         "on_behalf": services.submitting_as(request.user, location) == Return.Source.OFFICER,
     })
-
-
-def import_upload(request):
-    tenancy.require(request.user, Capability.IMPORT)
-    return upload_for_import(request, kind="returns", form_class=ReturnsUploadForm,
-                             template="returns/import.html")
 
 
 def return_history(request, pk: int):
