@@ -117,7 +117,7 @@ class TestCapacityTrackerImport:
             care_home_row("1-999999999"),
             care_home_row(homes[1].cqc_location_id, usedbeds="50"),
             care_home_row(homes[2].cqc_location_id, nursesemployed="lots"),
-            care_home_row(homes[2].cqc_location_id, lastupdatedutc="2999-01-01T10:00:00Z"),
+            care_home_row(homes[2].cqc_location_id, lastupdatedutc="2099-01-01T10:00:00Z"),
             care_home_row(homes[0].cqc_location_id, lastupdatedutc="yesterday"),
         ]
         result = do_import(to_csv(rows))
