@@ -238,13 +238,17 @@ def _read_json(data: bytes, limits: Limits) -> Table:
 
 
 def _read_jsonl(data: bytes, limits: Limits) -> Table:
-    if data.count(b"\n") > limits.rows + 1 and _count_lines(data) > limits.rows:
+    if data.count(b"\n") + 1 > limits.rows and _count_lines(data) > limits.rows:
         raise _too_many_rows(limits)
 
     def items() -> Iterator[tuple[int, dict]]:
+        count = 0
         for number, line in enumerate(_text_stream(data), start=1):
             if not line.strip():
                 continue
+            count += 1
+            if count > limits.rows:
+                raise _too_many_rows(limits)
             try:
                 item = json.loads(line)
             except json.JSONDecodeError as exc:
@@ -318,16 +322,21 @@ def _read_csv(data: bytes, limits: Limits) -> Table:
     except csv.Error:
         dialect = csv.excel
     stream.seek(0)
-    records = sum(1 for _ in csv.reader(stream, dialect)) - 1
-    if records > limits.rows and _non_blank_csv_records(data, dialect) > limits.rows:
-        raise _too_many_rows(limits)
-    stream.seek(0)
     reader = csv.reader(stream, dialect)
     try:
         header = next(reader)
     except StopIteration as exc:
         raise ImportFileError("The file is empty.") from exc
-    return _sheet_table(header, ((n, r) for n, r in enumerate(reader, start=2)), "csv", limits)
+
+    def body() -> Iterator[tuple[int, list]]:
+        # Asked for once the headers have passed: count the records (cheap, nothing kept) so
+        # that a long file is refused before any of its rows is turned into values.
+        records = sum(1 for _ in csv.reader(_text_stream(data), dialect)) - 1
+        if records > limits.rows and _non_blank_csv_records(data, dialect) > limits.rows:
+            raise _too_many_rows(limits)
+        yield from enumerate(reader, start=2)
+
+    return _sheet_table(header, body(), "csv", limits)
 
 
 def _non_blank_csv_records(data: bytes, dialect) -> int:

@@ -109,7 +109,7 @@ MAX_LENGTHS = {
     field.name: field.max_length
     for field in Location._meta.concrete_fields
     if isinstance(field, CharField) and field.max_length
-} | {f"provider_{name}": Provider._meta.get_field(name).max_length
+} | {f"provider_{name}": getattr(Provider._meta.get_field(name), "max_length", None)
      for name in ("name", "phone", "website")}
 
 RATINGS = {normalise_header(label): value for value, label in CqcRating.choices}

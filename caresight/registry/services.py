@@ -234,7 +234,7 @@ def cqc_import(
 
 
 class _CqcPlan(Plan):
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__()
         self.providers: dict[str | None, Provider] = {}  # every provider named in the file
         self.new_providers: dict[str, Provider] = {}

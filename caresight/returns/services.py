@@ -266,7 +266,7 @@ def _plan_tracker_rows(rows: list[capacity_tracker.TrackerRow], context: Context
     kept = context.checks.matched(rows, matches)
     plan.counts[Outcome.OUTSIDE] = context.checks.outside
     existing = _returns_on({(match.pk, row.day) for row, match in kept})
-    sets: dict[tuple[str, dt.date], tuple[MeasureSet, dict[str, Measure]] | None] = {}
+    sets: dict[tuple, tuple[MeasureSet, dict[str, Measure]] | None] = {}
     now = timezone.now()
 
     progress.start(len(kept), "Checking rows")
