@@ -199,8 +199,8 @@ class TestRowChecksAndOutcomes:
         assert [str(e) for e in result.errors] == [
             "Row 1, locationId: '12345' is not a CQC location ID (1- followed by 6 to 12 "
             "digits)"]
-        data = ("cqc_location_id,date,suspected_or_confirmed,new_cases_residents,"
-                "new_cases_staff,deaths\n[1],2020-06-01,confirmed,1,0,0\n").encode()
+        data = (b"cqc_location_id,date,suspected_or_confirmed,new_cases_residents,"
+                b"new_cases_staff,deaths\n[1],2020-06-01,confirmed,1,0,0\n")
         result = run_import("outbreaks", data=data, file_name="x.csv", user=None, dry_run=True)
         assert [str(e) for e in result.errors] == [
             "Row 2, cqc_location_id: '[1]' is not the CQC location ID of any service on the "
