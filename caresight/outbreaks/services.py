@@ -402,7 +402,8 @@ class LineListImporter(Importer):
         "opens one. If any row has a problem, nothing is imported and every problem is listed. "
         "Importing the same file twice changes nothing the second time.",
     )
-    file_hint = "Line list (CSV, XLSX or ODS)"
+    file_hint = ("The line list as CSV, XLSX or ODS. You will see what will change before "
+                 "anything is saved.")
 
     def layout(self, fmt: str, headers: list[str]) -> dict[str, str]:
         return line_lists.layout(fmt, headers)
