@@ -162,6 +162,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=2021)
     parser.add_argument("--code", help="run the workers on this checkout instead")
     parser.add_argument("--timeout", type=int, default=600, help="seconds for each worker")
+    parser.add_argument("--only", choices=[c[1] for c in CASES], action="append",
+                        help="run only this file (may be repeated)")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--database-url", help=argparse.SUPPRESS)
     parser.add_argument("--kind", help=argparse.SUPPRESS)
@@ -180,6 +182,8 @@ def main() -> None:
             _common.sqlite_database() as url:
         _common.migrate(url)
         for title, name, make in CASES:
+            if args.only and name not in args.only:
+                continue
             path = Path(folder) / name
             made = make(path, args)
             worker_args = ["--kind", made["kind"], "--file", str(path)]
@@ -188,9 +192,15 @@ def main() -> None:
             try:
                 result = run_worker_with_timeout(worker_args, url, args.timeout)
             except subprocess.TimeoutExpired:
-                result = {"seconds": float(args.timeout), "peak_rss_mb": float("nan"),
+                import resource
+
+                # The worker was stopped: the most any child has used is what is known.
+                children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+                result = {"seconds": float(args.timeout), "peak_rss_mb": children,
                           "start_rss_mb": float("nan"), "traced_peak_mb": float("nan"),
-                          "refused": False, "message": f"not answered in {args.timeout} s"}
+                          "refused": False,
+                          "message": f"not answered in {args.timeout} s (stopped; peak RSS of "
+                                     f"the processes so far {children:.0f} MB)"}
             rows.append([title, f"{path.stat().st_size / 1e6:.1f}",
                          f"{made['expanded'] / 1e6:.1f}", f"{made['rows']:,}",
                          f"{result['seconds']:.2f}", f"{result['start_rss_mb']:.0f}",
