@@ -148,3 +148,15 @@ def add_service_errors(form: forms.BaseForm, exc: ValidationError) -> None:
             form.add_error(field if field in form.fields else None, errors)
     else:
         form.add_error(None, exc.messages)
+
+
+class ImportUploadForm(GovukForm):
+    """The one upload form of every import; its hint comes from the import's registration."""
+
+    file = forms.FileField(label="Upload a file")
+
+    def __init__(self, *args, hint: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        if hint:
+            self.fields["file"].help_text = hint
+            self.fields["file"].widget.attrs["aria-describedby"] = "id_file-hint"

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from caresight.core.imports import IMPORTERS, ImportResult, run_import
+from caresight.core.imports import NOTHING_TO_CHANGE, ImportResult, importers, run_import
 from caresight.core.progress import JobProgress
 
 from .models import DownloadRecord, Job, SubmissionToken
@@ -47,7 +47,7 @@ def download_record(*, user, what: str, path: str, filters: str, file_format: st
 
 def import_job_create(*, kind: str, file_name: str, data: bytes, user) -> Job:
     """Keep an uploaded file and start its preview (checks and a dry run) in the background."""
-    if kind not in IMPORTERS:
+    if kind not in importers():
         raise ValidationError({"kind": f"Unknown import {kind!r}."})
     if not data:
         raise ValidationError({"file": "The selected file is empty."})
@@ -101,7 +101,8 @@ def _run_document(job: Job) -> Job:
 
 
 def import_job_confirm(*, job: Job, user) -> Job:
-    """Start writing a previewed import. A job can be confirmed once; a second time is refused."""
+    """Start writing a previewed import. A job can be confirmed once; a second time is refused,
+    and so is a file that would change nothing."""
     with transaction.atomic():
         locked = Job.objects.select_for_update().get(pk=job.pk)
         if locked.created_by_id != user.pk:
@@ -110,6 +111,8 @@ def import_job_confirm(*, job: Job, user) -> Job:
             raise ValidationError("This import has already been confirmed.")
         if locked.status != Job.Status.PREVIEWED or not locked.result.get("ok"):
             raise ValidationError("This import cannot be confirmed: its checks found problems.")
+        if not locked.result.get("would_change"):
+            raise ValidationError(NOTHING_TO_CHANGE)
         locked.phase, locked.status, locked.done = "apply", Job.Status.QUEUED, 0
         locked.save(update_fields=["phase", "status", "done"])
     _enqueue(locked)
@@ -133,9 +136,11 @@ def job_run(*, job_id: str) -> Job:
         return _run_document(job)
     dry_run = job.phase != "apply"
     try:
+        # The apply phase writes only what the preview showed (its plan's fingerprint).
         result: ImportResult = run_import(
             job.kind, data=bytes(job.payload), file_name=job.file_name, user=job.created_by,
             dry_run=dry_run, progress=JobProgress(job),
+            expected_fingerprint=None if dry_run else job.result.get("fingerprint", ""),
         )
     except Exception:
         logger.exception("Import job %s failed", job.pk)

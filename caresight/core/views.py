@@ -7,15 +7,15 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from caresight.core import tenancy
-from caresight.core.forms import TOKEN_FIELD, add_service_errors
-from caresight.core.imports import IMPORT_PAGES
+from caresight.core.forms import TOKEN_FIELD, ImportUploadForm, add_service_errors
+from caresight.core.imports import get_importer, importers
 from caresight.core.tables import Column, Kind, Table
 from caresight.core.tenancy import Capability
 
@@ -101,9 +101,16 @@ def home(request):
     return redirect("accounts:account")
 
 
-def upload_for_import(request, *, kind: str, form_class, template: str):
-    """The upload step every import shares: keep the file in a job, then show its preview."""
-    form = form_class(request.POST or None, request.FILES or None)
+def import_upload(request, *, kind: str):
+    """The upload page every import shares: keep the file in a job, then show its preview.
+
+    The import's registration (core.imports) gives the page its words and who may use it.
+    """
+    if kind not in importers():
+        raise Http404
+    importer = get_importer(kind)
+    tenancy.require(request.user, importer.capability)
+    form = ImportUploadForm(request.POST or None, request.FILES or None, hint=importer.file_hint)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
@@ -113,7 +120,7 @@ def upload_for_import(request, *, kind: str, form_class, template: str):
             form.add_error("file", exc.messages)
         else:
             return redirect("job-detail", pk=job.pk)
-    return render(request, template, {"form": form})
+    return render(request, "core/import.html", {"form": form, "importer": importer})
 
 
 def _own_job(request, pk) -> Job:
@@ -125,10 +132,14 @@ def job_detail(request, pk):
     job = _own_job(request, pk)
     if job.kind in DOCUMENTS:
         return render(request, "core/document_job.html", {"job": job})
-    upload, done, done_label = IMPORT_PAGES[job.kind]
+    pages = get_importer(job.kind).pages
+    result = job.result
+    if "outcomes" not in result and "counts" in result:  # a job from before outcomes had labels
+        result = dict(result, outcomes=[{"outcome": k, "label": k, "count": n}
+                                        for k, n in result["counts"].items()])
     return render(request, "core/job_detail.html", {
-        "job": job, "result": job.result, "upload_url": reverse(upload),
-        "done_url": reverse(done), "done_label": done_label,
+        "job": job, "result": result, "upload_url": reverse(pages.upload),
+        "done_url": reverse(pages.done), "done_label": pages.done_label,
     })
 
 

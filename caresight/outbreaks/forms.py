@@ -93,7 +93,3 @@ class LearningReviewForm(GovukForm):
     lessons = forms.CharField(label="Lessons learnt", widget=forms.Textarea(attrs={"rows": 5}))
     shared_with = forms.CharField(label="Shared with", widget=forms.Textarea(attrs={"rows": 2}),
                                   help_text="Who the lessons were shared with.")
-
-
-class LineListUploadForm(GovukForm):
-    file = forms.FileField(label="Line list (CSV or XLSX)")

@@ -5,11 +5,11 @@ column); the names accepted are listed in docs/data-formats.md. Reading only;
 `services.outbreaks_import` writes.
 """
 
-import datetime as dt
 import re
 from dataclasses import dataclass
 
-from caresight.core.files import RowError, Table, match_columns
+from caresight.core.files import RowError, Table, file_date, match_columns
+from caresight.core.imports import ImportRow
 
 from .models import Kind
 
@@ -29,28 +29,25 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 }
 KINDS = {"suspected": Kind.SUSPECTED, "s": Kind.SUSPECTED, "confirmed": Kind.CONFIRMED,
          "c": Kind.CONFIRMED}
-DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%dT%H:%M:%S",
-                "%Y-%m-%d %H:%M:%S")
 WHOLE = re.compile(r"^\d+(\.0+)?$")
 
 
-@dataclass(frozen=True)
-class Line:
-    row: int
-    cqc_id: str
-    day: dt.date
+@dataclass(kw_only=True)
+class Line(ImportRow):
     kind: str
     new_cases_residents: int
     new_cases_staff: int
     deaths: int
 
 
-def parse(table: Table) -> tuple[list[Line], list[RowError], dict[str, str]]:
-    """The file's lines, every problem found in its cells, and the file's heading per field.
+def layout(fmt: str, headers: list[str]) -> dict[str, str]:
+    """The file's heading per field; ImportFileError if a required column is missing."""
+    return match_columns(headers, COLUMNS, tuple(COLUMNS))
 
-    Raise ImportFileError if a required column is missing.
-    """
-    headings = match_columns(table.headers, COLUMNS, tuple(COLUMNS))
+
+def parse(table: Table) -> tuple[list[Line], list[RowError]]:
+    """The file's lines and every problem found in their cells."""
+    headings = table.layout or layout(table.format, table.headers)
     lines, errors = [], []
     for number, raw in table.rows:
         cell = {name: (raw.get(heading) or "").strip() for name, heading in headings.items()}
@@ -60,11 +57,14 @@ def parse(table: Table) -> tuple[list[Line], list[RowError], dict[str, str]]:
         cqc_id = cell["cqc_location_id"].upper()
         if not cqc_id:
             problems.append((headings["cqc_location_id"], "is empty"))
-        day = _date(cell["date"])
-        if day is None:
-            problems.append((headings["date"], (
-                f"{cell['date']!r} is not a date like 2020-06-04 or 04/06/2020"
-                if cell["date"] else "is empty")))
+        try:
+            day = file_date(cell["date"])
+        except ValueError as exc:
+            day = None
+            problems.append((headings["date"], str(exc)))
+        else:
+            if day is None:
+                problems.append((headings["date"], "is empty"))
         kind = KINDS.get(cell["suspected_or_confirmed"].lower())
         if kind is None:
             problems.append((headings["suspected_or_confirmed"], (
@@ -79,14 +79,7 @@ def parse(table: Table) -> tuple[list[Line], list[RowError], dict[str, str]]:
                 problems.append((headings[name], f"{text!r} is not a whole number, 0 or more"))
         errors += [RowError(number, heading, message) for heading, message in problems]
         if not problems:
-            lines.append(Line(number, cqc_id, day, kind, **numbers))  # type: ignore[arg-type]
-    return lines, errors, headings
-
-
-def _date(text: str) -> dt.date | None:
-    for fmt in DATE_FORMATS:
-        try:
-            return dt.datetime.strptime(text, fmt).date()
-        except ValueError:
-            continue
-    return None
+            lines.append(Line(row=number, cqc_id=cqc_id, id_field=headings["cqc_location_id"],
+                              day=day, date_field=headings["date"], kind=kind,  # type: ignore[arg-type]
+                              **numbers))
+    return lines, errors

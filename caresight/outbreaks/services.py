@@ -6,17 +6,27 @@ differences are written, so the status on every past day stays known.
 """
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import TextChoices
 from django.utils import timezone
 
 from caresight.core import tenancy
 from caresight.core.audit import delete_audited, save_audited
-from caresight.core.files import ImportFileError, RowError, read_table
-from caresight.core.imports import ImportResult
-from caresight.core.progress import NoProgress, Progress
+from caresight.core.files import RowError
+from caresight.core.imports import (
+    OUTSIDE,
+    Context,
+    Importer,
+    ImportPages,
+    ImportResult,
+    Match,
+    Plan,
+    match_locations,
+)
+from caresight.core.progress import Progress
 from caresight.core.timeutils import long_date
 from caresight.registry.models import Location
 
@@ -345,22 +355,23 @@ class _Working:
         return self.reported_on <= day and (closes is None or day < closes)
 
 
-@dataclass
-class _ImportPlan:
-    workings: dict[int, list[_Working]] = field(default_factory=dict)  # location id -> oldest first
-    locations: dict[int, Location] = field(default_factory=dict)
-    opened: int = 0
-    added: int = 0
-    corrected: int = 0
-    unchanged: int = 0
-    outside: int = 0
-    after_closure: int = 0
+class OutbreakOutcome(TextChoices):
+    OPENED = "outbreaks_opened", "outbreaks opened"
+    ADDED = "updates_added", "updates added"
+    CORRECTED = "updates_corrected", "updates corrected"
+    UNCHANGED = "unchanged", "unchanged"
+    AFTER_CLOSURE = "after_closure", "no new cases after an outbreak closed (left alone)"
+    OUTSIDE = OUTSIDE, "outside your authorities (left alone)"
 
-    def counts(self) -> dict[str, int]:
-        return {"outbreaks opened": self.opened, "updates added": self.added,
-                "updates corrected": self.corrected, "unchanged": self.unchanged,
-                "no new cases after an outbreak closed (left alone)": self.after_closure,
-                "outside your authorities (left alone)": self.outside}
+
+class _ImportPlan(Plan):
+    def __init__(self) -> None:
+        super().__init__()
+        self.workings: dict[int, list[_Working]] = {}  # location id -> oldest first
+        self.log: list = []
+
+    def changes(self) -> list:
+        return self.log
 
 
 def _counts_of(update: Update) -> Counts:
@@ -369,9 +380,8 @@ def _counts_of(update: Update) -> Counts:
                   admissions_closed=update.admissions_closed, notes=update.notes)
 
 
-def outbreaks_import(*, data: bytes, file_name: str, user, dry_run: bool,
-                     progress: Progress | None = None) -> ImportResult:
-    """Import a public health line list, all or nothing.
+class LineListImporter(Importer):
+    """A public health line list, all or nothing.
 
     Each row is one day's update for a service (by CQC location ID). A row on a day when the
     service has an open outbreak updates it (a row for a day already recorded corrects it);
@@ -379,61 +389,65 @@ def outbreaks_import(*, data: bytes, file_name: str, user, dry_run: bool,
     Importing the same file twice changes nothing the second time.
     """
 
-    progress = progress or NoProgress()
-    result = ImportResult(dry_run=dry_run)
-    try:
-        table = read_table(data, file_name)
-        result.rows = len(table.rows)
-        lines, errors, headings = line_lists.parse(table)
-    except ImportFileError as exc:
-        result.file_error = str(exc)
-        return result
-    scope = None if user is None else tenancy.scope(user, tenancy.Capability.MANAGE_OUTBREAKS)
-    progress.start(len(lines), "Checking rows")
-    plan = _plan_lines(lines, errors, headings, scope)
-    progress.finish()
-    result.errors = sorted(errors, key=lambda e: (e.row, e.field))
-    result.counts = plan.counts()
-    if result.errors or dry_run:
-        return result
-    progress.start(len(plan.workings), "Saving outbreaks")
-    _apply_import(plan, user=user, progress=progress)
-    progress.finish()
-    return result
+    kind = "outbreaks"
+    label = "public health line lists of outbreaks"
+    outcomes = OutbreakOutcome
+    quiet = frozenset({OUTSIDE, OutbreakOutcome.AFTER_CLOSURE.value})
+    pages = ImportPages("outbreaks:import", "outbreaks:tracker", "Go to the outbreak tracker")
+    capability = tenancy.Capability.MANAGE_OUTBREAKS
+    title = "Import a public health line list"
+    intro = (
+        "Upload the situation list public health sends, as CSV, XLSX or ODS: one row per "
+        "update, with the columns cqc_location_id, date, suspected_or_confirmed, "
+        "new_cases_residents, new_cases_staff and deaths (other common names for them are "
+        "understood).",
+        "A row for a service with an open outbreak updates it; a row for a service with none "
+        "opens one. If any row has a problem, nothing is imported and every problem is listed. "
+        "Importing the same file twice changes nothing the second time.",
+    )
+    file_hint = ("The line list as CSV, XLSX or ODS. You will see what will change before "
+                 "anything is saved.")
+
+    def layout(self, fmt: str, headers: list[str]) -> dict[str, str]:
+        return line_lists.layout(fmt, headers)
+
+    def parse(self, table):
+        return line_lists.parse(table)
+
+    def plan(self, records: list, context: Context) -> _ImportPlan:
+        context.progress.start(len(records), "Checking rows")
+        plan = _plan_lines(records, context)
+        context.progress.finish()
+        return plan
+
+    def apply(self, plan, *, user, reason: str, progress: Progress) -> None:
+        progress.start(len(plan.workings), "Saving outbreaks")
+        _apply_import(plan, user=user, progress=progress)
+        progress.finish()
+
+    def reason(self, file_name: str) -> str:
+        return "Line list import"
 
 
-def _plan_lines(lines, errors, headings, scope) -> _ImportPlan:
+def outbreaks_import(*, data: bytes, file_name: str, user, dry_run: bool,
+                     progress: Progress | None = None,
+                     expected_fingerprint: str | None = None) -> ImportResult:
+    """Import a public health line list, all or nothing (LineListImporter)."""
+    return LineListImporter().run(data=data, file_name=file_name, user=user, dry_run=dry_run,
+                                  progress=progress, expected_fingerprint=expected_fingerprint)
+
+
+def _plan_lines(lines: list[line_lists.Line], context: Context) -> _ImportPlan:
     plan = _ImportPlan()
-    by_cqc: dict[str, Location] = {}
-    cqc_ids = sorted({line.cqc_id for line in lines})
-    for start in range(0, len(cqc_ids), 900):
-        by_cqc.update((loc.cqc_location_id or "", loc) for loc in Location.objects.filter(
-            cqc_location_id__in=cqc_ids[start:start + 900]))
-    today = timezone.localdate()
-    seen: dict[tuple[str, dt.date], int] = {}
+    errors = context.errors
+    O = OutbreakOutcome  # noqa: E741, N806
+    matches = match_locations("registry.Location", (line.cqc_id for line in lines), ("name",))
     wanted: dict[int, list] = {}
-    id_heading, date_heading = headings["cqc_location_id"], headings["date"]
-    for line in lines:
-        location = by_cqc.get(line.cqc_id)
-        if location is None:
-            errors.append(RowError(line.row, id_heading, f"{line.cqc_id!r} is not the CQC "
-                                   "location ID of any service on the register"))
-            continue
-        if scope is not None and not scope.allows_location(location):
-            plan.outside += 1
-            continue
-        if line.day > today:
-            errors.append(RowError(line.row, date_heading, f"{long_date(line.day)} is in the "
-                                   "future"))
-            continue
-        if (line.cqc_id, line.day) in seen:
-            errors.append(RowError(line.row, date_heading, (
-                f"{line.cqc_id} on {long_date(line.day)} is also in row "
-                f"{seen[line.cqc_id, line.day]}")))
-            continue
-        seen[line.cqc_id, line.day] = line.row
-        plan.locations[location.pk] = location
-        wanted.setdefault(location.pk, []).append(line)
+    found: dict[int, Match] = {}
+    for line, match in context.checks.matched(lines, matches):
+        found[match.pk] = match
+        wanted.setdefault(match.pk, []).append(line)
+    plan.counts[O.OUTSIDE] = context.checks.outside
     existing: dict[int, list[Outbreak]] = {}
     location_ids = list(wanted)
     for start in range(0, len(location_ids), 900):
@@ -444,7 +458,8 @@ def _plan_lines(lines, errors, headings, scope) -> _ImportPlan:
     thresholds = dict(Thresholds.objects.values_list("authority_id", "de_escalation_days"))
     closures = dict(Thresholds.objects.values_list("authority_id", "closure_days"))
     for location_id, location_lines in wanted.items():
-        location = plan.locations[location_id]
+        location = found[location_id]
+        location_name = location["name"]
         workings = [_Working(
             outbreak=o, reported_on=o.reported_on, de_escalation_days=o.de_escalation_days,
             closure_days=o.closure_days,
@@ -453,6 +468,7 @@ def _plan_lines(lines, errors, headings, scope) -> _ImportPlan:
                        for c in o.status_changes.all() if not c.automatic])
             for o in existing.get(location_id, [])]
         for line in sorted(location_lines, key=lambda item: item.day):
+            date_heading = line.date_field
             counts = Counts(kind=line.kind, new_cases_residents=line.new_cases_residents,
                             new_cases_staff=line.new_cases_staff, deaths=line.deaths)
             target = next((w for w in reversed(workings) if w.open_on(line.day)), None)
@@ -460,12 +476,12 @@ def _plan_lines(lines, errors, headings, scope) -> _ImportPlan:
                 later = [w for w in workings if w.reported_on > line.day]
                 if later:
                     errors.append(RowError(line.row, date_heading, (
-                        f"{long_date(line.day)} is before the outbreak at {location.name} "
+                        f"{long_date(line.day)} is before the outbreak at {location_name} "
                         f"was reported ({long_date(later[0].reported_on)}), and no outbreak "
                         "was open there that day")))
                     continue
                 if workings and not (line.new_cases_residents + line.new_cases_staff):
-                    plan.after_closure += 1  # a closing update: no new case, nothing to open
+                    plan.counts[O.AFTER_CLOSURE] += 1  # a closing update: nothing to open
                     continue
                 target = _Working(
                     outbreak=None, reported_on=line.day,
@@ -474,7 +490,9 @@ def _plan_lines(lines, errors, headings, scope) -> _ImportPlan:
                     closure_days=closures.get(location.authority_id, CLOSURE_DAYS),
                     updates={}, overrides=[])
                 workings.append(target)
-                plan.opened += 1
+                plan.counts[O.OPENED] += 1
+                plan.log.append(["open", line.cqc_id, line.day])
+            outbreak_key = target.outbreak.pk if target.outbreak else f"new {target.reported_on}"
             before = target.updates.get(line.day)
             if before is not None:
                 counts = Counts(kind=counts.kind,
@@ -482,19 +500,24 @@ def _plan_lines(lines, errors, headings, scope) -> _ImportPlan:
                                 new_cases_staff=counts.new_cases_staff, deaths=counts.deaths,
                                 admissions_closed=before.admissions_closed, notes=before.notes)
                 if before == counts:
-                    plan.unchanged += 1
+                    plan.counts[O.UNCHANGED] += 1
                     continue
-                plan.corrected += 1
-            elif target.outbreak is not None or target.updates:
-                plan.added += 1
+                plan.counts[O.CORRECTED] += 1
+                plan.log.append(["correct", line.cqc_id, outbreak_key, line.day,
+                                 asdict(before), asdict(counts)])
+            else:
+                if target.outbreak is not None or target.updates:
+                    plan.counts[O.ADDED] += 1
+                plan.log.append(["add", line.cqc_id, outbreak_key, line.day, asdict(counts)])
             target.updates[line.day] = counts
             target.rows[line.day] = line.row
             target.written.add(line.day)
         for earlier, later_one in zip(workings, workings[1:], strict=False):
             closes = earlier.closes_on()
             if earlier.written and (closes is None or closes > later_one.reported_on):
-                errors.append(RowError(earlier.rows[max(earlier.written)], date_heading, (
-                    f"this row would keep the outbreak at {location.name} reported on "
+                errors.append(RowError(earlier.rows[max(earlier.written)],
+                                       location_lines[0].date_field, (
+                    f"this row would keep the outbreak at {location_name} reported on "
                     f"{long_date(earlier.reported_on)} open after the next one was reported "
                     f"({long_date(later_one.reported_on)})")))
         plan.workings[location_id] = workings
@@ -513,7 +536,7 @@ def _apply_import(plan: _ImportPlan, *, user, progress) -> None:
                 first_day = min(working.updates)
                 first = working.updates[first_day]
                 outbreak = save_audited(Outbreak(
-                    location=plan.locations[location_id], reported_on=working.reported_on,
+                    location_id=location_id, reported_on=working.reported_on,
                     reported_by=Outbreak.ReportedBy.PUBLIC_HEALTH, kind=first.kind,
                     de_escalation_days=working.de_escalation_days,
                     closure_days=working.closure_days, last_case_on=working.reported_on),

@@ -1,5 +1,7 @@
 from django.urls import path
 
+from caresight.core.views import import_upload
+
 from . import views
 
 app_name = "outbreaks"
@@ -7,7 +9,7 @@ urlpatterns = [
     path("", views.tracker, name="tracker"),
     path("list/", views.outbreak_list, name="list"),
     path("report/", views.report_search, name="report-search"),
-    path("import/", views.import_upload, name="import"),
+    path("import/", import_upload, {"kind": "outbreaks"}, name="import"),
     path("thresholds/", views.thresholds, name="thresholds"),
     path("thresholds/<str:code>/", views.thresholds_edit, name="thresholds-edit"),
     path("locations/<int:pk>/", views.location_outbreaks, name="location"),

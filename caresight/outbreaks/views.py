@@ -16,7 +16,7 @@ from caresight.core.audit import history_entries
 from caresight.core.tables import BOOK_FORMATS, download_links, download_response
 from caresight.core.tenancy import Capability
 from caresight.core.timeutils import long_date, parse_as_of
-from caresight.core.views import call_and_tell, handle_form, upload_for_import
+from caresight.core.views import call_and_tell, handle_form
 from caresight.registry.models import Authority
 from caresight.registry.selectors import area_choices, location_get, location_list
 
@@ -25,7 +25,6 @@ from .forms import (
     ImtActionForm,
     ImtMeetingForm,
     LearningReviewForm,
-    LineListUploadForm,
     OverrideForm,
     ReportForm,
     ThresholdsForm,
@@ -327,12 +326,6 @@ def outbreak_history(request, pk: int):
         "record": outbreak, "entries": history_entries(outbreak),
         "back_url": reverse("outbreaks:detail", args=[outbreak.pk]),
     })
-
-
-def import_upload(request):
-    tenancy.require(request.user, Capability.MANAGE_OUTBREAKS)
-    return upload_for_import(request, kind="outbreaks", form_class=LineListUploadForm,
-                             template="outbreaks/import.html")
 
 
 def thresholds(request):

@@ -1,18 +1,28 @@
-"""Turn CQC files into register records: the CQC public API's location objects (JSON array or
-JSON lines) and the CQC care directory (CSV or XLSX). Reading only; `services` writes.
+"""Turn CQC files into register records: the CQC public API's location objects and provider
+objects (JSON array or JSON lines), and the CQC care directory (CSV, XLSX or ODS) — its
+location rows, or its provider columns alone. Reading only; `services` writes.
 
-The care directory's columns are matched by `DIRECTORY_COLUMNS` (case and punctuation are
+Which of these a file is follows from its keys or columns (`layout`). The care directory's
+columns are matched by `DIRECTORY_COLUMNS` and `PROVIDER_COLUMNS` (case and punctuation are
 ignored); docs/data-formats.md lists them.
 """
 
-import datetime as dt
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.db.models import CharField
 
-from caresight.core.files import ImportFileError, RowError, Table, match_columns, normalise_header
+from caresight.core.files import (
+    ImportFileError,
+    RowError,
+    Table,
+    file_date,
+    match_columns,
+    normalise_header,
+)
+from caresight.core.imports import ImportRow
+from caresight.core.phones import phone_display
 
 from .models import (
     CQC_ID_PATTERN,
@@ -30,6 +40,8 @@ DIRECTORY_COLUMNS: dict[str, tuple[str, ...]] = {
     "provider_id": ("CQC Provider ID (for office use only)", "Provider ID", "CQC Provider ID"),
     "name": ("Name", "Location Name"),
     "provider_name": ("Provider name",),
+    "provider_phone": ("Provider Telephone Number", "Provider phone number"),
+    "provider_website": ("Provider Web Address", "Provider website"),
     "address_line_1": ("Address", "Location Street Address", "Address line 1"),
     "address_line_2": ("Location Address Line 2", "Address line 2"),
     "town": ("Location City", "Town", "Town/City"),
@@ -50,6 +62,15 @@ DIRECTORY_COLUMNS: dict[str, tuple[str, ...]] = {
     "ods_code": ("Location ODS Code", "ODS code"),
 }
 REQUIRED_DIRECTORY_COLUMNS = ("location_id", "provider_id", "name", "authority")
+# A file of providers alone: the care directory's provider columns.
+PROVIDER_COLUMNS: dict[str, tuple[str, ...]] = {
+    "provider_id": DIRECTORY_COLUMNS["provider_id"],
+    "provider_name": ("Provider name", "Name"),
+    "provider_phone": (*DIRECTORY_COLUMNS["provider_phone"], "Phone number"),
+    "provider_website": (*DIRECTORY_COLUMNS["provider_website"], "Website"),
+    "authority": ("Provider Local Authority", "Local authority"),
+}
+REQUIRED_PROVIDER_COLUMNS = ("provider_id", "provider_name")
 
 # Service types, most specific first: a location is given the first that applies.
 SERVICE_TYPE_WORDS: list[tuple[str, ServiceType]] = [
@@ -88,7 +109,8 @@ MAX_LENGTHS = {
     field.name: field.max_length
     for field in Location._meta.concrete_fields
     if isinstance(field, CharField) and field.max_length
-} | {"provider_name": Provider._meta.get_field("name").max_length}
+} | {f"provider_{name}": getattr(Provider._meta.get_field(name), "max_length", None)
+     for name in ("name", "phone", "website")}
 
 RATINGS = {normalise_header(label): value for value, label in CqcRating.choices}
 RATINGS["notyetrated"] = CqcRating.NOT_RATED
@@ -97,11 +119,10 @@ RATINGS["inspectedbutnotrated"] = CqcRating.NOT_RATED
 POSTCODE = re.compile(r"^([A-Z]{1,2}\d[A-Z\d]?) ?(\d[A-Z]{2})$")
 
 
-@dataclass
-class CqcRecord:
+@dataclass(kw_only=True)
+class CqcRecord(ImportRow):
     """One location as read from a file, before it is matched to the database."""
 
-    row: int
     location_id: str
     provider_id: str
     provider_name: str | None
@@ -109,6 +130,7 @@ class CqcRecord:
     authority_field: str
     # Only the fields the file carries; a column that is absent leaves the register's value.
     values: dict = field(default_factory=dict)
+    provider_values: dict = field(default_factory=dict)  # the provider's phone and website
     labels: dict = field(default_factory=dict)  # our field name -> the file's column
 
     def label_for(self, model_field: str) -> str:
@@ -119,38 +141,131 @@ class CqcRecord:
         return self.labels.get(key, model_field)
 
 
-def parse(table: Table) -> tuple[list[CqcRecord], list[RowError]]:
+@dataclass(kw_only=True)
+class ProviderRecord(ImportRow):
+    """One provider (a CQC API provider object, or a row of provider columns)."""
+
+    name: str
+    values: dict  # phone, website: only those the file carries
+    authority_text: str
+    labels: dict
+
+    def describe(self) -> str:
+        return f"CQC provider ID {self.cqc_id}"
+
+
+@dataclass(frozen=True)
+class Layout:
+    """What a file holds (locations or providers) and, for sheets, which column is which."""
+
+    kind: str  # "locations" or "providers"
+    columns: dict[str, str] | None  # our field -> the file's heading; None for JSON
+    labels: dict[str, str]
+
+
+def layout(fmt: str, headers: list[str]) -> Layout:
+    """Tell locations from providers by the keys or columns; refuse a file that is neither."""
+    if fmt in ("json", "jsonl"):
+        if not headers:
+            raise ImportFileError("The file has no rows to import.")
+        if "locationId" in headers:
+            return Layout("locations", None, API_LABELS)
+        if "providerId" in headers:
+            return Layout("providers", None, PROVIDER_API_LABELS)
+        raise ImportFileError("The JSON objects are neither CQC API locations (with locationId) "
+                              "nor CQC API providers (with providerId).")
+    normal = {normalise_header(h) for h in headers}
+    has_location_id = any(normalise_header(a) in normal
+                          for a in DIRECTORY_COLUMNS["location_id"])
+    has_provider_name = any(normalise_header(a) in normal
+                            for a in PROVIDER_COLUMNS["provider_name"][:1])
+    if not has_location_id and has_provider_name:
+        columns = match_columns(headers, PROVIDER_COLUMNS, REQUIRED_PROVIDER_COLUMNS)
+        return Layout("providers", columns, {f: columns.get(f, f) for f in PROVIDER_COLUMNS})
+    columns = match_columns(headers, DIRECTORY_COLUMNS, REQUIRED_DIRECTORY_COLUMNS)
+    return Layout("locations", columns, {f: columns.get(f, f) for f in DIRECTORY_COLUMNS})
+
+
+def parse(table: Table) -> tuple[list, list[RowError]]:
     """Read every row; return the records and every problem found, row by row."""
+    found: Layout = table.layout or layout(table.format, table.headers)
     reader: Callable[[dict, list, int], dict]
-    if table.format in ("json", "jsonl"):
-        reader, labels = _from_api_object, API_LABELS
+    columns = found.columns
+    if found.kind == "providers":
+        reader = _from_provider_object if columns is None else _sheet_reader(columns)
+        build: Callable = _provider_record
     else:
-        columns = match_columns(table.headers, DIRECTORY_COLUMNS, REQUIRED_DIRECTORY_COLUMNS)
-        labels = {f: columns.get(f, f) for f in DIRECTORY_COLUMNS}
-
-        def reader(raw: dict, errors: list, row: int) -> dict:
-            return {f: raw.get(h, "") for f, h in columns.items()}
-
-    if not table.rows:
-        raise ImportFileError("The file has no rows to import.")
-    records: list[CqcRecord] = []
+        reader = _from_api_object if columns is None else _sheet_reader(columns)
+        build = _record
+    records: list = []
     errors: list[RowError] = []
-    first_row_of: dict[str, int] = {}
     for row, raw in table.rows:
         row_errors: list[RowError] = []
         fields = reader(raw, row_errors, row)
-        record = _record(row, fields, labels, row_errors)
-        if record and record.location_id in first_row_of:
-            row_errors.append(RowError(row, labels["location_id"], (
-                f"CQC location ID {record.location_id} appears more than once "
-                f"(first on row {first_row_of[record.location_id]})"
-            )))
-        elif record:
-            first_row_of[record.location_id] = row
+        record = build(row, fields, found.labels, row_errors)
         errors += row_errors
         if record and not row_errors:
             records.append(record)
+    if not table.rows_read:
+        raise ImportFileError("The file has no rows to import.")
     return records, errors
+
+
+def _sheet_reader(columns: dict[str, str]) -> Callable[[dict, list, int], dict]:
+    def reader(raw: dict, errors: list, row: int) -> dict:
+        return {f: raw.get(h, "") for f, h in columns.items()}
+
+    return reader
+
+
+PROVIDER_API_LABELS = {
+    "provider_id": "providerId", "provider_name": "name", "provider_phone": "mainPhoneNumber",
+    "provider_website": "website", "authority": "localAuthority",
+}
+
+
+def _from_provider_object(obj: dict, errors: list, row: int) -> dict:
+    fields = {"provider_id": obj.get("providerId"), "provider_name": obj.get("name"),
+              "authority": obj.get("localAuthority") or ""}
+    for key, api_key in (("provider_phone", "mainPhoneNumber"), ("provider_website", "website")):
+        if api_key in obj:
+            fields[key] = obj.get(api_key) or ""
+    return fields
+
+
+def _provider_record(row: int, f: dict, labels: dict, errors: list[RowError]
+                     ) -> ProviderRecord | None:
+    def fail(name: str, message: str) -> None:
+        errors.append(RowError(row, labels.get(name, name), message))
+
+    provider_id, name = _text(f.get("provider_id")), _text(f.get("provider_name"))
+    if not provider_id:
+        fail("provider_id", "the CQC provider ID is missing")
+    elif not re.match(CQC_ID_PATTERN, provider_id):
+        fail("provider_id", f"{provider_id!r} is not a CQC provider ID (1- followed by 6 to 12 "
+             "digits)")
+    if not name:
+        fail("provider_name", "the provider name is missing")
+    values = _provider_values(f)
+    for key, value in [("provider_name", name), *((f"provider_{k}", v) for k, v in
+                                                  values.items())]:
+        limit = MAX_LENGTHS.get(key)
+        if limit and len(value) > limit:
+            fail(key, f"is {len(value)} characters long; the most the register holds is {limit}")
+    if not (provider_id and name) or errors:
+        return None
+    return ProviderRecord(row=row, cqc_id=provider_id, id_field=labels["provider_id"],
+                          name=name, values=values, authority_text=_text(f.get("authority")),
+                          labels=labels)
+
+
+def _provider_values(f: dict) -> dict:
+    values = {}
+    if "provider_phone" in f:
+        values["phone"] = phone_display(_text(f["provider_phone"]))
+    if "provider_website" in f:
+        values["website"] = _text(f["provider_website"])
+    return values
 
 
 API_LABELS = {
@@ -252,9 +367,11 @@ def _record(row: int, f: dict, labels: dict, errors: list[RowError]) -> CqcRecor
         fail("authority", "the local authority is missing")
 
     values: dict = {"name": name}
-    for key in ("address_line_1", "address_line_2", "town", "phone", "manager_name", "ods_code"):
+    for key in ("address_line_1", "address_line_2", "town", "manager_name", "ods_code"):
         if key in f:
             values[key] = _text(f[key])
+    if "phone" in f:
+        values["phone"] = phone_display(_text(f["phone"]))
     if "postcode" in f:
         postcode = re.sub(r"\s+", "", _text(f["postcode"]).upper())
         match = POSTCODE.match(postcode)
@@ -309,11 +426,11 @@ def _record(row: int, f: dict, labels: dict, errors: list[RowError]) -> CqcRecor
         ("rating_date", "cqc_rating_date"),
     ):
         if key in f:
-            text = _text(f[key])
-            date = parse_date(text)
-            if text and date is None:
-                fail(key, f"{text!r} is not a date (use YYYY-MM-DD or DD/MM/YYYY)")
-            values[target] = date
+            try:
+                values[target] = file_date(_text(f[key]))
+            except ValueError as exc:
+                fail(key, str(exc))
+                values[target] = None
     if values.get("deregistration_date") and values.get("registration_status") is None:
         values["registration_status"] = RegistrationStatus.DEREGISTERED
     reg, dereg = values.get("registration_date"), values.get("deregistration_date")
@@ -326,7 +443,9 @@ def _record(row: int, f: dict, labels: dict, errors: list[RowError]) -> CqcRecor
         values["cqc_rating"] = RATINGS.get(rating_text, "")
 
     provider_name = _text(f.get("provider_name"))
-    for key, value in [*values.items(), ("provider_name", provider_name)]:
+    provider_values = _provider_values(f)
+    for key, value in [*values.items(), ("provider_name", provider_name),
+                       *((f"provider_{k}", v) for k, v in provider_values.items())]:
         limit = MAX_LENGTHS.get(key)
         if limit and isinstance(value, str) and len(value) > limit:
             fail(key, f"is {len(value)} characters long; the most the register holds is {limit}")
@@ -334,27 +453,15 @@ def _record(row: int, f: dict, labels: dict, errors: list[RowError]) -> CqcRecor
         return None
     return CqcRecord(
         row=row,
+        cqc_id=location_id,
+        id_field=labels.get("location_id", "location_id"),
         location_id=location_id,
         provider_id=provider_id,
         provider_name=provider_name or None,
         authority_text=authority_text,
         authority_field=labels.get("authority", "authority"),
         values=values,
+        provider_values=provider_values,
         labels=labels,
     )
 
-
-def parse_date(text: str) -> dt.date | None:
-    text = (text or "").strip()[:10]
-    if not text:
-        return None
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        pass
-    for fmt in ("%d/%m/%Y", "%d-%m-%Y"):
-        try:
-            return dt.datetime.strptime(text, fmt).date()
-        except ValueError:
-            continue
-    return None

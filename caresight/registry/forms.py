@@ -1,7 +1,6 @@
 from django import forms
 
-from caresight.core.forms import GovukForm, GovukModelForm, OnceOnlyFormMixin
-from caresight.core.imports import IMPORT_LABELS
+from caresight.core.forms import GovukModelForm, OnceOnlyFormMixin
 
 from .models import ClientGroup, Location, Provider
 
@@ -55,15 +54,3 @@ class ProviderForm(OnceOnlyFormMixin, GovukModelForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
             del self.fields["submission_token"]
-
-
-class ImportUploadForm(GovukForm):
-    file = forms.FileField(
-        label="Upload a file",
-        help_text="CQC API locations as JSON or JSON lines, or the CQC care directory as CSV "
-        "or XLSX. You will see what will change before anything is saved.",
-    )
-
-    def __init__(self, *args, kind="cqc", **kwargs):
-        super().__init__(*args, **kwargs)
-        self.kind_label = IMPORT_LABELS[kind]

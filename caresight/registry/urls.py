@@ -1,5 +1,7 @@
 from django.urls import path
 
+from caresight.core.views import import_upload
+
 from . import views
 
 app_name = "registry"
@@ -16,5 +18,5 @@ urlpatterns = [
     path("localities/", views.locality_list, name="locality-list"),
     path("localities/<int:pk>/history/", views.locality_history, name="locality-history"),
     path("summary/", views.summary, name="summary"),
-    path("import/", views.import_upload, name="import"),
+    path("import/", import_upload, {"kind": "cqc"}, name="import"),
 ]

@@ -12,10 +12,10 @@ from caresight.core.audit import history_entries
 from caresight.core.tables import download_links, download_response
 from caresight.core.tenancy import Capability
 from caresight.core.timeutils import long_date, parse_as_of
-from caresight.core.views import handle_form, upload_for_import
+from caresight.core.views import handle_form
 
 from . import selectors, services, tables
-from .forms import ImportUploadForm, LocationForm, ProviderForm
+from .forms import LocationForm, ProviderForm
 from .models import Location, Provider
 
 PAGE_SIZE = 50
@@ -189,11 +189,5 @@ def summary(request):
         "table": table, "as_of": as_of,
         "total_services": totals["services"], "total_beds": totals["beds"],
     })
-
-
-def import_upload(request):
-    tenancy.require(request.user, Capability.IMPORT)
-    return upload_for_import(request, kind="cqc", form_class=ImportUploadForm,
-                             template="registry/import.html")
 
 

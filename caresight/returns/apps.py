@@ -12,12 +12,23 @@ class ReturnsConfig(AppConfig):
         from .summary import SUMMARY
 
         register_summary(SUMMARY)
+
         from caresight.core import tables
+
         tables.register_export("returns", help="provider returns, --from and --to days",
                                build=_export_table)
+
+        from caresight.core.imports import register
+
+        from .services import CapacityTrackerImporter
+
+        register(CapacityTrackerImporter())
+
+
 def _export_table(*, authority_codes, date_from=None, date_to=None):
     from .selectors import measure_list_every, return_export
     from .tables import return_table
+
     return return_table(return_export(authority_codes=authority_codes, date_from=date_from,
                                       date_to=date_to).iterator(chunk_size=2000),
                         measure_list_every())

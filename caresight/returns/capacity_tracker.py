@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from caresight.core.files import ImportFileError, RowError, Table, normalise_header
+from caresight.core.files import ImportFileError, RowError, Table, date_in_range, normalise_header
+from caresight.core.imports import ImportRow
 
 MAPPINGS_FILE = Path(__file__).resolve().parent / "data" / "capacity_tracker.json"
 LONDON = zoneinfo.ZoneInfo("Europe/London")
@@ -32,13 +33,16 @@ class Mapping:
         return [self.location_column, self.date_column, *self.columns]
 
 
-@dataclass
-class TrackerRow:
-    row: int
-    cqc_id: str
-    for_date: dt.date | None
+@dataclass(kw_only=True)
+class TrackerRow(ImportRow):
     answers: dict[str, str]  # measure code -> the cell's text
     headings: dict[str, str]  # measure code -> the file's heading, for messages
+    service_group: str  # the export's (care homes or community)
+    export_name: str
+
+    @property
+    def for_date(self) -> dt.date | None:
+        return self.day
 
 
 @cache
@@ -77,12 +81,17 @@ def mapping_for(headers: list[str]) -> Mapping:
     )
 
 
-def parse(table: Table) -> tuple[Mapping, list[TrackerRow], list[RowError]]:
-    """Split a table into rows of answers; date and ID problems are row errors."""
-    if not table.headers:
+def layout(fmt: str, headers: list[str]) -> Mapping:
+    """The export the headers follow; checked before any row is read."""
+    if fmt in ("json", "jsonl"):
         raise ImportFileError("The Capacity Tracker exports are CSV or spreadsheet files with "
                               "a heading row, not JSON.")
-    mapping = mapping_for(table.headers)
+    return mapping_for(headers)
+
+
+def parse(table: Table) -> tuple[list[TrackerRow], list[RowError]]:
+    """Split a table into rows of answers; date and ID problems are row errors."""
+    mapping: Mapping = table.layout or layout(table.format, table.headers)
     heading_of = {normalise_header(h): h for h in table.headers}
     id_heading, date_heading = heading_of[mapping.location_column], heading_of[mapping.date_column]
     answer_headings = {code: heading_of[column] for column, code in mapping.columns.items()}
@@ -96,13 +105,15 @@ def parse(table: Table) -> tuple[Mapping, list[TrackerRow], list[RowError]]:
             for_date = tracker_date(cells.get(date_heading) or "")
         except ValueError as exc:
             errors.append(RowError(number, date_heading, str(exc)))
-            for_date = None
+            continue
         records.append(TrackerRow(
-            row=number, cqc_id=cqc_id, for_date=for_date,
+            row=number, cqc_id=cqc_id, id_field=id_heading, day=for_date,
+            date_field=date_heading,
             answers={code: cells.get(heading, "") for code, heading in answer_headings.items()},
-            headings=answer_headings,
+            headings=answer_headings, service_group=mapping.service_group,
+            export_name=mapping.name,
         ))
-    return mapping, records, errors
+    return records, errors
 
 
 def tracker_date(text: str) -> dt.date:
@@ -122,6 +133,7 @@ def tracker_date(text: str) -> dt.date:
         except ValueError:
             raise ValueError(f"{text!r} is not a date and time (like 2020-06-04T09:15:00Z or "
                              "04/06/2020 09:15)") from None
+    date_in_range(moment.date(), text)  # before any arithmetic: 0001-01-01 or 9999-12-31
     if len(text) <= 10:  # a date alone
         return moment.date()
     if moment.tzinfo is None:

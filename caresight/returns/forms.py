@@ -65,14 +65,6 @@ class ReturnForm(OnceOnlyFormMixin, GovukForm):
         return {m.code: self.data.get(m.code, "") for m in self.measures}
 
 
-class ReturnsUploadForm(GovukForm):
-    file = forms.FileField(
-        label="Upload a file",
-        help_text="The national Capacity Tracker care home or community export, as CSV or "
-        "XLSX. You will see what will change before anything is saved.",
-    )
-
-
 class SummaryForm(GovukForm):
     as_of = forms.DateField(label="Date", widget=forms.DateInput(), required=False)
     previous = forms.DateField(label="Compare with", widget=forms.DateInput(), required=False,

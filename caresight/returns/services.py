@@ -11,9 +11,17 @@ from django.utils import timezone
 
 from caresight.core import tenancy
 from caresight.core.audit import bulk_create_audited, bulk_update_audited, save_audited
-from caresight.core.files import ImportFileError, RowError, read_table
-from caresight.core.imports import ImportResult
-from caresight.core.progress import NoProgress, Progress
+from caresight.core.files import RowError
+from caresight.core.imports import (
+    Context,
+    Importer,
+    ImportPages,
+    ImportResult,
+    Outcome,
+    Plan,
+    match_locations,
+)
+from caresight.core.progress import Progress
 from caresight.core.tenancy import Capability
 from caresight.core.timeutils import long_date
 from caresight.registry.models import Location
@@ -187,10 +195,8 @@ IMPORT_BATCH = 2000
 IMPORT_FIELDS = ["measure_set", "values", "version", "source", "submitted_by", "submitted_at"]
 
 
-def capacity_tracker_import(
-    *, data: bytes, file_name: str, user, dry_run: bool, progress: Progress | None = None
-) -> ImportResult:
-    """Import a national Capacity Tracker export (care home or community), all or nothing.
+class CapacityTrackerImporter(Importer):
+    """A national Capacity Tracker export (care home or community), all or nothing.
 
     Rows are matched to services by CQC location ID and dated by the tracker's last-updated
     time. The imported answers replace those measures on the day's return and leave the
@@ -198,99 +204,94 @@ def capacity_tracker_import(
     "unchanged", so importing the same file twice writes once. Rows for services outside the
     importing user's authorities are counted and left alone.
     """
-    progress = progress or NoProgress()
-    result = ImportResult(dry_run=dry_run)
-    try:
-        table = read_table(data, file_name)
-        result.rows = len(table.rows)
-        mapping, rows, errors = capacity_tracker.parse(table)
-    except ImportFileError as exc:
-        result.file_error = str(exc)
-        return result
-    allowed = None if user is None else tenancy.authority_ids(user, Capability.IMPORT)
-    plan = _plan_tracker_rows(mapping, rows, errors, progress, allowed_authority_ids=allowed)
-    result.errors = sorted(errors, key=lambda e: e.row)
-    result.counts = plan.counts()
-    if result.errors or dry_run:
-        return result
-    progress.start(1, "Saving returns")
-    _apply_tracker_plan(plan, user=user, reason=f"Capacity Tracker import: {file_name}"[:100])
-    progress.finish()
-    return result
+
+    kind = "returns"
+    label = "Capacity Tracker returns"
+    pages = ImportPages("returns:import", "returns:completeness", "See who has returned")
+    title = "Import Capacity Tracker returns"
+    intro = (
+        "Upload the national Capacity Tracker care home export or community (home care) "
+        "export. Each row is matched to a service by its CQC location ID and dated by when the "
+        "service last updated the tracker. The tracker's figures replace those answers on that "
+        "day's return; answers given only in Caresight are kept.",
+        "If any row has a problem, nothing is imported and every problem is listed. Importing "
+        "the same file twice changes nothing the second time. Rows for services outside your "
+        "authorities are counted and left alone.",
+    )
+    file_hint = ("The national Capacity Tracker care home or community export, as CSV, XLSX or "
+                 "ODS. You will see what will change before anything is saved.")
+
+    def layout(self, fmt: str, headers: list[str]) -> capacity_tracker.Mapping:
+        return capacity_tracker.layout(fmt, headers)
+
+    def parse(self, table):
+        return capacity_tracker.parse(table)
+
+    def plan(self, records: list, context: Context) -> "_TrackerPlan":
+        return _plan_tracker_rows(records, context)
+
+    def apply(self, plan, *, user, reason: str, progress: Progress) -> None:
+        progress.start(1, "Saving returns")
+        _apply_tracker_plan(plan, user=user, reason=reason)
+        progress.finish()
 
 
-@dataclass
-class _TrackerPlan:
-    new: list[Return] = field(default_factory=list)
-    changed: list[Return] = field(default_factory=list)
-    unchanged: int = 0
-    outside: int = 0
-
-    def counts(self) -> dict[str, int]:
-        return {"created": len(self.new), "updated": len(self.changed),
-                "unchanged": self.unchanged,
-                "outside your authorities (left alone)": self.outside}
+def capacity_tracker_import(
+    *, data: bytes, file_name: str, user, dry_run: bool, progress: Progress | None = None,
+    expected_fingerprint: str | None = None,
+) -> ImportResult:
+    """Import a national Capacity Tracker export, all or nothing (CapacityTrackerImporter)."""
+    return CapacityTrackerImporter().run(
+        data=data, file_name=file_name, user=user, dry_run=dry_run, progress=progress,
+        expected_fingerprint=expected_fingerprint)
 
 
-def _plan_tracker_rows(mapping: capacity_tracker.Mapping, rows: list, errors: list[RowError],
-                       progress: Progress, *, allowed_authority_ids) -> _TrackerPlan:
+class _TrackerPlan(Plan):
+    def __init__(self) -> None:
+        super().__init__()
+        self.new: list[Return] = []
+        self.changed: list[Return] = []
+        self.log: list = []
+
+    def changes(self) -> list:
+        return self.log
+
+
+def _plan_tracker_rows(rows: list[capacity_tracker.TrackerRow], context: Context
+                       ) -> _TrackerPlan:
     plan = _TrackerPlan()
-    group_types = {t for t, g in SERVICE_GROUP_OF_TYPE.items() if g == mapping.service_group}
-    locations: dict[str | None, tuple] = {}
-    cqc_ids = sorted({r.cqc_id for r in rows})
-    for start in range(0, len(cqc_ids), IMPORT_BATCH):
-        locations.update(
-            (row[0], row[1:]) for row in Location.objects.filter(
-                cqc_location_id__in=cqc_ids[start:start + IMPORT_BATCH]
-            ).values_list("cqc_location_id", "pk", "authority_id", "service_type", "name")
-        )
-    wanted = [(r, locations[r.cqc_id]) for r in rows if r.cqc_id in locations]
-    existing = _returns_on(
-        {(loc[0], r.for_date) for r, loc in wanted if r.for_date is not None})
-    sets: dict[dt.date, tuple[MeasureSet, dict[str, Measure]]] = {}
-    today = timezone.localdate()
-    seen: dict[tuple[int, dt.date], int] = {}
+    errors, progress = context.errors, context.progress
+    matches = match_locations("registry.Location", (r.cqc_id for r in rows),
+                              ("service_type", "name"))
+    kept = context.checks.matched(rows, matches)
+    plan.counts[Outcome.OUTSIDE] = context.checks.outside
+    existing = _returns_on({(match.pk, row.day) for row, match in kept})
+    sets: dict[tuple, tuple[MeasureSet, dict[str, Measure]] | None] = {}
     now = timezone.now()
 
-    progress.start(len(rows), "Checking rows")
-    for index, row in enumerate(rows):
+    progress.start(len(kept), "Checking rows")
+    for index, (row, match) in enumerate(kept):
         if index % 500 == 0 and index:
             progress.advance(500)
-        found = locations.get(row.cqc_id)
-        if found is None:
-            errors.append(RowError(row.row, "cqcid", f"{row.cqc_id!r} is not a CQC location ID "
-                                   "of any service on the register"))
-            continue
-        location_id, authority_id, service_type, name = found
-        if allowed_authority_ids is not None and authority_id not in allowed_authority_ids:
-            plan.outside += 1
-            continue
-        if service_type not in group_types:
-            errors.append(RowError(row.row, "cqcid", (
+        service_type, name = match["service_type"], match["name"]
+        group = SERVICE_GROUP_OF_TYPE.get(service_type)
+        if group != row.service_group:
+            errors.append(RowError(row.row, row.id_field, (
                 f"{name} ({row.cqc_id}) is not one of the services this export is for "
-                f"({mapping.name}); the register says it is {service_type.replace('_', ' ')}")))
+                f"({row.export_name}); the register says it is "
+                f"{service_type.replace('_', ' ')}")))
             continue
-        if row.for_date is None:
-            continue  # its date error is already listed
-        if row.for_date > today:
-            errors.append(RowError(row.row, mapping.date_column,
-                                   f"{long_date(row.for_date)} is in the future"))
+        if (group, row.day) not in sets:
+            measure_set = measure_set_for(service_type=service_type, as_of=row.day)
+            sets[group, row.day] = None if measure_set is None else (
+                measure_set, {m.code: m for m in measure_set.measures.all()})
+        found = sets[group, row.day]
+        if found is None:
+            errors.append(RowError(row.row, row.date_field,
+                                   f"No returns were asked for on {long_date(row.day)}"))
             continue
-        key = (location_id, row.for_date)
-        if key in seen:
-            errors.append(RowError(row.row, "cqcid", (
-                f"{row.cqc_id} on {long_date(row.for_date)} is also in row {seen[key]}")))
-            continue
-        seen[key] = row.row
-        if row.for_date not in sets:
-            measure_set = measure_set_for(service_type=service_type, as_of=row.for_date)
-            if measure_set is None:
-                errors.append(RowError(row.row, mapping.date_column,
-                                       f"No returns were asked for on {long_date(row.for_date)}"))
-                continue
-            sets[row.for_date] = (measure_set, {m.code: m for m in measure_set.measures.all()})
-        measure_set, measures = sets[row.for_date]
-        ret = existing.get(key)
+        measure_set, measures = found
+        ret = existing.get((match.pk, row.day))
         answers = dict(ret.values) if ret else {}
         answers.update(row.answers)
         values, problems = answers_check(
@@ -302,15 +303,20 @@ def _plan_tracker_rows(mapping: capacity_tracker.Mapping, rows: list, errors: li
         if problems:
             continue
         if ret is None:
-            plan.new.append(Return(location_id=location_id, for_date=row.for_date, version=1,
+            plan.new.append(Return(location_id=match.pk, for_date=row.day, version=1,
                                    measure_set=measure_set, values=values,
                                    source=Return.Source.IMPORT, submitted_at=now))
+            plan.log.append(["return+", row.cqc_id, row.day, measure_set.pk, values])
+            plan.counts[Outcome.CREATED] += 1
         elif ret.values == values and ret.measure_set_id == measure_set.pk:
-            plan.unchanged += 1
+            plan.counts[Outcome.UNCHANGED] += 1
         else:
+            plan.log.append(["return~", row.cqc_id, row.day, ret.version,
+                             [ret.measure_set_id, measure_set.pk], [ret.values, values]])
             ret.values, ret.measure_set, ret.version = values, measure_set, ret.version + 1
             ret.source, ret.submitted_at = Return.Source.IMPORT, now
             plan.changed.append(ret)
+            plan.counts[Outcome.UPDATED] += 1
     progress.finish()
     return plan
 

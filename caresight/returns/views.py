@@ -14,11 +14,11 @@ from caresight.core.charts import line_chart_svg
 from caresight.core.tables import BOOK_FORMATS, download_links, download_response
 from caresight.core.tenancy import Capability
 from caresight.core.timeutils import long_date, parse_as_of
-from caresight.core.views import handle_form, upload_for_import
+from caresight.core.views import handle_form
 from caresight.registry.selectors import area_choices, location_get
 
 from . import selectors, services, tables
-from .forms import ReturnForm, ReturnsUploadForm, SummaryForm, initial_answers
+from .forms import ReturnForm, SummaryForm, initial_answers
 from .models import PPE_LOW_DAYS, RETURN_WINDOW_DAYS, Return
 
 
@@ -161,12 +161,6 @@ def return_submit(request, pk: int):
         "form": form, "location": location, "last": last,
         "on_behalf": services.submitting_as(request.user, location) == Return.Source.OFFICER,
     })
-
-
-def import_upload(request):
-    tenancy.require(request.user, Capability.IMPORT)
-    return upload_for_import(request, kind="returns", form_class=ReturnsUploadForm,
-                             template="returns/import.html")
 
 
 def return_history(request, pk: int):

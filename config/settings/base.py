@@ -183,6 +183,12 @@ STORAGES = {
 DATA_UPLOAD_MAX_MEMORY_SIZE = 50 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 50 * 1024 * 1024
 CARESIGHT_MAX_IMPORT_BYTES = env.int("CARESIGHT_MAX_IMPORT_BYTES", default=50 * 1024 * 1024)
+# Limits every import enforces while it reads a file (core.files): what a spreadsheet may expand
+# to when unzipped, and how many rows and columns a file may have. Past any, it is refused.
+CARESIGHT_IMPORT_MAX_UNCOMPRESSED_BYTES = env.int("CARESIGHT_IMPORT_MAX_UNCOMPRESSED_BYTES",
+                                                  default=100 * 1000 * 1000)
+CARESIGHT_IMPORT_MAX_ROWS = env.int("CARESIGHT_IMPORT_MAX_ROWS", default=200_000)
+CARESIGHT_IMPORT_MAX_COLUMNS = env.int("CARESIGHT_IMPORT_MAX_COLUMNS", default=1_000)
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True

@@ -126,7 +126,7 @@ def test_an_officer_imports_a_line_list(page, home, officer, tmp_path):
     upload = tmp_path / "line-list.csv"
     upload.write_bytes(line_list(["1-111111111,2020-06-01,suspected,2,0,0",
                                   "1-111111111,2020-06-05,confirmed,1,1,1"]))
-    page.get_by_label("Line list (CSV or XLSX)").set_input_files(str(upload))
+    page.get_by_label("Upload a file").set_input_files(str(upload))
     page.get_by_role("button", name="Check the file").click()
     expect(heading(page)).to_have_text("Check the changes before you import", timeout=8_000)
     expect(page.get_by_test_id("count-outbreaks-opened")).to_have_text("1")

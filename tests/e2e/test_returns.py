@@ -374,7 +374,7 @@ def test_a_commissioner_imports_a_capacity_tracker_export(page, home, commission
     expect(problems.locator("caption")).to_have_text("Problems, row by row")
     expect(problems.locator("tbody tr")).to_have_count(1)
     expect(problems.locator("tbody tr td")).to_have_text([
-        "3", "cqcid", "'1-999999999' is not a CQC location ID of any service on the register"])
+        "3", "cqcid", "'1-999999999' is not the CQC location ID of any service on the register"])
     expect(page.get_by_role("button", name="Confirm and import")).to_have_count(0)
     assert Return.objects.get(location=home).version == 1
     audit(page, "returns import with row problems")

@@ -99,7 +99,9 @@ class TestOddFiles:
 
     @pytest.mark.parametrize("data, message", [
         (b"Name,name,Local authority\nA,B,Devon\n", "same heading"),
-        (b"Name,Local authority\n" + b"x" * 200_000 + b",Devon\n", "CSV cannot be read"),
+        # Right headings (wrong ones are refused before any row is read), then a huge cell.
+        (b"CQC Location ID,CQC Provider ID,Name,Local authority\n1-111111111,1-222222222,"
+         + b"x" * 200_000 + b",Devon\n", "CSV cannot be read"),
         (b"[" * 100_000, "nested too deeply"),
     ])
     def test_unreadable_files_are_file_errors(self, data, message):

@@ -40,7 +40,7 @@ class TestLineListImport:
     def test_rows_open_outbreaks_update_them_and_open_new_ones_after_closure(self, homes):
         result = run(line_list(ROWS))
         assert result.ok, result.errors
-        assert result.counts["outbreaks opened"] == 3 and result.counts["updates added"] == 1
+        assert result.counts["outbreaks_opened"] == 3 and result.counts["updates_added"] == 1
         first, second = Outbreak.objects.filter(location=homes["a"]).order_by("reported_on")
         assert first.kind == "confirmed" and first.closed_on == dt.date(2020, 7, 3)
         assert [u.deaths for u in first.updates.all()] == [0, 1]
@@ -53,20 +53,20 @@ class TestLineListImport:
         stamp = list(Update.objects.values_list("pk", "recorded_at"))
         again = run(line_list(ROWS))
         assert again.ok and again.counts["unchanged"] == 4
-        assert again.counts["outbreaks opened"] == 0
+        assert again.counts["outbreaks_opened"] == 0
         assert list(Update.objects.values_list("pk", "recorded_at")) == stamp
 
     def test_a_row_without_new_cases_after_closure_opens_nothing(self, homes):
         result = run(line_list(["1-111111111,2020-06-01,confirmed,3,0,0",
                                 "1-111111111,2020-06-29,confirmed,0,0,0"]))
-        assert result.counts["no new cases after an outbreak closed (left alone)"] == 1
+        assert result.counts["after_closure"] == 1
         assert Outbreak.objects.count() == 1
         assert "1 no new cases after an outbreak closed" in result.summary()
 
     def test_a_corrected_row_corrects_that_days_update(self, homes):
         run(line_list(ROWS))
         fixed = run(line_list([ROWS[0].replace(",2,0,0", ",4,0,0")]))
-        assert fixed.counts["updates corrected"] == 1
+        assert fixed.counts["updates_corrected"] == 1
         assert Update.objects.get(on=dt.date(2020, 6, 1)).new_cases_residents == 4
 
     def test_headers_are_matched_loosely_and_xlsx_is_read(self, homes):
@@ -117,7 +117,7 @@ class TestLineListImport:
         officer = make_user(Role.PUBLIC_HEALTH, cambs)
         result = run(line_list([ROWS[0], "1-333333333,2020-06-01,suspected,1,0,0"]),
                      user=officer)
-        assert result.ok and result.counts["outside your authorities (left alone)"] == 1
+        assert result.ok and result.counts["outside"] == 1
         assert not Outbreak.objects.filter(location=homes["devon"]).exists()
 
     def test_the_command_checks_then_imports(self, homes, tmp_path):

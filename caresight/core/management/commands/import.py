@@ -1,20 +1,27 @@
-"""caresight import KIND PATH — check a file, then import it all or nothing."""
+"""caresight import KIND PATH — check a file, then import it all or nothing.
+
+The kinds are the imports the apps register (core.imports); nothing here names one.
+"""
 
 import getpass
 from pathlib import Path
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from caresight.core.imports import IMPORT_LABELS, IMPORTERS, run_import
+from caresight.core.imports import importers, run_import
 from caresight.core.progress import TerminalProgress
 
 
 class Command(BaseCommand):
-    help = "Import a file: " + "; ".join(f"{k} ({v})" for k, v in IMPORT_LABELS.items()) + "."
+    @property
+    def help(self) -> str:  # type: ignore[override]
+        return "Import a file: " + "; ".join(
+            f"{kind} ({importer.label})" for kind, importer in sorted(importers().items())) + "."
 
     def add_arguments(self, parser):
-        parser.add_argument("kind", choices=sorted(IMPORTERS), help="what the file holds")
+        parser.add_argument("kind", choices=sorted(importers()), help="what the file holds")
         parser.add_argument("path", type=Path, help="the file to import")
         parser.add_argument("--dry-run", action="store_true",
                             help="check the file and report what would change; write nothing")
@@ -26,6 +33,11 @@ class Command(BaseCommand):
     def handle(self, *args, kind, path, dry_run, user, no_progress, **options):
         if not path.is_file():
             raise CommandError(f"{path} is not a file.")
+        size = path.stat().st_size
+        if size > settings.CARESIGHT_MAX_IMPORT_BYTES:
+            # Refused before it is read: the same limit as an upload.
+            raise CommandError(f"{path} is {size / 1_000_000:,.0f} MB; the most an import reads "
+                               f"is {settings.CARESIGHT_MAX_IMPORT_BYTES / 1_000_000:,.0f} MB.")
         actor = None
         if user:
             actor = get_user_model().objects.filter(email=user.lower()).first()
