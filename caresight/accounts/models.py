@@ -5,6 +5,10 @@ from django.db.models import Q
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from caresight.core.roles import Role
+
+__all__ = ["Membership", "Organisation", "Role", "User", "UserManager"]
+
 
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
@@ -80,17 +84,6 @@ class Organisation(models.Model):
 
     def __str__(self) -> str:
         return self.name
-
-
-class Role(models.TextChoices):
-    ADMIN = "admin", "Administrator"
-    COMMISSIONER = "commissioner", "Commissioner"
-    QUALITY_OFFICER = "quality_officer", "Quality officer"
-    PUBLIC_HEALTH = "public_health", "Public health"
-    FINANCE = "finance", "Finance"
-    PARTNER = "partner", "Partner (read only)"
-    PROVIDER_USER = "provider_user", "Provider user"
-    VIEWER = "viewer", "Regional or national viewer"
 
 
 class Membership(models.Model):

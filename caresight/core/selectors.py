@@ -2,8 +2,8 @@
 
 from django.db.models import QuerySet
 
-from caresight.accounts.models import Role
 from caresight.core import tenancy
+from caresight.core.roles import Role
 from caresight.core.tenancy import Capability
 
 from .models import DownloadRecord

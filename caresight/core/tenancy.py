@@ -15,7 +15,7 @@ import rules
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 
-from caresight.accounts.models import Role
+from caresight.core.roles import Role
 
 
 class Capability(StrEnum):

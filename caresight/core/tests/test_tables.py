@@ -166,13 +166,6 @@ class TestFormulaInjection:
         body = tables.csv_bytes(["=cmd"], [["@x", 5, None]], bom=False).decode()
         assert body == "'=cmd\r\n'@x,5,\r\n"
 
-    def test_the_old_dict_files_are_neutralised(self):
-        from caresight.core.exports import render_table
-
-        body = render_table([{"provider": "=1+1", "amount": Decimal("-5.00")}],
-                            ["provider", "amount"], "csv", title="Payments").decode()
-        assert body == "provider,amount\r\n'=1+1,-5.00\r\n"
-
 
 @pytest.mark.django_db
 class TestDownloadResponse:
