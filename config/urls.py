@@ -3,9 +3,9 @@ from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.views import redirect_to_login
 from django.urls import include, path, reverse_lazy
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
-from rest_framework.routers import DefaultRouter
 
 from caresight.core import views as core_views
+from caresight.core.api import Router
 from caresight.grants import api as grants_api
 from caresight.grants.urls import public_urlpatterns as published_grants
 from caresight.outbreaks import api as outbreaks_api
@@ -23,7 +23,7 @@ admin.site.login = login_not_required(  # type: ignore[method-assign]
         request.GET.get("next", "/admin/"), str(reverse_lazy("accounts:sign-in")))
 )
 
-router = DefaultRouter()
+router = Router()
 router.register("authorities", registry_api.AuthorityViewSet, basename="authority")
 router.register("localities", registry_api.LocalityViewSet, basename="locality")
 router.register("providers", registry_api.ProviderViewSet, basename="provider")
@@ -61,3 +61,9 @@ urlpatterns = [
         url_name="api-schema", template_name="api/swagger_ui.html")), name="api-docs"),
     path("admin/", admin.site.urls),
 ]
+
+# Errors under /api/ answer in the API's JSON shape; pages keep their GOV.UK error pages.
+handler400 = "caresight.core.api.handler400"
+handler403 = "caresight.core.api.handler403"
+handler404 = "caresight.core.api.handler404"
+handler500 = "caresight.core.api.handler500"

@@ -4,18 +4,53 @@ import datetime as dt
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
-from rest_framework import exceptions, status
+from django.http import Http404, JsonResponse
+from django.views import defaults
+from rest_framework import exceptions, serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
+from rest_framework.routers import DefaultRouter
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from caresight.core.timeutils import parse_date
+from caresight.core.query import BadQueryValue, read_date, read_id
+from caresight.core.timeutils import check_date_range
+
+
+class DateField(serializers.DateField):
+    """A date in a request body, within the range Caresight accepts (core.timeutils); every
+    model serializer uses it for its model's dates (see CoreConfig.ready)."""
+
+    def to_internal_value(self, value):
+        day = super().to_internal_value(value)
+        try:
+            return check_date_range(day, "The date")
+        except ValueError as exc:
+            raise exceptions.ValidationError(str(exc), code="date_range") from None
 
 
 class Pagination(PageNumberPagination):
+    """Pages of at most 500; a page size that is not a whole number from 1 to 500 is a 400."""
+
     page_size_query_param = "page_size"
     max_page_size = 500
+
+    def get_page_size(self, request):
+        text = request.query_params.get(self.page_size_query_param)
+        if text is None:
+            return self.page_size
+        if not (text.isascii() and text.isdigit() and 1 <= int(text) <= self.max_page_size):
+            raise exceptions.ValidationError({self.page_size_query_param: (
+                f"Page size must be a whole number from 1 to {self.max_page_size}")})
+        return int(text)
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_query_param:
+                parameter["schema"]["minimum"] = 1
+            elif parameter["name"] == self.page_size_query_param:
+                parameter["schema"].update(minimum=1, maximum=self.max_page_size)
+        return parameters
 
 
 def _flatten(detail, prefix: str = "") -> dict[str, list[str]]:
@@ -73,14 +108,20 @@ def error_response(message: str, *, code: str = "invalid", http_status: int = 40
 
 
 def query_date(request, name: str, default: dt.date | None = None) -> dt.date | None:
-    """A date query parameter (YYYY-MM-DD); a malformed one is a 400 naming the parameter."""
-    text = request.query_params.get(name)
-    if not text:
-        return default
+    """A date query parameter (YYYY-MM-DD, within the accepted range); a bad one is a 400
+    naming the parameter."""
     try:
-        return parse_date(text)
-    except ValueError as exc:
-        raise exceptions.ValidationError({name: str(exc)}) from None
+        return read_date(request.query_params, name, default)
+    except BadQueryValue as exc:
+        raise exceptions.ValidationError({name: exc.message}) from None
+
+
+def query_id(request, name: str) -> int | None:
+    """A record ID query parameter; one that is not a whole number is a 400 naming it."""
+    try:
+        return read_id(request.query_params, name)
+    except BadQueryValue as exc:
+        raise exceptions.ValidationError({name: exc.message}) from None
 
 
 def service_call(call):
@@ -93,5 +134,54 @@ def service_call(call):
             else {"non_field_errors": exc.messages}) from exc
 
 
-__all__ = ["Pagination", "exception_handler", "error_response", "query_date", "service_call",
-           "status"]
+__all__ = ["Pagination", "exception_handler", "error_response", "query_date", "query_id",
+           "service_call", "status", "Router", "handler400", "handler403", "handler404",
+           "handler500"]
+
+
+class Router(DefaultRouter):
+    """The API's router: a record's address takes a whole number, so `/api/…/null/` is a 404
+    before any view runs (a view set with another lookup says so with `lookup_value_regex`)."""
+
+    def get_lookup_regex(self, viewset, lookup_prefix=""):
+        field = getattr(viewset, "lookup_field", "pk")
+        kwarg = getattr(viewset, "lookup_url_kwarg", None) or field
+        value = getattr(viewset, "lookup_value_regex", None) or (
+            "[0-9]+" if field == "pk" else "[^/.]+")
+        return f"(?P<{lookup_prefix}{kwarg}>{value})"
+
+
+def _json_error(http_status: int, code: str, message: str) -> JsonResponse:
+    return JsonResponse({"error": {"status": http_status, "code": code, "message": message,
+                                   "fields": {}}}, status=http_status)
+
+
+def _is_api(request) -> bool:
+    return request.path.startswith("/api/")
+
+
+# Django's error views, answering in the API's JSON shape under /api/ (config/urls.py).
+def handler400(request, exception=None):
+    if _is_api(request):
+        return _json_error(400, "bad_request", "The request could not be understood.")
+    return defaults.bad_request(request, exception)
+
+
+def handler403(request, exception=None):
+    if _is_api(request):
+        return _json_error(403, "permission_denied",
+                           "You do not have permission to perform this action.")
+    return defaults.permission_denied(request, exception)
+
+
+def handler404(request, exception=None):
+    if _is_api(request):
+        return _json_error(404, "not_found", "Not found.")
+    return defaults.page_not_found(request, exception)
+
+
+def handler500(request):
+    if _is_api(request):
+        return _json_error(500, "server_error", "Sorry, there is a problem with the service. "
+                           "Nothing was half saved.")
+    return defaults.server_error(request)

@@ -44,4 +44,6 @@ def service(request) -> dict:
         "organisation_name": settings.CARESIGHT_ORGANISATION_NAME,
         "nav_items": items,
         "is_administrator": signed_in and is_administrator(user),
+        # Query-string values a page could not read (core.query), for its error summary.
+        "query_errors": getattr(request, "query_errors", {}),
     }

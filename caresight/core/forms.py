@@ -8,6 +8,8 @@ from django import forms
 from django.core import validators
 from django.core.exceptions import ValidationError
 
+from caresight.core.timeutils import check_date_range
+
 WIDGET_CLASSES = {
     forms.TextInput: "govuk-input",
     forms.EmailInput: "govuk-input",
@@ -54,6 +56,8 @@ class GovukFormMixin(_FormBase):
             if isinstance(field.widget, forms.DateInput):
                 field.widget.input_type = "date"
                 field.widget.format = "%Y-%m-%d"  # the only form a date input understands
+            if isinstance(field, forms.DateField):
+                field.validators = [*field.validators, _DateRangeValidator(field.label)]
 
     def full_clean(self):
         """After validation, mark fields in error and point them at their messages."""
@@ -139,6 +143,22 @@ def _name_the_field_in_messages(field: forms.Field) -> None:
             validator.message = f"{label} must be %(limit_value)d characters or fewer"
         replaced.append(validator)
     field.validators = replaced
+
+
+class _DateRangeValidator:
+    """A date a person gives lies within the range Caresight accepts (core.timeutils)."""
+
+    def __init__(self, label):
+        self.label = str(label or "The date")
+
+    def __call__(self, value):
+        try:
+            check_date_range(value, self.label)
+        except ValueError as exc:
+            raise ValidationError(str(exc), code="date_range") from None
+
+    def __eq__(self, other):
+        return isinstance(other, _DateRangeValidator) and other.label == self.label
 
 
 def add_service_errors(form: forms.BaseForm, exc: ValidationError) -> None:

@@ -8,11 +8,10 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, permissions, serializers, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from caresight.core import tenancy
-from caresight.core.api import query_date, service_call
+from caresight.core.api import DateField, query_date, query_id, service_call
 from caresight.core.tenancy import Capability
 from caresight.registry.models import Location
 from caresight.registry.selectors import location_list
@@ -66,7 +65,7 @@ class OutbreakSerializer(serializers.ModelSerializer):
 
 
 class OverrideSerializer(serializers.Serializer):
-    on = serializers.DateField()
+    on = DateField()
     status = serializers.ChoiceField(choices=Status.choices)
     reason = serializers.CharField(allow_blank=True, default="")
 
@@ -90,11 +89,9 @@ class OutbreakViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         queryset = selectors.outbreak_list(user=self.request.user).prefetch_related(
             "updates", "status_changes").order_by("-reported_on", "pk")
-        location = self.request.query_params.get("location")
-        if location:
-            if not location.isdigit():
-                raise ValidationError({"location": "Give the service's ID (a whole number)."})
-            queryset = queryset.filter(location_id=int(location))
+        location = query_id(self.request, "location")
+        if location is not None:
+            queryset = queryset.filter(location_id=location)
         return queryset
 
     def _managed(self) -> Outbreak:

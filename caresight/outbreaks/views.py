@@ -13,9 +13,10 @@ from django.views.decorators.http import require_POST
 
 from caresight.core import tenancy
 from caresight.core.audit import history_entries
+from caresight.core.query import page_date
 from caresight.core.tables import BOOK_FORMATS, download_links, download_response
 from caresight.core.tenancy import Capability
-from caresight.core.timeutils import long_date, parse_as_of
+from caresight.core.timeutils import long_date
 from caresight.core.views import call_and_tell, handle_form
 from caresight.registry.models import Authority
 from caresight.registry.selectors import area_choices, location_get, location_list
@@ -34,8 +35,8 @@ from .models import ImtAction, ImtMeeting, Status
 
 
 def _period(request):
-    as_of = parse_as_of(request.GET.get("as_of"))
-    since = parse_as_of(request.GET.get("since") or selectors.default_since(as_of).isoformat())
+    as_of = page_date(request, "as_of", timezone.localdate())
+    since = page_date(request, "since", selectors.default_since(as_of))
     authority = (request.GET.get("authority") or "").strip().upper() or None
     return as_of, min(since, as_of), authority
 

@@ -9,9 +9,10 @@ from django.utils import timezone
 
 from caresight.core import tenancy
 from caresight.core.audit import history_entries
+from caresight.core.query import page_date
 from caresight.core.tables import download_links, download_response
 from caresight.core.tenancy import Capability
-from caresight.core.timeutils import long_date, parse_as_of
+from caresight.core.timeutils import long_date
 from caresight.core.views import handle_form
 
 from . import selectors, services, tables
@@ -181,7 +182,7 @@ def locality_history(request, pk: int):
 
 def summary(request):
     tenancy.require(request.user, Capability.VIEW_AGGREGATES)
-    as_of = parse_as_of(request.GET.get("as_of"))
+    as_of = page_date(request, "as_of", timezone.localdate())
     table = tables.summary_table(selectors.register_summary(user=request.user, as_of=as_of),
                                  as_of_text=long_date(as_of))
     totals = table.totals()

@@ -11,7 +11,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from caresight.core import tenancy
-from caresight.core.api import query_date, service_call
+from caresight.core.api import query_date, query_id, service_call
 from caresight.core.tenancy import Capability
 from caresight.registry.models import Location
 from caresight.registry.selectors import location_list
@@ -100,8 +100,9 @@ class ReturnViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
             user=request.user, date_from=query_date(request, "from"),
             date_to=query_date(request, "to"),
             authority=request.query_params.get("authority"))
-        if request.query_params.get("location"):
-            queryset = queryset.filter(location_id=request.query_params["location"])
+        location = query_id(request, "location")
+        if location is not None:
+            queryset = queryset.filter(location_id=location)
         if request.query_params.get("cqc_location_id"):
             queryset = queryset.filter(
                 location__cqc_location_id=request.query_params["cqc_location_id"])

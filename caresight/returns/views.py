@@ -11,9 +11,10 @@ from django.utils import timezone
 from caresight.core import tenancy
 from caresight.core.audit import history_entries
 from caresight.core.charts import line_chart_svg
+from caresight.core.query import page_date
 from caresight.core.tables import BOOK_FORMATS, download_links, download_response
 from caresight.core.tenancy import Capability
-from caresight.core.timeutils import long_date, parse_as_of
+from caresight.core.timeutils import long_date
 from caresight.core.views import handle_form
 from caresight.registry.selectors import area_choices, location_get
 
@@ -29,13 +30,12 @@ def _area(request) -> str | None:
 
 def summary(request):
     tenancy.require(request.user, Capability.VIEW_AGGREGATES)
-    as_of = parse_as_of(request.GET.get("as_of"))
-    previous = parse_as_of(request.GET.get("previous") or
-                           (as_of - dt.timedelta(days=7)).isoformat())
+    as_of = page_date(request, "as_of", timezone.localdate())
+    previous = page_date(request, "previous", as_of - dt.timedelta(days=7))
     authority = _area(request)
     form = SummaryForm(
         initial={"as_of": as_of, "previous": previous, "authority": authority or ""},
-        areas=area_choices(user=request.user))
+        areas=area_choices(user=request.user), auto_id="%s")
     data = selectors.returns_summary(user=request.user, as_of=as_of, previous=previous,
                                      authority=authority)
     book = tables.summary_book(data, as_of=as_of, previous=previous)
@@ -60,7 +60,7 @@ def summary(request):
 
 def completeness(request):
     tenancy.require(request.user, Capability.VIEW_RECORDS)
-    as_of = parse_as_of(request.GET.get("as_of"))
+    as_of = page_date(request, "as_of", timezone.localdate())
     authority = _area(request)
     rows = selectors.chase_list(user=request.user, as_of=as_of, authority=authority)
     fmt = request.GET.get("download")
@@ -95,7 +95,7 @@ def submit_list(request):
 
 def location_returns(request, pk: int):
     location = location_get(user=request.user, pk=pk)
-    as_of = parse_as_of(request.GET.get("as_of"))
+    as_of = page_date(request, "as_of", timezone.localdate())
     timeline = selectors.location_timeline(location=location, as_of=as_of)
     chart = None
     if timeline["rows"]:

@@ -1,13 +1,15 @@
 """Risk log pages: thin views over the risk selectors and services."""
 
+from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from caresight.core import tables, tenancy
+from caresight.core.query import BadQueryValue, page_date, read_date
 from caresight.core.tenancy import Capability
-from caresight.core.timeutils import long_date, parse_as_of
+from caresight.core.timeutils import long_date
 from caresight.core.views import call_and_tell, handle_form
 from caresight.registry.models import Authority
 from caresight.registry.selectors import area_choices, location_get
@@ -22,7 +24,7 @@ SHOWN = 500  # rows on the page; the download has them all
 
 def _log(request):
     tenancy.require(request.user, Capability.VIEW_OUTBREAKS)
-    as_of = parse_as_of(request.GET.get("as_of"))
+    as_of = page_date(request, "as_of", timezone.localdate())
     authority = (request.GET.get("authority") or "").strip().upper() or None
     use_saved = True if request.GET.get("saved") == "1" else None
     return as_of, authority, selectors.risk_log(user=request.user, as_of=as_of,
@@ -82,7 +84,11 @@ def log_save(request):
     authority = get_object_or_404(
         Authority, ons_code=(request.POST.get("authority") or "").upper(),
         pk__in=tenancy.authority_ids(request.user, Capability.MANAGE_OUTBREAKS))
-    as_of = parse_as_of(request.POST.get("as_of"))
+    try:
+        as_of = read_date(request.POST, "as_of", timezone.localdate())
+    except BadQueryValue as exc:
+        messages.error(request, exc.message)
+        return redirect("risk:log")
     call_and_tell(request, lambda: services.risk_log_save(authority=authority, as_of=as_of,
                                                           user=request.user),
                   lambda _: f"The risk log for {authority.name} on {long_date(as_of)} is saved; "

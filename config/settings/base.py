@@ -66,6 +66,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "caresight.core.security.SecurityHeadersMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "caresight.core.query.QueryErrorMiddleware",
     "caresight.core.security.SessionTimeoutMiddleware",
     "caresight.core.security.RateLimitMiddleware",
     "django_otp.middleware.OTPMiddleware",

@@ -47,10 +47,10 @@ class TestOutbreaksApi:
             "Deaths must be a whole number, 0 or more."]}
         assert not Outbreak.objects.exists()
         assert api.get("/api/outbreaks/", {"location": "abc"}).json()["error"]["fields"] == {
-            "location": ["Give the service's ID (a whole number)."]}
+            "location": ["Service must be an ID (a whole number)"]}
         bad_date = api.get("/api/outbreaks/tracker/", {"as_of": "4/6/2020"})
         assert bad_date.json()["error"]["fields"]["as_of"] == [
-            "'4/6/2020' is not a date like 2020-06-04."]
+            "Date must be a real date, like 2020-06-04"]
 
     def test_the_risk_log_and_an_override(self, cambs, make_user):
         home = LocationFactory(authority=cambs, name="Ash House")

@@ -256,7 +256,7 @@ class TestSentTwice:
         client.force_login(officer)
         token = str(uuid.uuid4())
         refused = client.post(reverse("risk:concern-add", args=[home.pk]), once({
-            "raised_on": "2999-01-01", "source": "safeguarding", "summary": "Bruising"}, token))
+            "raised_on": "2098-01-01", "source": "safeguarding", "summary": "Bruising"}, token))
         page = refused.content.decode()
         form = refused.context["form"]
         assert "is in the future" in " ".join(form.errors["raised_on"])

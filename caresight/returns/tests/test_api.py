@@ -50,7 +50,7 @@ class TestReturnsApi:
         home = LocationFactory(authority=cambs)
         api = client_for(make_user(Role.COMMISSIONER, cambs))
         response = api.post("/api/returns/", {"location": str(home.pk),
-                                              "for_date": "2999-01-01",
+                                              "for_date": "2098-01-01",
                                               "answers": care_home_answers()}, format="json")
         assert response.status_code == 400
         assert "future" in response.json()["error"]["fields"]["for_date"][0]

@@ -1,0 +1,129 @@
+"""Values read from a query string: dates and IDs, checked the same way on every page and in
+the API.
+
+A page that is asked for a bad value renders as it would for the default, with a GOV.UK error
+summary naming the field, and answers 400 (`QueryErrorMiddleware`); the API answers 400 in its
+JSON error shape (`caresight.core.api.query_date` / `query_id`).
+"""
+
+import datetime as dt
+from typing import overload
+
+from django.http import HttpRequest
+from django.template.loader import render_to_string
+
+from caresight.core.timeutils import parse_date
+
+# How each query parameter is named to people (the label of its input on the pages).
+LABELS = {
+    "as_of": "Date",
+    "since": "Closed and new outbreaks since",
+    "previous": "Compare with",
+    "from": "From",
+    "to": "To",
+    "location": "Service",
+    "page": "Page",
+    "page_size": "Page size",
+}
+
+
+class BadQueryValue(ValueError):
+    """A query parameter that cannot be read; `name` is the parameter, the message says why."""
+
+    def __init__(self, name: str, message: str):
+        super().__init__(message)
+        self.name = name
+        self.message = message
+
+
+def label_for(name: str) -> str:
+    return LABELS.get(name, name.replace("_", " ").capitalize())
+
+
+@overload
+def read_date(params, name: str, default: dt.date, label: str | None = None) -> dt.date: ...
+@overload
+def read_date(params, name: str, default: None = None,
+              label: str | None = None) -> dt.date | None: ...
+def read_date(params, name: str, default: dt.date | None = None,
+              label: str | None = None) -> dt.date | None:
+    """The date in `params[name]` (YYYY-MM-DD, within the accepted range), or `default` when
+    it is missing; BadQueryValue when it is not such a date."""
+    text = (params.get(name) or "").strip()
+    if not text:
+        return default
+    label = label or label_for(name)
+    try:
+        return parse_date(text, label)
+    except ValueError as exc:
+        message = str(exc)
+        if message.startswith(repr(text)):
+            message = f"{label} must be a real date, like 2020-06-04"
+        raise BadQueryValue(name, message) from None
+
+
+def read_id(params, name: str, label: str | None = None) -> int | None:
+    """The record ID (a whole number written in ASCII digits) in `params[name]`, or None when
+    it is missing; BadQueryValue otherwise."""
+    text = (params.get(name) or "").strip()
+    if not text:
+        return None
+    # str.isdigit() is also true of "²"; only 0-9 make an ID.
+    if not (text.isascii() and text.isdigit()) or len(text) > 18:
+        raise BadQueryValue(name, f"{label or label_for(name)} must be an ID (a whole number)")
+    return int(text)
+
+
+def _note(request: HttpRequest, exc: BadQueryValue) -> None:
+    errors = getattr(request, "query_errors", None)
+    if errors is None:
+        errors = request.query_errors = {}  # type: ignore[attr-defined]
+    errors.setdefault(exc.name, exc.message)
+
+
+@overload
+def page_date(request: HttpRequest, name: str, default: dt.date,
+              label: str | None = None) -> dt.date: ...
+@overload
+def page_date(request: HttpRequest, name: str, default: None = None,
+              label: str | None = None) -> dt.date | None: ...
+def page_date(request: HttpRequest, name: str, default: dt.date | None = None,
+              label: str | None = None) -> dt.date | None:
+    """`read_date` from a page's query string: a bad value is noted for the error summary and
+    the page shows `default` instead."""
+    try:
+        return read_date(request.GET, name, default, label)
+    except BadQueryValue as exc:
+        _note(request, exc)
+        return default
+
+
+def page_id(request: HttpRequest, name: str, label: str | None = None) -> int | None:
+    """`read_id` from a page's query string: a bad value is noted and read as missing."""
+    try:
+        return read_id(request.GET, name, label)
+    except BadQueryValue as exc:
+        _note(request, exc)
+        return None
+
+
+class QueryErrorMiddleware:
+    """A page asked for with a bad query value answers 400: the page itself (with its error
+    summary) or, for a download, a page that says what is wrong instead of the file."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        errors = getattr(request, "query_errors", None)
+        if not errors or response.status_code != 200 or request.path.startswith("/api/"):
+            return response
+        if response.get("Content-Type", "").startswith("text/html") and not response.has_header(
+                "Content-Disposition"):
+            response.status_code = 400
+            return response
+        from django.http import HttpResponseBadRequest
+
+        return HttpResponseBadRequest(render_to_string(
+            "core/query_errors.html", {"query_errors": errors}, request=request))
