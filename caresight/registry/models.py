@@ -16,6 +16,15 @@ postcode_validator = RegexValidator(
 )
 
 
+# How a service with no locality reads on every page, download and API answer.
+NO_LOCALITY = "No locality"
+
+
+def locality_label(name: str | None) -> str:
+    """A service's locality as people read it, from its locality's name (None: it has none)."""
+    return name or NO_LOCALITY
+
+
 def postcode_district(postcode: str) -> str:
     """Return the outward code ("PE1") of a postcode ("PE1 1HF"), or "" if there is none."""
     compact = re.sub(r"\s+", "", postcode or "").upper()
@@ -264,6 +273,11 @@ class Location(models.Model):
                 "The deregistration date is before the registration date.")
         if errors:
             raise ValidationError(errors)
+
+    @property
+    def locality_label(self) -> str:
+        """The locality as every page and download shows it ("No locality" when none)."""
+        return locality_label(self.locality.name if self.locality is not None else None)
 
     @property
     def is_care_home(self) -> bool:

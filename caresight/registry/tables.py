@@ -6,12 +6,6 @@ from caresight.core.tables import Column, Kind, Table
 
 from .models import ClientGroup, CqcRating, RegistrationStatus, ServiceType
 
-NO_LOCALITY = "No locality"
-
-
-def _locality(location) -> str:
-    return location.locality.name if location.locality_id else NO_LOCALITY
-
 
 def _location_url(location) -> str:
     return reverse("registry:location-detail", args=[location.pk])
@@ -25,7 +19,7 @@ LOCATION_COLUMNS = [
     Column("provider_name", "Provider", value="provider.name"),
     Column("authority_code", "Authority code", value="authority.ons_code"),
     Column("authority_name", "Authority", value="authority.name"),
-    Column("locality", "Locality", value=_locality),
+    Column("locality", "Locality", value="locality_label"),
     Column("service_type", "Type of service", choices=ServiceType),
     Column("client_groups", "Client groups", choices=ClientGroup),
     Column("registered_beds", "Registered beds", kind=Kind.WHOLE),
@@ -48,7 +42,7 @@ LOCATION_PAGE_COLUMNS = [
     Column("name", "Service", link=_location_url,
            hint=lambda loc: f"{loc.provider.name} · {loc.postcode}"),
     Column("service_type", "Type", choices=ServiceType),
-    Column("locality", "Locality", value=_locality),
+    Column("locality", "Locality", value="locality_label"),
     Column("registered_beds", "Beds", kind=Kind.WHOLE),
     Column("cqc_rating", "CQC rating", choices=CqcRating,
            tag=lambda loc: ("Deregistered" if loc.registration_status

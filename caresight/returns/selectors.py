@@ -29,7 +29,7 @@ from django.shortcuts import get_object_or_404
 from caresight.core import tenancy
 from caresight.core.db import in_parallel
 from caresight.core.tenancy import Capability
-from caresight.registry.models import Location, ServiceType
+from caresight.registry.models import NO_LOCALITY, Location, ServiceType, locality_label
 from caresight.registry.selectors import area_authority_ids, registered_on_q
 
 from .models import (
@@ -243,7 +243,7 @@ def chase_list(*, user, as_of: dt.date, authority: str | None = None) -> list[di
                 "cqc_location_id": loc.cqc_location_id or "",
                 "name": loc.name,
                 "authority": loc.authority.name,
-                "locality": loc.locality.name if loc.locality else "No locality",
+                "locality": loc.locality_label,
                 "service_type": loc.get_service_type_display(),
                 "last_return": last.get(loc.pk),
                 "manager": loc.manager_name,
@@ -530,11 +530,11 @@ def _beds_by_locality(by_group: dict[tuple, dict]) -> list[dict]:
         if SERVICE_GROUP_OF_TYPE[service_type] != ServiceGroup.CARE_HOME:
             continue
         beds = _figure(totals, "beds")
-        rows.append({"locality": names.get(locality_id, "No locality"),
+        rows.append({"locality": locality_label(names.get(locality_id)),
                      "service_type": types.get(service_type, service_type),
                      "registered": beds["beds_registered"], "occupied": beds["beds_occupied"],
                      "vacant": beds["beds_vacant"], "based_on": beds["based_on"]})
-    return sorted(rows, key=lambda r: (r["locality"] == "No locality", r["locality"],
+    return sorted(rows, key=lambda r: (r["locality"] == NO_LOCALITY, r["locality"],
                                        r["service_type"]))
 
 

@@ -17,7 +17,7 @@ from caresight.core.db import in_parallel
 from caresight.core.tenancy import Capability
 from caresight.outbreaks.models import Status
 from caresight.outbreaks.selectors import outbreak_list, statuses_on
-from caresight.registry.models import Location, ServiceType
+from caresight.registry.models import Location, ServiceType, locality_label
 from caresight.registry.selectors import area_authority_ids, registered_on_q
 from caresight.returns.models import SERVICE_GROUP_OF_TYPE
 from caresight.returns.selectors import current_number_rows
@@ -135,7 +135,7 @@ def _rows_to_rate(locations: QuerySet[Location], as_of: dt.date
         rows.append({
             "location_id": pk, "cqc_location_id": cqc_id or "", "name": name,
             "provider": provider, "authority": authority, "authority_id": authority_id,
-            "locality": locality or "No locality",
+            "locality": locality_label(locality),
             "service_type": labels.get(service_type, service_type),
             "rating": None if override is None else override.rating,  # None: the rules'
             "computed_rating": None, "score": 0, "fired": None,

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from caresight.core import tenancy
 from caresight.core.tenancy import Capability
-from caresight.registry.models import Location
+from caresight.registry.models import NO_LOCALITY, Location, locality_label
 
 from .models import RATING_ORDER, InputsVersion, Rating, SavedLog, SavedRating
 from .rating import (  # noqa: F401  (read here by the views and tests too)
@@ -34,7 +34,7 @@ from .rating import (  # noqa: F401  (read here by the views and tests too)
 # Red first, then the highest score, then by locality and name.
 LOG_ORDER = (Case(*[When(rating=rating, then=Value(order))
                     for rating, order in RATING_ORDER.items()]),
-             "-score", Coalesce("location__locality__name", Value("No locality")),
+             "-score", Coalesce("location__locality__name", Value(NO_LOCALITY)),
              "location__name", "location_id")
 _ROW_FIELDS = ("location_id", "location__cqc_location_id", "location__name",
                "location__provider__name", "location__authority__name",
@@ -97,7 +97,7 @@ def _rows_of(ratings: QuerySet[SavedRating]) -> list[dict]:
         rows.append({
             "location_id": location_id, "cqc_location_id": cqc_id or "", "name": name,
             "provider": provider, "authority": authority, "authority_id": authority_id,
-            "locality": locality or "No locality",
+            "locality": locality_label(locality),
             "service_type": SERVICE_TYPE_LABELS.get(service_type, service_type),
             "rating": rating, "computed_rating": computed, "score": score,
             "fired": json.loads(fired),
