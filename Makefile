@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: run test e2e audit lint assets clean-db
+.PHONY: run test e2e schemathesis audit lint assets clean-db
 
 $(BIN)/.installed: pyproject.toml scripts/install-system-packages
 	bash scripts/install-system-packages
@@ -44,6 +44,10 @@ audit: $(BIN)/.installed-test
 e2e: $(BIN)/.installed-test node_modules/axe-core/axe.min.js
 	@test -x /usr/bin/chromium || { echo "Install Chromium first: apt-get install chromium"; exit 1; }
 	$(BIN)/pytest -m e2e tests/e2e $(PYTEST_ARGS)
+
+## schemathesis: the API against its OpenAPI schema on a live test server (a few minutes)
+schemathesis: $(BIN)/.installed-test
+	$(BIN)/pytest -m schemathesis tests/api $(PYTEST_ARGS)
 
 node_modules/axe-core/axe.min.js: package.json package-lock.json
 	npm ci --no-audit --no-fund

@@ -185,3 +185,51 @@ def handler500(request):
         return _json_error(500, "server_error", "Sorry, there is a problem with the service. "
                            "Nothing was half saved.")
     return defaults.server_error(request)
+
+
+# The one shape of every API error (exception_handler above, and the handlers below).
+ERROR_SCHEMA = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {"error": {
+        "type": "object",
+        "required": ["status", "code", "message", "fields"],
+        "properties": {
+            "status": {"type": "integer"},
+            "code": {"type": "string"},
+            "message": {"type": "string"},
+            "fields": {
+                "type": "object",
+                "description": "Field or query parameter -> what is wrong with it (empty "
+                "when the error is not about one).",
+                "additionalProperties": {"type": "array", "items": {"type": "string"}},
+            },
+        },
+    }},
+}
+
+ERROR_RESPONSES = {
+    "400": "The request has errors: each field or query parameter in error is named.",
+    "401": "Not signed in (send `Authorization: Token <key>`).",
+    "403": "Signed in, but not allowed to do this.",
+    "404": "No such record within what you may see (or no such page).",
+    "405": "That method is not allowed here.",
+    "429": "Too many requests: wait and try again.",
+}
+
+
+def document_errors(result, generator, request, public):
+    """drf-spectacular postprocessing hook: every operation documents the errors it may
+    answer, in the one error shape."""
+    result.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+    reference = {"$ref": "#/components/schemas/Error"}
+    for path in result.get("paths", {}).values():
+        for method, operation in path.items():
+            if method not in ("get", "put", "patch", "post", "delete"):
+                continue
+            responses = operation.setdefault("responses", {})
+            for code, description in ERROR_RESPONSES.items():
+                responses.setdefault(code, {
+                    "content": {"application/json": {"schema": reference}},
+                    "description": description})
+    return result

@@ -9,6 +9,8 @@ JSON error shape (`caresight.core.api.query_date` / `query_id`).
 import datetime as dt
 from typing import overload
 
+import django_filters
+from django import forms
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 
@@ -25,6 +27,9 @@ LABELS = {
     "page": "Page",
     "page_size": "Page size",
 }
+
+
+MAX_ID = 2**63 - 1  # the largest ID a database column holds
 
 
 class BadQueryValue(ValueError):
@@ -69,7 +74,7 @@ def read_id(params, name: str, label: str | None = None) -> int | None:
     if not text:
         return None
     # str.isdigit() is also true of "²"; only 0-9 make an ID.
-    if not (text.isascii() and text.isdigit()) or len(text) > 18:
+    if not (text.isascii() and text.isdigit()) or int(text) > MAX_ID:
         raise BadQueryValue(name, f"{label or label_for(name)} must be an ID (a whole number)")
     return int(text)
 
@@ -105,6 +110,17 @@ def page_id(request: HttpRequest, name: str, label: str | None = None) -> int | 
     except BadQueryValue as exc:
         _note(request, exc)
         return None
+
+
+class IdFilter(django_filters.NumberFilter):
+    """A django-filter filter on a record ID: a whole number, as `read_id` reads one."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 0)
+        kwargs.setdefault("max_value", MAX_ID)
+        super().__init__(*args, **kwargs)
 
 
 class QueryErrorMiddleware:

@@ -82,7 +82,8 @@ class RoundSerializer(serializers.ModelSerializer):
 
 
 class AllocationSerializer(serializers.ModelSerializer):
-    cqc_location_id = serializers.CharField(source="location.cqc_location_id", read_only=True)
+    cqc_location_id = serializers.CharField(source="location.cqc_location_id", read_only=True,
+                                            allow_null=True)
     location_name = serializers.CharField(source="location.name", read_only=True)
     provider_name = serializers.CharField(source="provider.name", read_only=True)
     element_name = serializers.CharField(source="element.name", read_only=True)

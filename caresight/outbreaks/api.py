@@ -5,7 +5,7 @@ The same selectors, services and permissions as the pages.
 
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
 from rest_framework import mixins, permissions, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -39,7 +39,8 @@ class OutbreakSerializer(serializers.ModelSerializer):
     location = serializers.PrimaryKeyRelatedField(
         queryset=Location.objects.none(), pk_field=serializers.CharField(),
         help_text="The service's ID (see /api/locations/).")
-    cqc_location_id = serializers.CharField(source="location.cqc_location_id", read_only=True)
+    cqc_location_id = serializers.CharField(source="location.cqc_location_id", read_only=True,
+                                            allow_null=True)
     location_name = serializers.CharField(source="location.name", read_only=True)
     updates = UpdateSerializer(many=True, read_only=True)
     status_changes = StatusChangeSerializer(many=True, read_only=True)
@@ -64,6 +65,7 @@ class OutbreakSerializer(serializers.ModelSerializer):
                 user=request.user, capability=Capability.MANAGE_OUTBREAKS)
 
 
+@extend_schema_serializer(component_name="StatusOverride")
 class OverrideSerializer(serializers.Serializer):
     on = DateField()
     status = serializers.ChoiceField(choices=Status.choices)

@@ -65,10 +65,15 @@ class LocationSerializer(serializers.ModelSerializer):
     authority_name = serializers.CharField(source="authority.name", read_only=True)
     locality = ScopedRelatedField(lambda user: selectors.locality_list(user=user),
                                   required=False, allow_null=True)
-    locality_name = serializers.CharField(source="locality.name", read_only=True, default=None)
+    locality_name = serializers.CharField(
+        source="locality_label", read_only=True,
+        help_text='The locality\'s name, or "No locality" when the service has none.')
     client_groups = serializers.ListField(
         child=serializers.ChoiceField(choices=ClientGroup.choices), required=False
     )
+    cqc_specialisms = serializers.ListField(
+        child=serializers.CharField(max_length=200), required=False,
+        help_text="The specialisms CQC lists for the service.")
 
     class Meta:
         model = Location

@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404
 
 from caresight.core import tenancy
 from caresight.core.forms import GovukForm
+from caresight.core.query import IdFilter
 from caresight.core.tenancy import Capability
 
 from .models import (
@@ -74,8 +75,7 @@ class LocationFilter(django_filters.FilterSet):
         empty_label="Any",
     )
     # Not shown in the sidebar: the provider page links to the register filtered by it.
-    provider = django_filters.NumberFilter(field_name="provider_id", label="Provider",
-                                           widget=forms.HiddenInput)
+    provider = IdFilter(field_name="provider_id", label="Provider", widget=forms.HiddenInput)
     sort = django_filters.ChoiceFilter(
         choices=[(key, label) for key, (_, label) in SORTS.items()], method="apply_sort",
         label="Sort by", empty_label=None,

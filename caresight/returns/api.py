@@ -41,7 +41,8 @@ class ReturnSerializer(serializers.ModelSerializer):
     location = serializers.PrimaryKeyRelatedField(
         queryset=Location.objects.none(), pk_field=serializers.CharField(),
         help_text="The service's ID (see /api/locations/).")
-    cqc_location_id = serializers.CharField(source="location.cqc_location_id", read_only=True)
+    cqc_location_id = serializers.CharField(source="location.cqc_location_id", read_only=True,
+                                            allow_null=True)
     location_name = serializers.CharField(source="location.name", read_only=True)
     measure_set = serializers.SerializerMethodField()
     answers = serializers.DictField(
@@ -70,6 +71,24 @@ class ReturnSerializer(serializers.ModelSerializer):
         return location
 
 
+class ChaseRowSerializer(serializers.Serializer):
+    """A service without a current return, with whom to chase (documents the chase list)."""
+
+    location_id = serializers.IntegerField()
+    cqc_location_id = serializers.CharField(help_text="Empty for a service CQC does not "
+                                            "register.")
+    name = serializers.CharField()
+    authority = serializers.CharField()
+    locality = serializers.CharField()
+    service_type = serializers.CharField()
+    last_return = serializers.DateField(allow_null=True)
+    manager = serializers.CharField()
+    phone = serializers.CharField()
+    email = serializers.CharField()
+    provider = serializers.CharField()
+    provider_contact = serializers.CharField()
+
+
 class ReturnPermission(permissions.BasePermission):
     """Reading needs the view capability; submitting needs the submit capability."""
 
@@ -82,7 +101,8 @@ class ReturnPermission(permissions.BasePermission):
 
 
 DATE_PARAMS = [
-    OpenApiParameter("as_of", OpenApiTypes.DATE, description="Default: today."),
+    OpenApiParameter("as_of", OpenApiTypes.DATE,
+                     description="Default: today. From 2000-01-01 to 2099-12-31."),
     OpenApiParameter("authority", OpenApiTypes.STR, description="ONS code of one authority."),
 ]
 
@@ -111,7 +131,7 @@ class ReturnViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     @extend_schema(parameters=[
         OpenApiParameter("from", OpenApiTypes.DATE), OpenApiParameter("to", OpenApiTypes.DATE),
         OpenApiParameter("authority", OpenApiTypes.STR),
-        OpenApiParameter("location", OpenApiTypes.STR),
+        OpenApiParameter("location", OpenApiTypes.INT, description="The service's ID."),
         OpenApiParameter("cqc_location_id", OpenApiTypes.STR)])
     def list(self, request, *args, **kwargs):
         return super().list(request, *args, **kwargs)
@@ -126,7 +146,8 @@ class ReturnViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         body = dict(self.get_serializer(submitted.ret).data, warnings=submitted.warnings)
         return Response(body, status=201)
 
-    @extend_schema(parameters=DATE_PARAMS, summary="Each service's current return on a day")
+    @extend_schema(parameters=DATE_PARAMS, responses=ReturnSerializer(many=True),
+                   summary="Each service's current return on a day")
     @action(detail=False)
     def latest(self, request):
         queryset = selectors.latest_returns(
@@ -135,7 +156,9 @@ class ReturnViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         page = self.paginate_queryset(queryset)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
-    @extend_schema(parameters=[*DATE_PARAMS, OpenApiParameter("previous", OpenApiTypes.DATE)],
+    @extend_schema(parameters=[*DATE_PARAMS, OpenApiParameter(
+        "previous", OpenApiTypes.DATE, description="The day to compare with (none: no "
+        "comparison).")],
                    responses=OpenApiTypes.OBJECT, summary="The returns summary on a day")
     @action(detail=False)
     def summary(self, request):
@@ -144,9 +167,9 @@ class ReturnViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
             previous=query_date(request, "previous"),
             authority=request.query_params.get("authority")))
 
-    @extend_schema(parameters=DATE_PARAMS, responses=OpenApiTypes.OBJECT,
+    @extend_schema(parameters=DATE_PARAMS, responses=ChaseRowSerializer(many=True),
                    summary="Services without a current return, with who to chase")
-    @action(detail=False)
+    @action(detail=False, pagination_class=None)
     def chase(self, request):
         return Response(selectors.chase_list(
             user=request.user, as_of=query_date(request, "as_of", timezone.localdate()),

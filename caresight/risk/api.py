@@ -17,13 +17,44 @@ from caresight.registry.models import Location
 from caresight.registry.selectors import location_list
 
 from . import selectors, services
-from .models import Override
+from .models import Override, Rating
 
 LOG_PARAMS = [
-    OpenApiParameter("as_of", OpenApiTypes.DATE, description="Default: today."),
+    OpenApiParameter("as_of", OpenApiTypes.DATE,
+                     description="Default: today. From 2000-01-01 to 2099-12-31."),
     OpenApiParameter("authority", OpenApiTypes.STR,
                      description="ONS code of an authority or region."),
 ]
+
+
+class FiredRuleSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]
+    rating = serializers.ChoiceField(choices=Rating.choices)
+    why = serializers.CharField()
+
+
+class RiskLogRowSerializer(serializers.Serializer):
+    """A service's row on the risk log (documents the log and the priorities)."""
+
+    location_id = serializers.IntegerField()
+    cqc_location_id = serializers.CharField(help_text="Empty for a service CQC does not "
+                                            "register.")
+    name = serializers.CharField()
+    provider = serializers.CharField()
+    authority = serializers.CharField()
+    authority_id = serializers.IntegerField()
+    locality = serializers.CharField()
+    service_type = serializers.CharField()
+    rating = serializers.ChoiceField(choices=Rating.choices,
+                                     help_text="The rating given: an override's, if any.")
+    computed_rating = serializers.ChoiceField(choices=Rating.choices,
+                                              help_text="The rules' rating.")
+    score = serializers.IntegerField()
+    fired = FiredRuleSerializer(many=True)
+    override_reason = serializers.CharField()
+    override_expires_on = serializers.DateField(allow_null=True)
+    saved = serializers.BooleanField(help_text="Whether the row is from the log as saved.")
 
 
 class RiskPermission(permissions.BasePermission):
@@ -43,11 +74,11 @@ class RiskLogViewSet(viewsets.ViewSet):
                                   as_of=query_date(request, "as_of", timezone.localdate()),
                                   authority=request.query_params.get("authority"))
 
-    @extend_schema(parameters=LOG_PARAMS, responses=OpenApiTypes.OBJECT)
+    @extend_schema(parameters=LOG_PARAMS, responses=RiskLogRowSerializer(many=True))
     def list(self, request):
         return Response(self._log(request).rows())
 
-    @extend_schema(parameters=LOG_PARAMS, responses=OpenApiTypes.OBJECT,
+    @extend_schema(parameters=LOG_PARAMS, responses=RiskLogRowSerializer(many=True),
                    summary="Whom to support or test first")
     @action(detail=False)
     def priorities(self, request):
