@@ -7,6 +7,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from caresight.accounts.models import Role
+from caresight.core.tenancy import OPERATOR
 from caresight.grants.models import Agreement, Payment, Round
 from caresight.grants.tests.factories import ELIGIBILITY, care_home, row_counts
 
@@ -54,7 +55,7 @@ class TestGrantsApi:
         from caresight.grants.models import Element
 
         services.element_update(element=Element.objects.get(pk=discretionary["id"]),
-                                service_types=["care_home"], method="per_bed", user=None)
+                                service_types=["care_home"], method="per_bed", user=OPERATOR)
         preview = commissioner.get(reverse("grant-round-allocation",
                                            args=[created["id"]])).json()
         assert preview["elements"][0]["total"] == "30000.00"
