@@ -313,7 +313,8 @@ def reconciliation_table(round: Round, recon: dict) -> Table:
           for key, header in RECONCILIATION_MONEY],
     ]
     return Table(columns=columns, rows=recon["rows"], title="Reconciliation",
-                 caption="Per provider", testid="reconciliation", download_totals=True)
+                 caption="Per provider", testid="reconciliation", totals_testid="totals",
+                 download_totals=True)
 
 
 def return_elements_table(report: dict) -> Table:
