@@ -253,7 +253,8 @@ class TestDownloadLogPage:
         from caresight.core.services import download_record
 
         return download_record(user=user, what=what, path="/register/",
-                               filters="service_type=care_home&authority=E10000003",
+                               filters="service_type=care_home&authority=E10000003"
+                               "&as_of=2026-12-02&locality=",
                                file_format="xlsx", rows=rows)
 
     def test_an_administrator_sees_their_organisations_downloads(self, client, make_user,
@@ -274,7 +275,9 @@ class TestDownloadLogPage:
         text = page.content.decode()
         assert "no-store" in page["Cache-Control"]
         assert "Chase list" in text and colleague.email in text and "1,234" in text
-        assert "service_type=care_home, authority=E10000003" in text
+        # the filters in words: dates as people write them, blank ones left out
+        assert ("Service type: care_home; Authority: E10000003; As of: 2 December 2026</td>"
+                in text)
         assert "Outbreak tracker" not in text  # another council's officer
 
     def test_a_superuser_sees_every_download_and_the_command_line(self, client, make_user,
