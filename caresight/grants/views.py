@@ -324,7 +324,9 @@ def provider_page(request, pk: int, provider: int):
         "allocations": grant_tables.provider_allocations_table(list(allocations), balance,
                                                                officer=officer),
         "agreement": agreement, "form": form, "can_respond": can_respond,
-        "payments": grant_tables.provider_payments_table(list(payments), officer=officer),
+        "payments": grant_tables.provider_payments_table(
+            list(payments), can_recover=tenancy.allows(request.user, Capability.CONFIRM_PAYMENTS,
+                                                       round)),
         "spend": round.spend_returns.filter(provider=found).prefetch_related("lines").first(),
         "officer": officer})
 
