@@ -300,7 +300,8 @@ def payment_run_create(*, round: Round, instalment: Instalment, as_of: dt.date,
         raise ValidationError("The allocation has not been confirmed, so nothing can be paid. "
                               "Confirm the allocation first.")
     return save_audited(PaymentRun(round=round, instalment=instalment, as_of=as_of,
-                                   created_by=actor(user)), user=user, reason="Payment run prepared")
+                                   created_by=actor(user)),
+                        user=user, reason="Payment run prepared")
 
 
 @transaction.atomic

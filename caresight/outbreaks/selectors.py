@@ -147,6 +147,7 @@ def outbreak_export(*, authority_codes: list[str], date_from: dt.date | None = N
     rows = []
     codes: list[str | None] = list(authority_codes) or [None]
     for code in codes:
-        rows += tracker_rows(user=tenancy.OPERATOR, as_of=as_of, since=date_from or default_since(as_of),
+        rows += tracker_rows(user=tenancy.OPERATOR, as_of=as_of,
+                             since=date_from or default_since(as_of),
                              authority=code)
     return rows

@@ -274,7 +274,8 @@ def imt_meeting_record(*, location: Location, held_on: dt.date, attendees: str, 
         raise ValidationError({"attendees": "List who attended."})
     return save_audited(ImtMeeting(location=location, outbreak=outbreak, held_on=held_on,
                                    attendees=attendees.strip(), summary=summary.strip(),
-                                   created_by=actor(user)), user=user, reason="IMT meeting recorded")
+                                   created_by=actor(user)),
+                        user=user, reason="IMT meeting recorded")
 
 
 @transaction.atomic

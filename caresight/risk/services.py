@@ -79,7 +79,8 @@ def override_set(*, location: Location, rating: str, reason: str, starts_on: dt.
     if errors:
         raise ValidationError(errors)
     return save_audited(Override(location=location, rating=rating, reason=reason.strip(),
-                                 starts_on=starts_on, expires_on=expires_on, created_by=actor(user)),
+                                 starts_on=starts_on, expires_on=expires_on,
+                                 created_by=actor(user)),
                         user=user, reason="Risk rating overridden")
 
 

@@ -381,11 +381,15 @@ def grant_rows(g):
          | {role: 403 for role in set(Role.values) - GRANTS}),
         ("grant-round-detail", {"pk": theirs}, "get", None, "", api_hidden(GRANTS)),
         ("grant-round-allocation", {"pk": r}, "get", None, "",
-         api(GRANTS_OFFICERS) | {Role.PROVIDER_USER: 403}),
+         api(GRANTS_OFFICERS) | {Role.PROVIDER_USER: 404}),
         ("grant-round-confirm", {"pk": r}, "post", {}, "", api(GRANTS_OFFICERS, yes=400)),
         ("grant-round-confirm", {"pk": theirs}, "post", {}, "", api_hidden(GRANTS_OFFICERS)),
-        ("grant-round-reconciliation", {"pk": r}, "get", None, "", api(GRANTS)),
-        ("grant-round-government-return", {"pk": r}, "get", None, "", api(GRANTS_OFFICERS)),
+        # A provider user sees its own part of a round on its provider page, not the round's
+        # reconciliation: the API follows the page.
+        ("grant-round-reconciliation", {"pk": r}, "get", None, "",
+         api(GRANTS_OFFICERS) | {Role.PROVIDER_USER: 404}),
+        ("grant-round-government-return", {"pk": r}, "get", None, "",
+         api(GRANTS_OFFICERS) | {Role.PROVIDER_USER: 404}),
         ("grant-allocation-list", {}, "get", None, "", api(GRANTS)),
         ("grant-allocation-detail", {"pk": own["allocation"]}, "get", None, "", api(GRANTS)),
         ("grant-allocation-detail", {"pk": other["allocation"]}, "get", None, "",
@@ -399,7 +403,8 @@ def grant_rows(g):
         ("grant-payment-run-detail", {"pk": own["run"]}, "get", None, "",
          api(GRANTS_OFFICERS) | {Role.PROVIDER_USER: 404}),
         ("grant-payment-run-confirm", {"pk": own["run"]}, "post", {}, "",
-         api(CONFIRM_PAYMENTS, yes=400) | {Role.PROVIDER_USER: 403}),
+         api(CONFIRM_PAYMENTS, yes=400)
+         | {role: 404 for role in GRANTS_OFFICERS - CONFIRM_PAYMENTS}),
         ("grant-payment-run-confirm", {"pk": other["run"]}, "post", {}, "",
          api_hidden(GRANTS_OFFICERS)),
         ("grant-agreement-list", {}, "get", None, "", api(GRANTS)),

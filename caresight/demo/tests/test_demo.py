@@ -140,7 +140,8 @@ def test_loading_the_demo_again_changes_nothing_and_prints_the_sign_ins():
 @pytest.mark.django_db
 def test_the_demo_is_not_mixed_into_a_register_that_already_covers_the_area():
     cambridgeshire = Authority.objects.get(ons_code=CAMBRIDGESHIRE)
-    locality_create(authority=cambridgeshire, name="Hunts", district_codes=["E07000011"], user=OPERATOR)
+    locality_create(authority=cambridgeshire, name="Hunts", district_codes=["E07000011"],
+                    user=OPERATOR)
     with pytest.raises(DemoError, match="already has localities or services"):
         demo_load()
     assert Provider.objects.count() == 0 and User.objects.count() == 0

@@ -259,7 +259,8 @@ class TestAllocationConfirm:
         unchanged(lambda: services.element_update(element=second, method="per_fish",
                                                   user=OPERATOR), "Choose a method.")
         unchanged(lambda: services.element_update(element=second, service_types=["kennels"],
-                                                  user=OPERATOR), "Choose at least one service type")
+                                                  user=OPERATOR),
+                  "Choose at least one service type")
         unchanged(lambda: services.element_update(element=second, retained="-1", user=OPERATOR),
                   "Retained: “-1” is negative.")
         services.element_update(element=second, share="40", retained="100", user=OPERATOR)
@@ -314,7 +315,8 @@ class TestAdjustments:
 
     def test_adjustments_cannot_take_an_allocation_below_zero_between_them(self, world):
         birch = allocation(world, "birch")
-        services.adjustment_record(allocation=birch, amount="500", reason="More beds", user=OPERATOR)
+        services.adjustment_record(allocation=birch, amount="500", reason="More beds",
+                                   user=OPERATOR)
         services.adjustment_record(allocation=birch, amount="-3500", reason="Closed", user=OPERATOR)
         unchanged(lambda: services.adjustment_record(allocation=birch, amount="-0.01",
                                                      reason="Again", user=OPERATOR),
@@ -465,7 +467,8 @@ class TestPaymentRuns:
         # The same run object held by someone who has not reloaded it is refused too.
         stale = PaymentRun.objects.get(pk=run.pk)
         stale.confirmed_at = None
-        unchanged(lambda: services.payment_run_confirm(run=stale, user=OPERATOR), "nothing was paid")
+        unchanged(lambda: services.payment_run_confirm(run=stale, user=OPERATOR),
+                  "nothing was paid")
         # Read back as confirmed, whatever happens afterwards.
         accept(round, world["acorn"])
         lines = selectors.payment_run_lines(run)

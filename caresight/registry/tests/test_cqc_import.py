@@ -293,7 +293,8 @@ class TestOddValues:
     def test_a_locality_in_use_costs_no_query_per_row(self, cambs, django_assert_max_num_queries):
         from caresight.registry.services import locality_create
 
-        locality_create(authority=cambs, name="East Cambs", postcode_districts=["CB7"], user=OPERATOR)
+        locality_create(authority=cambs, name="East Cambs", postcode_districts=["CB7"],
+                        user=OPERATOR)
         rows = [api_object(locationId=f"1-5000000{n:02d}", localAuthority="Cambridgeshire",
                            postalCode=f"CB7 4A{chr(65 + n)}") for n in range(20)]
         with django_assert_max_num_queries(20):

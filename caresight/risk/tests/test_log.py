@@ -95,12 +95,14 @@ class TestRiskLog:
         assert SavedLog.objects.filter(kind=SavedLog.Kind.SAVED).count() == 1
 
     def test_a_past_days_log_uses_the_rules_in_force_that_day(self, area, cambs):
-        before = {r["name"]: r["rating"] for r in selectors.risk_log(user=OPERATOR, as_of=DAY).rows()}
+        before = {r["name"]: r["rating"] for r in selectors.risk_log(user=OPERATOR,
+                                                                     as_of=DAY).rows()}
         today_before = {r["name"]: r["rating"] for r in selectors.risk_log(
             user=OPERATOR, as_of=timezone.localdate()).rows()}
         services.policy_set(authority=cambs, rules_chosen={"small_provider": {"rating": "red"}},
                             ambers_make_red=3, user=OPERATOR)
-        again = {r["name"]: r["rating"] for r in selectors.risk_log(user=OPERATOR, as_of=DAY).rows()}
+        again = {r["name"]: r["rating"] for r in selectors.risk_log(user=OPERATOR,
+                                                                    as_of=DAY).rows()}
         today = {r["name"]: r["rating"] for r in selectors.risk_log(
             user=OPERATOR, as_of=timezone.localdate()).rows()}
         assert again == before and before["Silent Court"] == Rating.AMBER
@@ -123,7 +125,8 @@ class TestRiskLog:
         services.policy_set(authority=cambs, rules_chosen={"small_provider": {"enabled": False},
                                                            "no_return": {"rating": "red"}},
                             ambers_make_red=0, user=OPERATOR)
-        silent = next(r for r in selectors.risk_log(user=OPERATOR, as_of=timezone.localdate()).rows()
+        silent = next(r for r in selectors.risk_log(user=OPERATOR,
+                                                    as_of=timezone.localdate()).rows()
                       if r["name"] == "Silent Court")
         assert silent["rating"] == Rating.RED and len(silent["fired"]) == 1
         with pytest.raises(ValidationError):
