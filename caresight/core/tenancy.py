@@ -2,8 +2,10 @@
 
 A user's memberships give them a role over authorities. The role grants capabilities; the
 authorities (and, for provider users, their own provider) bound where those capabilities apply.
-Records a user may not see are filtered out of querysets, so another council's record is "not
-found" (404) rather than "forbidden" (403), which would leak that it exists.
+`RULES` says how a scope reaches each kind of tenant-owned record; `access_<record>` and
+`in_scope` are the door every view, API route, export and report goes through. A record the
+user may not use is "not found" (404), exactly as one that does not exist, rather than
+"forbidden" (403), which would leak that it exists.
 """
 
 from collections.abc import Callable
