@@ -11,6 +11,8 @@ from django.dispatch import Signal, receiver
 from django.utils import timezone
 from simple_history.signals import post_create_historical_record
 
+from caresight.core.tenancy import actor
+
 M = TypeVar("M", bound=models.Model)
 
 # Sent inside the write's transaction whenever rows are written with their history, one at a
@@ -35,7 +37,7 @@ def save_audited(obj: M, *, user, reason: str = "") -> M:
 
 def _stamp(obj: Any, user, reason: str) -> None:
     # simple-history reads these attributes when it writes the history row.
-    obj._history_user = user
+    obj._history_user = actor(user)
     obj._change_reason = reason[:100]
 
 

@@ -153,9 +153,9 @@ class Coverage:
 class RowChecks:
     """The checks every import makes of its rows, each with one message naming row and field."""
 
-    def __init__(self, *, scope: tenancy.Scope | None, errors: list[RowError],
+    def __init__(self, *, scope: tenancy.Scope, errors: list[RowError],
                  coverage: Coverage, today: dt.date | None = None):
-        self.scope = scope  # None: the command line's operator, who may import anywhere
+        self.scope = scope
         self.errors = errors
         self.coverage = coverage
         self.today = today or timezone.localdate()
@@ -168,7 +168,7 @@ class RowChecks:
 
     def inside(self, row: ImportRow, match: Match) -> bool:
         """Count the row's authority; False (left alone) if it is outside the user's scope."""
-        ok = self.scope is None or self.scope.allows_location(match)
+        ok = self.scope.allows_location(match)
         self.coverage.add(match.authority_name, ok)
         self.outside += not ok
         return ok
@@ -176,7 +176,7 @@ class RowChecks:
     def inside_authority(self, authority_id: int, authority_name: str,
                          also: Iterable[int] = ()) -> bool:
         """Like `inside`, for a row placed by its authority (and any it would move from)."""
-        ok = self.scope is None or all(
+        ok = self.scope.everywhere or all(
             a in self.scope.authority_ids for a in (authority_id, *also))
         self.coverage.add(authority_name, ok)
         self.outside += not ok
@@ -294,7 +294,7 @@ class Context:
     """What `Importer.plan` works with."""
 
     user: Any
-    scope: tenancy.Scope | None
+    scope: tenancy.Scope
     errors: list[RowError]
     checks: RowChecks
     progress: Progress
@@ -347,8 +347,8 @@ class Importer:
         except ImportFileError as exc:
             result.file_error = str(exc)
             return result
-        scope = None if user is None else tenancy.scope(user, self.capability)
-        result.coverage = Coverage(scoped=scope is not None)
+        scope = tenancy.scope(user, self.capability)
+        result.coverage = Coverage(scoped=not scope.everywhere)
         checks = RowChecks(scope=scope, errors=errors, coverage=result.coverage)
         context = Context(user=user, scope=scope, errors=errors, checks=checks,
                           progress=progress)

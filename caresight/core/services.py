@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from caresight.core.imports import NOTHING_TO_CHANGE, ImportResult, importers, run_import
 from caresight.core.progress import JobProgress
+from caresight.core.tenancy import actor
 
 from .models import DownloadRecord, Job, SubmissionToken
 
@@ -38,7 +39,7 @@ def submission_token_record(*, token, url: str) -> None:
 def download_record(*, user, what: str, path: str, filters: str, file_format: str,
                     rows: int) -> DownloadRecord:
     """Log one download of record-level data (user None: the operator at the command line)."""
-    record = DownloadRecord(user=user, what=what[:200], path=path[:255], filters=filters,
+    record = DownloadRecord(user=actor(user), what=what[:200], path=path[:255], filters=filters,
                             file_format=file_format, rows=rows)
     record.full_clean()
     record.save()
@@ -54,7 +55,8 @@ def import_job_create(*, kind: str, file_name: str, data: bytes, user) -> Job:
     if len(data) > settings.CARESIGHT_MAX_IMPORT_BYTES:
         raise ValidationError({"file": "The selected file must be smaller than "
                                f"{settings.CARESIGHT_MAX_IMPORT_BYTES // 1_000_000} MB."})
-    job = Job.objects.create(kind=kind, file_name=file_name[:255], payload=data, created_by=user)
+    job = Job.objects.create(kind=kind, file_name=file_name[:255], payload=data,
+                             created_by=actor(user))
     _enqueue(job)
     return job
 
@@ -75,7 +77,7 @@ def document_job_create(*, kind: str, params: dict, title: str, user) -> Job:
     if kind not in DOCUMENTS:
         raise ValidationError({"kind": f"Unknown document {kind!r}."})
     job = Job.objects.create(kind=kind, phase="document", file_name=title[:255],
-                             result={"params": params}, created_by=user)
+                             result={"params": params}, created_by=actor(user))
     _enqueue(job)
     return job
 

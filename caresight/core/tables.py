@@ -138,7 +138,9 @@ class Column:
     or a callable of the rows for a total that is not a sum (an overall rate). `link` (a
     callable of the row) makes the page cell a link; `hint` adds a second line under it and
     `tag` a grey tag after it ("Deregistered"). `tag_colour` (a callable of the value) shows the
-    whole page cell as a GOV.UK tag of that colour ("red", "green"; None: plain text). With
+    whole page cell as a GOV.UK tag of that colour ("red", "green"; None: plain text).
+    `testid` (a callable of the row) gives the page cell (its link, when it has one) a
+    ``data-testid``. With
     `bullets`, a list value is a list on the page (one item each) and "; "-joined in files. A
     column with `page=False` is only in downloads, with `download=False` only on the page.
     """
@@ -157,6 +159,7 @@ class Column:
     header_hidden: bool = False  # the header is for screen readers only
     tag_colour: Callable[[Any], str | None] | None = None  # the cell as a tag of this colour
     bullets: bool = False  # a list value as a list on the page
+    testid: Callable[[Any], str | None] | None = None  # the page cell's data-testid
     empty: str = "–"  # on the page, for a missing value
     places: int = 1  # decimal places of a percentage
     page: bool = True
@@ -278,6 +281,7 @@ class Cell:
     hidden: str | None = None
     tag_colour: str | None = None  # the cell shown as a GOV.UK tag of this colour
     items: list[str] | None = None  # a list on the page
+    testid: str | None = None  # data-testid (on the link, when the cell has one)
 
 
 @dataclass
@@ -298,6 +302,7 @@ class Table:
     totals_label: str = "Total"
     empty_message: str = "Nothing to show."
     testid: str = ""
+    totals_testid: str = ""  # the totals row's data-testid
     key: str = ""  # the table's key in a JSON book (default: from the title)
     csv_bom: bool = True  # a byte-order mark, so that Excel reads the CSV as UTF-8
     # Files read by machines (published open data, the finance system's payments file) keep
@@ -354,7 +359,7 @@ class Table:
                     tag=column.tag(row) if column.tag else None,
                     hidden=column.hidden(row) if column.hidden else None,
                     tag_colour=column.tag_colour(value) if column.tag_colour else None,
-                    items=items)
+                    items=items, testid=column.testid(row) if column.testid else None)
 
     def totals(self) -> dict[str, Any]:
         """Each totalled column's total: sums in Decimal (money) or int, or its own function."""
@@ -596,8 +601,12 @@ def _ods(sheets: Sequence[tuple[Table, Iterable[list]]]) -> bytes:
     doc.automaticstyles.addElement(bold)
 
     titles: set[str] = set()
-    for table, rows in sheets:
-        sheet = odf_table.Table(name=_unique(_sheet_title(table.title), titles))
+    names: list[str] = []
+    ranges = odf_table.DatabaseRanges()
+    for index, (table, rows) in enumerate(sheets):
+        name = _unique(_sheet_title(table.title), titles)
+        names.append(name)
+        sheet = odf_table.Table(name=name)
         doc.spreadsheet.addElement(sheet)
         header = odf_table.TableRow()
         for text in table.headers():
@@ -606,14 +615,66 @@ def _ods(sheets: Sequence[tuple[Table, Iterable[list]]]) -> bytes:
             header.addElement(cell)
         sheet.addElement(header)
         columns = table.download_columns
+        count = 0
         for row in rows:
+            count += 1
             line = odf_table.TableRow()
             for column, value in zip(columns, row, strict=True):
                 line.addElement(_ods_cell(column, value, cell_styles))
             sheet.addElement(line)
+        # An autofilter over the header and rows, as LibreOffice saves one (a sheet's own
+        # unnamed database range with filter buttons)
+        quoted = "'" + name.replace("'", "''") + "'"
+        last = _column_letter(max(len(columns), 1))
+        ranges.addElement(odf_table.DatabaseRange(
+            name=f"__Anonymous_Sheet_DB__{index}", displayfilterbuttons="true",
+            targetrangeaddress=f"{quoted}.A1:{quoted}.{last}{count + 1}"))
+    doc.spreadsheet.addElement(ranges)
+    _ods_freeze_header(doc, names)
     out = io.BytesIO()
     doc.write(out)
     return out.getvalue()
+
+
+def _column_letter(n: int) -> str:
+    letters = ""
+    while n:
+        n, rest = divmod(n - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def _ods_freeze_header(doc, names: Sequence[str]) -> None:
+    """Freeze each sheet's first row, in settings.xml as LibreOffice writes it."""
+    from odf import config
+
+    def item(name: str, kind: str, value: Any):
+        element = config.ConfigItem(name=name, type=kind)
+        element.addText(str(value))
+        return element
+
+    sheets = config.ConfigItemMapNamed(name="Tables")
+    for name in names:
+        entry = config.ConfigItemMapEntry(name=name)
+        for key, kind, value in (("HorizontalSplitMode", "short", 0),
+                                 ("VerticalSplitMode", "short", 2),
+                                 ("HorizontalSplitPosition", "int", 0),
+                                 ("VerticalSplitPosition", "int", 1),
+                                 ("ActiveSplitRange", "short", 2),
+                                 ("PositionLeft", "int", 0), ("PositionRight", "int", 0),
+                                 ("PositionTop", "int", 0), ("PositionBottom", "int", 1)):
+            entry.addElement(item(key, kind, value))
+        sheets.addElement(entry)
+    view = config.ConfigItemMapEntry()
+    view.addElement(item("ViewId", "string", "view1"))
+    view.addElement(sheets)
+    if names:
+        view.addElement(item("ActiveTable", "string", names[0]))
+    views = config.ConfigItemMapIndexed(name="Views")
+    views.addElement(view)
+    view_settings = config.ConfigItemSet(name="ooo:view-settings")
+    view_settings.addElement(views)
+    doc.settings.addElement(view_settings)
 
 
 def _ods_cell(column: Column, value: Any, styles: dict):

@@ -2,18 +2,23 @@
 
 A user's memberships give them a role over authorities. The role grants capabilities; the
 authorities (and, for provider users, their own provider) bound where those capabilities apply.
-Records a user may not see are filtered out of querysets, so another council's record is "not
-found" (404) rather than "forbidden" (403), which would leak that it exists.
+`RULES` says how a scope reaches each kind of tenant-owned record; `access_<record>` and
+`in_scope` are the door every view, API route, export and report goes through. A record the
+user may not use is "not found" (404), exactly as one that does not exist, rather than
+"forbidden" (403), which would leak that it exists.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import reduce
 from operator import or_
 
 import rules
-from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
+from django.apps import apps
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Model, Q, QuerySet
+from django.http import Http404
 
 from caresight.core.roles import Role
 
@@ -66,12 +71,15 @@ class Scope:
     authority_ids: frozenset[int]
     # (provider id, authority id): a provider user's own services within their authorities.
     provider_grants: frozenset[tuple[int, int]]
+    everywhere: bool = False  # the operator's: every record, whatever its authority
 
     def __bool__(self) -> bool:
-        return bool(self.authority_ids or self.provider_grants)
+        return bool(self.everywhere or self.authority_ids or self.provider_grants)
 
     def location_q(self, prefix: str = "") -> Q:
         """A filter for locations (or rows reached from a location through `prefix`)."""
+        if self.everywhere:
+            return Q()
         parts = []
         if self.authority_ids:
             parts.append(Q(**{f"{prefix}authority_id__in": self.authority_ids}))
@@ -81,16 +89,55 @@ class Scope:
         ]
         return reduce(or_, parts) if parts else Q(pk__in=[])
 
+    def authority_q(self, field: str = "authority_id") -> Q:
+        """A filter for records of a whole authority (through `field`)."""
+        return Q() if self.everywhere else Q(**{f"{field}__in": self.authority_ids})
+
     def allows_location(self, location) -> bool:
-        return location.authority_id in self.authority_ids or (
+        return self.everywhere or location.authority_id in self.authority_ids or (
             (location.provider_id, location.authority_id) in self.provider_grants
         )
 
 
+NOWHERE = Scope(frozenset(), frozenset())
+
+
+class Operator:
+    """The command line and scheduled jobs: every authority, with every capability.
+
+    Passed explicitly as `user=OPERATOR`; `user=None` is nobody and sees nothing, so a view
+    that forgets its user leaks nothing. History records the operator's writes as "System".
+    """
+
+    is_authenticated = True
+    is_active = True
+    is_superuser = False
+    pk = None
+
+    def __repr__(self) -> str:
+        return "OPERATOR"
+
+    def __str__(self) -> str:
+        return "System"
+
+
+OPERATOR = Operator()
+
+
+def actor(user):
+    """The user to record as having made a write (None for the operator)."""
+    return None if user is OPERATOR or user is None else user
+
+
 def scope(user, capability: Capability) -> Scope:
     """Return where `user` holds `capability`; every capability is worked out once per user."""
+    if user is OPERATOR:
+        from caresight.registry.models import Authority
+
+        return Scope(frozenset(Authority.objects.values_list("pk", flat=True)), frozenset(),
+                     everywhere=True)
     if not getattr(user, "is_authenticated", False) or not user.is_active:
-        return Scope(frozenset(), frozenset())
+        return NOWHERE
     if "_caresight_scopes" not in user.__dict__:
         user.__dict__["_caresight_scopes"] = _compute_scopes(user)
     return user.__dict__["_caresight_scopes"][capability]
@@ -122,20 +169,144 @@ def has_capability(user, capability: Capability) -> bool:
     return bool(scope(user, capability))
 
 
+# --- The rules: how a scope reaches each kind of tenant-owned record ------------------------
+# The one place a record's tenancy is decided. `access`, `in_scope` and `allows` read it, and
+# tests/test_tenancy_lint.py forbids views and API modules to fetch these models any other way.
+
+def _provider_rule(s: Scope) -> Q:
+    """Providers with a service in scope, or added by a council in scope."""
+    from caresight.registry.models import Location
+
+    if s.everywhere:
+        return Q()
+    in_scope = Location.objects.filter(s.location_q()).values("provider_id")
+    return Q(pk__in=in_scope) | s.authority_q("home_authority_id")
+
+
+def _round_rule(s: Scope) -> Q:
+    """Rounds of the scope's authorities, and rounds its providers have an allocation from."""
+    from caresight.grants.models import Allocation
+
+    if s.everywhere:
+        return Q()
+    own = Allocation.objects.filter(s.location_q()).values("round_id")
+    return s.authority_q() | Q(pk__in=own)
+
+
+def _through_location(prefix: str) -> Callable[[Scope], Q]:
+    return lambda s: s.location_q(prefix)
+
+
+def _through_authority(field: str) -> Callable[[Scope], Q]:
+    return lambda s: s.authority_q(field)
+
+
+RULES: dict[str, Callable[[Scope], Q]] = {
+    "registry.Authority": _through_authority("pk"),
+    "registry.Locality": _through_authority("authority_id"),
+    "registry.Provider": _provider_rule,
+    "registry.Location": _through_location(""),
+    "returns.Return": _through_location("location__"),
+    "outbreaks.Outbreak": _through_location("location__"),
+    "outbreaks.Update": _through_location("outbreak__location__"),
+    "outbreaks.StatusChange": _through_location("outbreak__location__"),
+    "outbreaks.ImtMeeting": _through_location("location__"),
+    "outbreaks.ImtAction": _through_location("meeting__location__"),
+    "outbreaks.LearningReview": _through_location("outbreak__location__"),
+    "outbreaks.Thresholds": _through_authority("authority_id"),
+    "risk.Concern": _through_location("location__"),
+    "risk.Override": _through_location("location__"),
+    "risk.Policy": _through_authority("authority_id"),
+    "risk.SavedLog": _through_authority("authority_id"),
+    "grants.Round": _round_rule,
+    "grants.Element": _through_authority("round__authority_id"),
+    "grants.Instalment": _through_authority("round__authority_id"),
+    "grants.PaymentRun": _through_authority("round__authority_id"),
+    # Allocations, agreements, payments and spend returns carry their provider and authority.
+    "grants.Allocation": _through_location(""),
+    "grants.Adjustment": _through_location("allocation__"),
+    "grants.Agreement": _through_location(""),
+    "grants.Payment": _through_location(""),
+    "grants.Recovery": _through_location("payment__"),
+    "grants.SpendReturn": _through_location(""),
+}
+
+
+def _model(label: str) -> type[Model]:
+    return apps.get_model(label)
+
+
+def _label(model) -> str:
+    return model._meta.label
+
+
+def in_scope(user, capability: Capability, records: str | type[Model] | QuerySet) -> QuerySet:
+    """The records (a model label, model or queryset) `user` may use `capability` on."""
+    if isinstance(records, str):
+        records = _model(records)._default_manager.all()
+    elif isinstance(records, type):
+        records = records._default_manager.all()
+    return records.filter(RULES[_label(records.model)](scope(user, capability)))
+
+
+def access(user, records: str | type[Model] | QuerySet, pk, capability: Capability,
+           field: str = "pk"):
+    """The record `pk` if `user` may use `capability` on it.
+
+    Otherwise Http404, exactly as for a record that does not exist, so an answer never tells
+    whether another council's or provider's record is there. A `pk` of the wrong type is a
+    record that does not exist too.
+    """
+    queryset = in_scope(user, capability, records)
+    try:
+        found = queryset.filter(**{field: pk}).first()
+    except (TypeError, ValueError, ValidationError):
+        found = None
+    if found is None:
+        raise Http404("No such record.")
+    return found
+
+
+def _door(label: str):
+    def door(user, pk, capability: Capability, *, queryset: QuerySet | None = None):
+        return access(user, queryset if queryset is not None else label, pk, capability)
+
+    door.__name__ = door.__qualname__ = f"access_{label.split('.')[1].lower()}"
+    door.__doc__ = f"The {label} `pk` if `user` may use `capability` on it; else Http404."
+    return door
+
+
+access_location = _door("registry.Location")
+access_provider = _door("registry.Provider")
+access_locality = _door("registry.Locality")
+access_return = _door("returns.Return")
+access_outbreak = _door("outbreaks.Outbreak")
+access_imt_meeting = _door("outbreaks.ImtMeeting")
+access_imt_action = _door("outbreaks.ImtAction")
+access_concern = _door("risk.Concern")
+access_override = _door("risk.Override")
+access_round = _door("grants.Round")
+access_element = _door("grants.Element")
+access_allocation = _door("grants.Allocation")
+access_agreement = _door("grants.Agreement")
+access_payment_run = _door("grants.PaymentRun")
+access_payment = _door("grants.Payment")
+access_spend_return = _door("grants.SpendReturn")
+
+
+def access_authority(user, code: str, capability: Capability):
+    """The authority with ONS code `code` if `user` holds `capability` over all of it."""
+    return access(user, "registry.Authority", str(code).upper(), capability, field="ons_code")
+
+
 def locations(user, capability: Capability, queryset: QuerySet) -> QuerySet:
     """Narrow a queryset of locations to those `user` may use `capability` on."""
-    return queryset.filter(scope(user, capability).location_q())
+    return in_scope(user, capability, queryset)
 
 
 def providers(user, capability: Capability, queryset: QuerySet) -> QuerySet:
     """Providers with a service in scope, or added by a council in scope."""
-    s = scope(user, capability)
-    from caresight.registry.models import Location
-
-    in_scope = Location.objects.filter(s.location_q()).values("provider_id")
-    return queryset.filter(
-        Q(pk__in=in_scope) | Q(home_authority_id__in=s.authority_ids)
-    )
+    return in_scope(user, capability, queryset)
 
 
 def authority_ids(user, capability: Capability) -> frozenset[int]:
@@ -143,30 +314,43 @@ def authority_ids(user, capability: Capability) -> frozenset[int]:
     return scope(user, capability).authority_ids
 
 
+def authorities(user, capability: Capability) -> QuerySet:
+    """The authorities where `user` holds `capability` for the whole authority, by name."""
+    return in_scope(user, capability, "registry.Authority").order_by("name")
+
+
 def allows(user, capability: Capability, obj) -> bool:
-    """May `user` use `capability` on this record? Works for anything with an authority."""
+    """May `user` use `capability` on this record (any kind in RULES)?"""
     s = scope(user, capability)
-    if hasattr(obj, "provider_id") and hasattr(obj, "authority_id"):
+    if not s:
+        return False
+    label = _label(type(obj))
+    if label == "registry.Location":
         return s.allows_location(obj)
-    if hasattr(obj, "home_authority_id"):  # a provider
-        locations = list(obj.locations.all())
-        if capability == Capability.EDIT_REGISTER:
-            # A provider shared with other councils is changed only by one that has them all.
-            home_ok = obj.home_authority_id is None or obj.home_authority_id in s.authority_ids
-            return home_ok and bool(locations or obj.home_authority_id) and all(
-                s.allows_location(location) for location in locations)
-        return obj.home_authority_id in s.authority_ids or any(
-            s.allows_location(location) for location in locations)
-    if hasattr(obj, "authority_id"):
-        return obj.authority_id in s.authority_ids
-    return False
+    if label == "registry.Provider" and capability == Capability.EDIT_REGISTER:
+        return _may_edit_provider(s, obj)
+    return type(obj)._default_manager.filter(RULES[label](s), pk=obj.pk).exists()
+
+
+def _may_edit_provider(s: Scope, provider) -> bool:
+    """A provider shared with other councils is changed only by one that has them all."""
+    locations = list(provider.locations.all())
+    home_ok = (s.everywhere or provider.home_authority_id is None
+               or provider.home_authority_id in s.authority_ids)
+    return home_ok and bool(locations or provider.home_authority_id) and all(
+        s.allows_location(location) for location in locations)
 
 
 def require(user, capability: Capability, obj=None) -> None:
-    """Raise PermissionDenied unless `user` holds `capability` (on `obj`, when given)."""
-    allowed = has_capability(user, capability) if obj is None else allows(user, capability, obj)
-    if not allowed:
-        raise PermissionDenied
+    """Raise PermissionDenied unless `user` holds `capability` somewhere.
+
+    With a record: Http404 unless `user` holds `capability` on it (as for no such record).
+    """
+    if obj is None:
+        if not has_capability(user, capability):
+            raise PermissionDenied
+    elif not allows(user, capability, obj):
+        raise Http404("No such record.")
 
 
 def _object_predicate(capability: Capability):

@@ -1,6 +1,8 @@
+import contextlib
+import datetime as dt
 from collections.abc import Callable
 from typing import Any, TypeVar
-from urllib.parse import unquote_plus
+from urllib.parse import parse_qsl
 
 from django import forms
 from django.contrib import messages
@@ -18,6 +20,7 @@ from caresight.core.forms import TOKEN_FIELD, ImportUploadForm, add_service_erro
 from caresight.core.imports import get_importer, importers
 from caresight.core.tables import Column, Kind, Table
 from caresight.core.tenancy import Capability
+from caresight.core.timeutils import long_date
 
 from . import selectors
 from .models import Job
@@ -173,12 +176,23 @@ def download_list(request):
                                                        "query": ""})
 
 
+def filters_in_words(query: str) -> str:
+    """A download's filters (its query string) as people read them: "Service type:
+    care_home; As of: 2 December 2026", leaving out filters left blank."""
+    words = []
+    for key, value in parse_qsl(query):
+        with contextlib.suppress(ValueError):
+            value = long_date(dt.date.fromisoformat(value))
+        words.append(f"{key.replace('_', ' ').capitalize()}: {value}")
+    return "; ".join(words)
+
+
 DOWNLOAD_COLUMNS = [
     Column("at", "When", kind=Kind.DATETIME, row_header=True),
     Column("by", "Who"),
     Column("what", "What"),
-    Column("filters", "Filters", value=lambda r: unquote_plus(r.filters).replace("&", ", "),
-           empty="None"),
+    Column("filters", "Filters", value=lambda r: filters_in_words(r.filters),
+           empty="No filters"),
     Column("file_format", "Format", value=lambda r: r.file_format.upper()),
     Column("rows", "Rows", kind=Kind.WHOLE),
 ]

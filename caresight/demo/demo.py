@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from caresight.accounts.models import Role, User
 from caresight.accounts.services import user_create
+from caresight.core.tenancy import OPERATOR
 from caresight.grants import selectors as grants_selectors
 from caresight.grants import services as grants
 from caresight.grants.money import split
@@ -720,15 +721,15 @@ def _write(plan: DemoPlan) -> None:
         locality_create(
             authority=authorities[spec.authority], name=spec.name,
             district_codes=spec.district_codes, postcode_districts=spec.postcode_districts,
-            user=None,
+            user=OPERATOR,
         )
     created: dict[str, Provider] = {}
     for provider_plan in plan.providers:
-        provider = provider_create(user=None, **provider_plan.fields)
+        provider = provider_create(user=OPERATOR, **provider_plan.fields)
         created[provider.name] = provider
         for service in provider_plan.services:
             location_create(
-                user=None, provider=provider, authority=authorities[service.authority],
+                user=OPERATOR, provider=provider, authority=authorities[service.authority],
                 **service.fields,
             )
     _write_returns(random.Random(SEED))
@@ -764,7 +765,7 @@ def _write_returns(rng: random.Random) -> None:
             answers = (_care_home_answers(rng, size, week) if group == ServiceGroup.CARE_HOME
                        else _community_answers(rng, size))
             items.append((location, day, answers))
-    returns_load(items=items, user=None, reason="Demo returns")
+    returns_load(items=items, user=OPERATOR, reason="Demo returns")
 
 
 def _write_outbreaks(rng: random.Random) -> None:
@@ -788,9 +789,9 @@ def _write_outbreaks(rng: random.Random) -> None:
                                     new_cases_residents=rng.randint(1, 4),
                                     new_cases_staff=rng.randint(0, 2),
                                     admissions_closed=True),
-            first_symptoms_on=day(reported + rng.randint(0, 3)), user=None)
+            first_symptoms_on=day(reported + rng.randint(0, 3)), user=OPERATOR)
         for ago in cases:
-            outbreaks.update_record(outbreak=outbreak, on=day(ago), user=None, counts=(
+            outbreaks.update_record(outbreak=outbreak, on=day(ago), user=OPERATOR, counts=(
                 outbreaks.Counts(kind="confirmed", new_cases_residents=rng.randint(0, 3),
                                  new_cases_staff=rng.randint(1, 2),
                                  deaths=rng.choice([0, 0, 1]))))
@@ -799,25 +800,25 @@ def _write_outbreaks(rng: random.Random) -> None:
         location=first.location, outbreak=first, held_on=first.reported_on,
         attendees="Director of Public Health\nCCG infection control nurse\nQuality officer\n"
         "Registered manager", summary="Whole-home testing; staff cohorted; admissions closed.",
-        user=None)
+        user=OPERATOR)
     outbreaks.imt_action_add(meeting=meeting, description="Arrange whole-home testing",
-                             owner="CCG infection control", due_on=first.reported_on, user=None)
+                             owner="CCG infection control", due_on=first.reported_on, user=OPERATOR)
     outbreaks.imt_action_add(meeting=meeting, description="Daily PPE check", owner="Manager",
-                             due_on=today + dt.timedelta(days=3), user=None)
+                             due_on=today + dt.timedelta(days=3), user=OPERATOR)
     closed = homes[7].outbreaks.get()
     if closed.closed_on and closed.closed_on <= today:
         outbreaks.learning_review_record(
             outbreak=closed, reviewed_on=today, what_happened="Agency staff brought the "
             "infection in; two residents were admitted from hospital untested.",
             lessons="Block-book agency staff; test every admission.",
-            shared_with="All care homes in the locality; CCG", user=None)
+            shared_with="All care homes in the locality; CCG", user=OPERATOR)
     for home, summary in ((homes[12], "Medication errors reported by a relative"),
                           (homes[13], "Staffing below the agreed level at night")):
         risk.concern_raise(location=home, raised_on=today - dt.timedelta(days=5),
-                           source="quality_assurance", summary=summary, user=None)
+                           source="quality_assurance", summary=summary, user=OPERATOR)
     risk.override_set(location=homes[14], rating="red", reason="Manager on long-term leave; "
                       "weekly calls agreed at IMT", starts_on=today - dt.timedelta(days=2),
-                      expires_on=today + dt.timedelta(days=12), user=None)
+                      expires_on=today + dt.timedelta(days=12), user=OPERATOR)
 
 
 def _write_grants(rng: random.Random) -> None:
@@ -827,8 +828,8 @@ def _write_grants(rng: random.Random) -> None:
     cambs, peterborough = (Authority.objects.get(ons_code=code) for code in COUNCILS[:2])
     first = grants.round_create_from_template(
         authority=cambs, template="icf-2020-round-1", amount="6100000.00",
-        eligibility_date=today - dt.timedelta(days=3), user=None)
-    grants.allocation_confirm(round=first, user=None)
+        eligibility_date=today - dt.timedelta(days=3), user=OPERATOR)
+    grants.allocation_confirm(round=first, user=OPERATOR)
     providers = list(Provider.objects.filter(pk__in=first.allocations.values("provider_id"))
                      .order_by("name"))
     for n, provider in enumerate(providers):
@@ -837,11 +838,11 @@ def _write_grants(rng: random.Random) -> None:
         grants.agreement_record(round=first, provider=provider, accepted=n != 4,
                                 name=f"{provider.contact_name or 'Registered manager'}",
                                 role="Registered manager", responded_on=today, paper=n % 3 == 0,
-                                user=None)
+                                user=OPERATOR)
     run = grants.payment_run_create(round=first, instalment=first.instalments.get(number=1),
-                                    as_of=today, user=None)
-    grants.payment_run_confirm(run=run, user=None)
-    paid = grants_selectors.reconciliation(user=None, round=first)["rows"]
+                                    as_of=today, user=OPERATOR)
+    grants.payment_run_confirm(run=run, user=OPERATOR)
+    paid = grants_selectors.reconciliation(user=OPERATOR, round=first)["rows"]
     for row in paid[::2]:
         if not row["paid"]:
             continue
@@ -851,10 +852,10 @@ def _write_grants(rng: random.Random) -> None:
         amounts = split(spent.quantize(Decimal("0.01")),
                         {k: Decimal(v + rng.randint(-3, 3)) for k, v in weights.items()})
         grants.spend_return_submit(round=first, provider=Provider.objects.get(
-            pk=row["provider_id"]), amounts=amounts, user=None)
+            pk=row["provider_id"]), amounts=amounts, user=OPERATOR)
     grants.round_create_from_template(
         authority=peterborough, template="icf-2020-round-2", amount="1800000.00",
-        eligibility_date=today - dt.timedelta(days=3), contingency="20000.00", user=None)
+        eligibility_date=today - dt.timedelta(days=3), contingency="20000.00", user=OPERATOR)
 
 
 def _care_home_answers(rng: random.Random, beds: int, week: int) -> dict:

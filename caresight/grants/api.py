@@ -9,7 +9,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, permissions, serializers, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
 
 from caresight.core import tenancy
@@ -72,8 +72,8 @@ class RoundSerializer(serializers.ModelSerializer):
         super().__init__(*args, **kwargs)
         request = self.context.get("request")
         if request is not None:
-            self.fields["authority"].queryset = Authority.objects.filter(
-                pk__in=tenancy.authority_ids(request.user, Capability.MANAGE_GRANTS))
+            self.fields["authority"].queryset = tenancy.authorities(request.user,
+                                                                    Capability.MANAGE_GRANTS)
 
     def to_representation(self, instance):
         data = super().to_representation(instance)
@@ -94,6 +94,7 @@ class AllocationSerializer(serializers.ModelSerializer):
         fields = ["id", "round", "element", "element_name", "location", "cqc_location_id",
                   "location_name", "provider", "provider_name", "units", "amount",
                   "explanation"]
+        read_only_fields = fields  # read through the API, never written: no field offers
 
 
 class PaymentSerializer(serializers.ModelSerializer):
@@ -105,6 +106,7 @@ class PaymentSerializer(serializers.ModelSerializer):
         model = Payment
         fields = ["id", "round", "run", "instalment", "allocation", "provider", "amount",
                   "created_at"]
+        read_only_fields = fields
 
 
 class PaymentRunSerializer(serializers.ModelSerializer):
@@ -142,7 +144,16 @@ class AgreementSerializer(serializers.ModelSerializer):
         fields = ["id", "round", "provider", "accepted", "decision", "signed_name",
                   "signed_role", "responded_on", "responded_at", "method"]
         read_only_fields = ["decision", "responded_on", "responded_at", "method"]
-        extra_kwargs = {"round": {"queryset": Round.objects.all()}}
+        # Whether a provider has answered is the service's to say, within the caller's scope.
+        validators: list = []
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        user = request.user if request is not None else None
+        self.fields["round"].queryset = selectors.round_list(user=user)
+        self.fields["provider"].queryset = tenancy.in_scope(user, Capability.VIEW_GRANTS,
+                                                            "registry.Provider")
 
 
 class SpendReturnSerializer(serializers.Serializer):
@@ -161,8 +172,9 @@ class SpendReturnSerializer(serializers.Serializer):
 
 
 def _require(user, capability: Capability, round: Round) -> None:
+    """The page's rule: only an officer of the round's authority; others get 404."""
     if not selectors.is_officer(user, round, capability):
-        raise PermissionDenied
+        raise NotFound
 
 
 class GrantsPermission(permissions.BasePermission):
@@ -227,7 +239,7 @@ class RoundViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
                    "spent, unspent")
     @action(detail=True, methods=["get"])
     def reconciliation(self, request, pk=None):
-        round = selectors.round_get(user=request.user, pk=pk)
+        round = self._officer_round()
         return Response(selectors.as_json(selectors.reconciliation(user=request.user,
                                                                    round=round)))
 
@@ -246,8 +258,7 @@ class AllocationViewSet(viewsets.ReadOnlyModelViewSet):
     filter_backends: list = []
 
     def get_queryset(self):
-        return (Allocation.objects.filter(
-            tenancy.scope(self.request.user, Capability.VIEW_GRANTS).location_q())
+        return (tenancy.in_scope(self.request.user, Capability.VIEW_GRANTS, Allocation)
             .select_related("location", "provider", "element").order_by("round", "pk"))
 
 
@@ -259,8 +270,7 @@ class PaymentViewSet(viewsets.ReadOnlyModelViewSet):
     filter_backends: list = []
 
     def get_queryset(self):
-        return (Payment.objects.filter(
-            tenancy.scope(self.request.user, Capability.VIEW_GRANTS).location_q())
+        return (tenancy.in_scope(self.request.user, Capability.VIEW_GRANTS, Payment)
             .select_related("instalment", "run").order_by("pk"))
 
 
@@ -273,8 +283,7 @@ class PaymentRunViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     filter_backends: list = []
 
     def get_queryset(self):
-        ids = tenancy.authority_ids(self.request.user, Capability.VIEW_GRANTS)
-        return (PaymentRun.objects.filter(round__authority_id__in=ids)
+        return (tenancy.in_scope(self.request.user, Capability.VIEW_GRANTS, PaymentRun)
                 .select_related("round", "instalment").order_by("-pk"))
 
     def create(self, request, *args, **kwargs):
@@ -282,7 +291,7 @@ class PaymentRunViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         round = data["round"]
-        instalment = get_object_or_404(Instalment, round=round, number=data["instalment"])
+        instalment = get_object_or_404(round.instalments, number=data["instalment"])
         run = service_call(lambda: services.payment_run_create(
             round=round, instalment=instalment, as_of=data["as_of"], user=request.user))
         return Response(self.get_serializer(run).data, status=201)
@@ -305,8 +314,8 @@ class AgreementViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     filter_backends: list = []
 
     def get_queryset(self):
-        return Agreement.objects.filter(
-            tenancy.scope(self.request.user, Capability.VIEW_GRANTS).location_q()).order_by("pk")
+        return tenancy.in_scope(self.request.user, Capability.VIEW_GRANTS,
+                                Agreement).order_by("pk")
 
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
@@ -334,9 +343,8 @@ class SpendReturnViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet)
     filter_backends: list = []
 
     def get_queryset(self):
-        return SpendReturn.objects.filter(
-            tenancy.scope(self.request.user, Capability.VIEW_GRANTS).location_q()
-        ).prefetch_related("lines").order_by("pk")
+        return tenancy.in_scope(self.request.user, Capability.VIEW_GRANTS, SpendReturn
+                                ).prefetch_related("lines").order_by("pk")
 
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
@@ -348,7 +356,7 @@ class SpendReturnViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet)
         own = (provider.pk, round.authority_id) in tenancy.scope(
             request.user, Capability.RESPOND_GRANTS).provider_grants
         if not (own or selectors.is_officer(request.user, round, Capability.MANAGE_GRANTS)):
-            raise PermissionDenied
+            raise NotFound
         spend = service_call(lambda: services.spend_return_submit(
             round=round, provider=provider, amounts=data["amounts"],
             over_reason=data["over_reason"], user=request.user))

@@ -243,6 +243,13 @@ class Agreement(models.Model):
     def __str__(self) -> str:
         return f"{self.provider}: {self.get_decision_display()}"
 
+    @property
+    def method_in_words(self) -> str:
+        """How it was given, inside a sentence ("signed in Caresight"): only the first letter
+        lowered, so that the product's name keeps its capital."""
+        label = self.get_method_display()
+        return label[:1].lower() + label[1:]
+
 
 class PaymentRun(models.Model):
     """What one instalment pays, as worked out on a day; confirmed once by finance."""

@@ -12,8 +12,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet, Sum
-from django.shortcuts import get_object_or_404
+from django.db.models import Count, QuerySet, Sum
 
 from caresight.core import tenancy
 from caresight.core.tenancy import Capability
@@ -41,30 +40,23 @@ ZERO = Decimal("0.00")
 
 def round_list(*, user, capability: Capability = Capability.VIEW_GRANTS) -> QuerySet[Round]:
     """Rounds of the user's authorities, and rounds their provider has an allocation from."""
-    queryset = Round.objects.select_related("authority")
-    if user is None:
-        return queryset
-    s = tenancy.scope(user, capability)
-    own = Allocation.objects.filter(s.location_q()).values("round_id")
-    return queryset.filter(Q(authority_id__in=s.authority_ids) | Q(pk__in=own))
+    return tenancy.in_scope(user, capability, Round.objects.select_related("authority"))
 
 
 def round_get(*, user, pk: int, capability: Capability = Capability.VIEW_GRANTS) -> Round:
-    return get_object_or_404(round_list(user=user, capability=capability), pk=pk)
+    return tenancy.access_round(user, pk, capability, queryset=round_list(user=user))
 
 
 def is_officer(user, round: Round, capability: Capability = Capability.VIEW_GRANTS) -> bool:
     """May the user see the whole round (not just their own provider's part)?"""
-    return user is None or round.authority_id in tenancy.authority_ids(user, capability)
+    return round.authority_id in tenancy.authority_ids(user, capability)
 
 
 def allocation_list(*, user, round: Round) -> QuerySet[Allocation]:
     queryset = (Allocation.objects.filter(round=round)
                 .select_related("location", "provider", "element")
                 .order_by("element__position", "location__name", "pk"))
-    if user is None:
-        return queryset
-    return queryset.filter(tenancy.scope(user, Capability.VIEW_GRANTS).location_q())
+    return tenancy.in_scope(user, Capability.VIEW_GRANTS, queryset)
 
 
 def allocations_with_adjustments(*, user, round: Round) -> list[Allocation]:
@@ -82,6 +74,12 @@ def agreement_rows(*, user, round: Round) -> list[dict]:
     agreements = {a.provider_id: a for a in round.agreements.all()}
     return [{"provider": p, "agreement": agreements.get(p.pk)}
             for p in own_providers(user=user, round=round)]
+
+
+def provider_payments(*, round: Round, provider: Provider) -> QuerySet[Payment]:
+    """A provider's payments from a round, with their recoveries."""
+    return (Payment.objects.filter(run__round=round, provider=provider)
+            .select_related("instalment", "allocation__location").prefetch_related("recoveries"))
 
 
 def own_providers(*, user, round: Round) -> QuerySet[Provider]:

@@ -21,6 +21,7 @@ from caresight.core.audit import (
     delete_audited,
     save_audited,
 )
+from caresight.core.tenancy import actor
 from caresight.core.timeutils import long_date
 from caresight.registry.models import Authority, Location, Provider, ServiceType
 
@@ -113,7 +114,7 @@ def round_create(*, authority: Authority, name: str, amount, eligibility_date: d
     _check_definition(elements, instalments, spend_categories)
     round = save_audited(Round(authority=authority, name=name, template=template, amount=amount,
                                eligibility_date=eligibility_date,
-                               spend_categories=spend_categories, created_by=user),
+                               spend_categories=spend_categories, created_by=actor(user)),
                          user=user, reason="Round created")
     for position, e in enumerate(elements, 1):
         save_audited(Element(round=round, position=position, name=e["name"], share=e["share"],
@@ -229,7 +230,7 @@ def allocations_confirm(*, rounds: list[Round], user) -> int:
     bulk_create_audited(allocations, Allocation, user=user, reason="Allocation confirmed")
     now = timezone.now()
     for round in locked:
-        round.confirmed_at, round.confirmed_by = now, user
+        round.confirmed_at, round.confirmed_by = now, actor(user)
     bulk_update_audited(locked, Round, ["confirmed_at", "confirmed_by"], user=user,
                         reason="Allocation confirmed")
     return len(allocations)
@@ -248,7 +249,7 @@ def adjustment_record(*, allocation: Allocation, amount, reason: str, user) -> A
         raise ValidationError({"amount": f"The allocation is {pounds(current)}; it cannot be "
                                f"reduced by {pounds(-amount)}."})
     return save_audited(Adjustment(allocation=allocation, amount=amount, reason=reason.strip(),
-                                   created_by=user), user=user, reason="Allocation adjusted")
+                                   created_by=actor(user)), user=user, reason="Allocation adjusted")
 
 
 @transaction.atomic
@@ -284,7 +285,7 @@ def agreement_record(*, round: Round, provider: Provider, accepted: bool, name: 
     agreement.responded_on = responded_on or timezone.localdate()
     agreement.ip_address = ip_address
     agreement.method = Agreement.Method.PAPER if paper else Agreement.Method.PORTAL
-    agreement.recorded_by = user
+    agreement.recorded_by = actor(user)
     return save_audited(agreement, user=user, reason="Agreement " + agreement.decision)
 
 
@@ -299,7 +300,8 @@ def payment_run_create(*, round: Round, instalment: Instalment, as_of: dt.date,
         raise ValidationError("The allocation has not been confirmed, so nothing can be paid. "
                               "Confirm the allocation first.")
     return save_audited(PaymentRun(round=round, instalment=instalment, as_of=as_of,
-                                   created_by=user), user=user, reason="Payment run prepared")
+                                   created_by=actor(user)),
+                        user=user, reason="Payment run prepared")
 
 
 @transaction.atomic
@@ -317,7 +319,7 @@ def payment_run_confirm(*, run: PaymentRun, user) -> int:
                         authority_id=run.round.authority_id, amount=line.amount)
                 for line in worked_out.due]
     bulk_create_audited(payments, Payment, user=user, reason="Payment run confirmed")
-    run.confirmed_at, run.confirmed_by = timezone.now(), user
+    run.confirmed_at, run.confirmed_by = timezone.now(), actor(user)
     run.withheld = [{"cqc_location_id": w.cqc_location_id, "location": w.location_name,
                      "provider": w.provider_name, "element": w.element_name,
                      "amount": str(w.amount),
@@ -339,7 +341,7 @@ def recovery_record(*, payment: Payment, amount, recovered_on: dt.date, reason: 
         raise ValidationError({"amount": f"Only {pounds(left)} of this payment is left to "
                                "recover."})
     return save_audited(Recovery(payment=payment, amount=amount, recovered_on=recovered_on,
-                                 reason=reason.strip(), created_by=user),
+                                 reason=reason.strip(), created_by=actor(user)),
                         user=user, reason="Payment recovered")
 
 
@@ -370,7 +372,7 @@ def spend_return_submit(*, round: Round, provider: Provider, amounts: Mapping[st
     spend = SpendReturn.objects.filter(round=round, provider=provider).first() or SpendReturn(
         round=round, provider=provider, authority_id=round.authority_id)
     spend.over_reason = over_reason.strip() if spent > received else ""
-    spend.submitted_by, spend.submitted_at = user, timezone.now()
+    spend.submitted_by, spend.submitted_at = actor(user), timezone.now()
     save_audited(spend, user=user, reason="Spend return submitted")
     existing = {line.category: line for line in spend.lines.all()}
     for code, amount in parsed.items():

@@ -3,6 +3,7 @@
 from django.core.management.base import CommandError
 
 from caresight.core.summaries import Summary
+from caresight.core.tenancy import OPERATOR
 
 from .money import pounds
 from .selectors import as_json, government_return, round_list
@@ -18,7 +19,7 @@ def _arguments(parser) -> None:
 def _run(*, round, **options) -> tuple[dict, list[str]]:
     if round is None:
         raise CommandError("summary grants needs --round ID.")
-    found = round_list(user=None).filter(pk=round).first()
+    found = round_list(user=OPERATOR).filter(pk=round).first()
     if found is None:
         raise CommandError(f"There is no round {round}.")
     summary = government_return(found)

@@ -148,7 +148,7 @@ def agreements_table(round: Round, rows: list[dict], *, can_manage: bool) -> Tab
     def signed_by(row):
         a = row["agreement"]
         return (f"{a.signed_name}, {a.signed_role}, {long_date(a.responded_on)} "
-                f"({a.get_method_display().lower()})") if a else ""
+                f"({a.method_in_words})") if a else ""
 
     columns = [
         Column("provider", "Provider", value="provider.name",
@@ -187,7 +187,7 @@ def provider_allocations_table(allocations: list, balance: dict, *, officer: boo
                  totals_label=f"Total allocated{adjusted}", testid="provider-allocations")
 
 
-def provider_payments_table(payments: list, *, officer: bool) -> Table:
+def provider_payments_table(payments: list, *, can_recover: bool) -> Table:
     columns = [
         Column("instalment", "Instalment", kind=Kind.WHOLE, value="instalment.number"),
         Column("service", "Service", value="allocation.location.name"),
@@ -197,7 +197,7 @@ def provider_payments_table(payments: list, *, officer: bool) -> Table:
                value=lambda p: [f"{format_money(r.amount)} on {long_date(r.recovered_on)}: "
                                 f"{r.reason}" for r in p.recoveries.all()]),
     ]
-    if officer:
+    if can_recover:
         columns.append(_action("recover", "Recovery", "Record a recovery",
                                lambda p: reverse("grants:recover", args=[p.pk]),
                                lambda p: f"from the payment for {p.allocation.location.name}"))
@@ -313,7 +313,8 @@ def reconciliation_table(round: Round, recon: dict) -> Table:
           for key, header in RECONCILIATION_MONEY],
     ]
     return Table(columns=columns, rows=recon["rows"], title="Reconciliation",
-                 caption="Per provider", testid="reconciliation", download_totals=True)
+                 caption="Per provider", testid="reconciliation", totals_testid="totals",
+                 download_totals=True)
 
 
 def return_elements_table(report: dict) -> Table:

@@ -9,7 +9,7 @@ import io
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -24,7 +24,6 @@ from caresight.core.services import (
 from caresight.core.tenancy import Capability
 from caresight.core.timeutils import long_date
 from caresight.core.views import call_and_tell, handle_form
-from caresight.registry.models import Authority, Location
 
 from . import letters, selectors, services
 from . import tables as grant_tables
@@ -40,15 +39,16 @@ from .forms import (
     RoundForm,
     SpendForm,
 )
-from .models import Agreement, Allocation, Element, Payment, PaymentRun, SpendReturn
+from .models import Agreement, PaymentRun
 from .money import pounds
 
 
 def _round(request, pk: int, capability: Capability = Capability.VIEW_GRANTS):
-    """A round the user may use `capability` on as an officer (its whole authority)."""
-    round = selectors.round_get(user=request.user, pk=pk)
+    """A round the user may use `capability` on as an officer (its whole authority); else
+    404, as for a round that does not exist."""
+    round = tenancy.access_round(request.user, pk, capability)
     if not selectors.is_officer(request.user, round, capability):
-        raise PermissionDenied
+        raise Http404("No such record.")
     return round
 
 
@@ -66,8 +66,7 @@ def round_list(request):
 
 def round_new(request):
     tenancy.require(request.user, Capability.MANAGE_GRANTS)
-    authorities = Authority.objects.filter(
-        pk__in=tenancy.authority_ids(request.user, Capability.MANAGE_GRANTS)).order_by("name")
+    authorities = tenancy.authorities(request.user, Capability.MANAGE_GRANTS)
     form = RoundForm(request.POST or None, authorities=authorities)
     done = handle_form(
         request, form, lambda data: services.round_create_from_template(
@@ -84,7 +83,7 @@ def round_new(request):
 
 
 def round_detail(request, pk: int):
-    round = selectors.round_get(user=request.user, pk=pk)
+    round = tenancy.access_round(request.user, pk, Capability.VIEW_GRANTS)
     if not selectors.is_officer(request.user, round):
         providers = list(selectors.own_providers(user=request.user, round=round))
         if len(providers) == 1:
@@ -115,7 +114,7 @@ def round_detail(request, pk: int):
 
 def element_edit(request, pk: int, element: int):
     round = _round(request, pk, Capability.MANAGE_GRANTS)
-    found = get_object_or_404(Element, pk=element, round=round)
+    found = get_object_or_404(round.elements, pk=element)
     form = ElementForm(request.POST or None, initial={
         "share": found.share, "method": found.method, "service_types": found.service_types,
         "retained": found.retained})
@@ -133,12 +132,12 @@ def element_edit(request, pk: int, element: int):
 
 def element_inputs(request, pk: int, element: int):
     round = _round(request, pk, Capability.MANAGE_GRANTS)
-    found = get_object_or_404(Element, pk=element, round=round)
+    found = get_object_or_404(round.elements, pk=element)
     current = "\n".join(f"{i.location.cqc_location_id}, {i.value}"
                         for i in found.inputs.select_related("location"))
     form = InputsForm(request.POST or None, initial={"rows": current})
     if request.method == "POST" and form.is_valid():
-        values, errors = _read_inputs(form.cleaned_data["rows"], round.authority)
+        values, errors = _read_inputs(request.user, form.cleaned_data["rows"], round.authority)
         for error in errors:
             form.add_error("rows", error)
         if not errors:
@@ -156,11 +155,12 @@ def element_inputs(request, pk: int, element: int):
         "button": "Save", "back": reverse("grants:round", args=[round.pk])})
 
 
-def _read_inputs(text: str, authority) -> tuple[dict, list[str]]:
+def _read_inputs(user, text: str, authority) -> tuple[dict, list[str]]:
     """Lines of "CQC location ID, value" -> ({location: value text}, errors naming the line)."""
     rows = [(n, row) for n, row in enumerate(csv.reader(io.StringIO(text)), 1) if any(row)]
     ids = [row[0].strip() for _, row in rows]
-    found = {loc.cqc_location_id: loc for loc in Location.objects.filter(
+    found = {loc.cqc_location_id: loc for loc in tenancy.in_scope(
+        user, Capability.MANAGE_GRANTS, "registry.Location").filter(
         cqc_location_id__in=ids, authority=authority)}
     values, errors = {}, []
     for n, row in rows:
@@ -205,7 +205,7 @@ def allocation_list(request, pk: int):
 
 
 def adjustment_add(request, pk: int):
-    allocation = get_object_or_404(Allocation.objects.select_related("round", "location"), pk=pk)
+    allocation = tenancy.access_allocation(request.user, pk, Capability.MANAGE_GRANTS)
     round = _round(request, allocation.round_id, Capability.MANAGE_GRANTS)
     form = AdjustmentForm(request.POST or None)
     done = handle_form(
@@ -251,7 +251,7 @@ def letters_all(request, pk: int, fmt: str):
 def letter(request, pk: int, provider: int, fmt: str):
     if fmt not in ("pdf", "docx"):
         raise Http404
-    round = selectors.round_get(user=request.user, pk=pk)
+    round = tenancy.access_round(request.user, pk, Capability.VIEW_GRANTS)
     found = get_object_or_404(selectors.own_providers(user=request.user, round=round),
                               pk=provider)
     if fmt == "pdf":
@@ -297,11 +297,11 @@ def agreement_paper(request, pk: int, provider: int):
 
 def provider_page(request, pk: int, provider: int):
     """A provider's part of a round: allocations, letter, agreement, payments and spend."""
-    round = selectors.round_get(user=request.user, pk=pk)
+    round = tenancy.access_round(request.user, pk, Capability.VIEW_GRANTS)
     found = get_object_or_404(selectors.own_providers(user=request.user, round=round),
                               pk=provider)
     can_respond = _responds_for(request.user, found, round)
-    agreement = Agreement.objects.filter(round=round, provider=found).first()
+    agreement = round.agreements.filter(provider=found).first()
     form = None
     if can_respond and (agreement is None or agreement.decision == "declined"):
         form = AgreementForm(request.POST or None)
@@ -314,20 +314,20 @@ def provider_page(request, pk: int, provider: int):
             redirect_to=reverse("grants:provider", args=[round.pk, found.pk]))
         if done:
             return done
-    allocations = Allocation.objects.filter(round=round, provider=found).select_related(
+    allocations = round.allocations.filter(provider=found).select_related(
         "location", "element").prefetch_related("adjustments")
     balance = selectors.provider_balance(round=round, provider=found)
     officer = selectors.is_officer(request.user, round)
-    payments = Payment.objects.filter(run__round=round, provider=found).select_related(
-        "instalment", "allocation__location").prefetch_related("recoveries")
+    payments = selectors.provider_payments(round=round, provider=found)
     return render(request, "grants/provider.html", {
         "round": round, "provider": found, "balance": balance,
         "allocations": grant_tables.provider_allocations_table(list(allocations), balance,
                                                                officer=officer),
         "agreement": agreement, "form": form, "can_respond": can_respond,
-        "payments": grant_tables.provider_payments_table(list(payments), officer=officer),
-        "spend": SpendReturn.objects.filter(round=round, provider=found)
-        .prefetch_related("lines").first(),
+        "payments": grant_tables.provider_payments_table(
+            list(payments), can_recover=tenancy.allows(request.user, Capability.CONFIRM_PAYMENTS,
+                                                       round)),
+        "spend": round.spend_returns.filter(provider=found).prefetch_related("lines").first(),
         "officer": officer})
 
 
@@ -338,13 +338,13 @@ def _responds_for(user, provider, round) -> bool:
 
 
 def spend_submit(request, pk: int, provider: int):
-    round = selectors.round_get(user=request.user, pk=pk)
+    round = tenancy.access_round(request.user, pk, Capability.VIEW_GRANTS)
     found = get_object_or_404(selectors.own_providers(user=request.user, round=round),
                               pk=provider)
     if not (_responds_for(request.user, found, round)
             or tenancy.allows(request.user, Capability.MANAGE_GRANTS, round)):
-        raise PermissionDenied
-    existing = SpendReturn.objects.filter(round=round, provider=found).first()
+        raise Http404("No such record.")
+    existing = round.spend_returns.filter(provider=found).first()
     initial = ({line.category: line.amount for line in existing.lines.all()}
                | {"over_reason": existing.over_reason}) if existing else {}
     form = SpendForm(request.POST or None, categories=round.spend_categories, initial=initial)
@@ -376,7 +376,7 @@ def payment_runs(request, pk: int):
     can_manage = tenancy.allows(request.user, Capability.MANAGE_GRANTS, round)
     if request.method == "POST":
         if not can_manage:
-            raise PermissionDenied
+            raise Http404("No such record.")
         done = handle_form(
             request, form, lambda data: services.payment_run_create(
                 round=round, instalment=next(i for i in instalments
@@ -392,7 +392,7 @@ def payment_runs(request, pk: int):
 
 
 def _run(request, pk: int, capability: Capability = Capability.VIEW_GRANTS) -> PaymentRun:
-    run = get_object_or_404(PaymentRun.objects.select_related("round", "instalment"), pk=pk)
+    run = tenancy.access_payment_run(request.user, pk, capability)
     _round(request, run.round_id, capability)
     return run
 
@@ -431,8 +431,7 @@ def run_finance_file(request, pk: int):
 
 
 def recovery_add(request, pk: int):
-    payment = get_object_or_404(Payment.objects.select_related("run", "provider",
-                                                               "allocation__location"), pk=pk)
+    payment = tenancy.access_payment(request.user, pk, Capability.CONFIRM_PAYMENTS)
     round = _round(request, payment.run.round_id, Capability.CONFIRM_PAYMENTS)
     form = RecoveryForm(request.POST or None)
     back = reverse("grants:provider", args=[round.pk, payment.provider_id])

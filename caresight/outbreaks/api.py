@@ -8,6 +8,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
 from rest_framework import mixins, permissions, serializers, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from caresight.core import tenancy
@@ -98,9 +99,8 @@ class OutbreakViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
 
     def _managed(self) -> Outbreak:
         outbreak = self.get_object()
-        if not tenancy.allows(self.request.user, Capability.MANAGE_OUTBREAKS,
-                              outbreak.location):
-            self.permission_denied(self.request)
+        if not tenancy.allows(self.request.user, Capability.MANAGE_OUTBREAKS, outbreak):
+            raise NotFound  # as for an outbreak that does not exist
         return outbreak
 
     def create(self, request, *args, **kwargs):

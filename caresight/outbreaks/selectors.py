@@ -8,7 +8,6 @@ import datetime as dt
 from collections import Counter
 
 from django.db.models import Max, Q, QuerySet
-from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from caresight.core import tenancy
@@ -30,16 +29,10 @@ LISTS = {
 
 def outbreak_list(*, user, capability: Capability = Capability.VIEW_OUTBREAKS
                   ) -> QuerySet[Outbreak]:
-    """Outbreaks at services in the user's scope (`user=None`: every outbreak)."""
+    """Outbreaks at services where the user holds `capability`."""
     queryset = Outbreak.objects.select_related(
         "location", "location__provider", "location__authority", "location__locality")
-    if user is None:
-        return queryset
-    return queryset.filter(tenancy.scope(user, capability).location_q("location__"))
-
-
-def outbreak_get(*, user, pk: int) -> Outbreak:
-    return get_object_or_404(outbreak_list(user=user), pk=pk)
+    return tenancy.in_scope(user, capability, queryset)
 
 
 def default_since(as_of: dt.date) -> dt.date:
@@ -154,6 +147,7 @@ def outbreak_export(*, authority_codes: list[str], date_from: dt.date | None = N
     rows = []
     codes: list[str | None] = list(authority_codes) or [None]
     for code in codes:
-        rows += tracker_rows(user=None, as_of=as_of, since=date_from or default_since(as_of),
+        rows += tracker_rows(user=tenancy.OPERATOR, as_of=as_of,
+                             since=date_from or default_since(as_of),
                              authority=code)
     return rows

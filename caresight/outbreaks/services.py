@@ -27,6 +27,7 @@ from caresight.core.imports import (
     match_locations,
 )
 from caresight.core.progress import Progress
+from caresight.core.tenancy import actor
 from caresight.core.timeutils import long_date
 from caresight.registry.models import Location
 
@@ -131,7 +132,7 @@ def outbreak_report(*, location: Location, reported_on: dt.date, reported_by: st
         admissions_closed=bool(counts.admissions_closed), notes=counts.notes,
         de_escalation_days=de_escalation_days, closure_days=closure_days,
         last_case_on=reported_on), user=user, reason="Outbreak reported")
-    save_audited(Update(outbreak=outbreak, on=reported_on, source=source, recorded_by=user,
+    save_audited(Update(outbreak=outbreak, on=reported_on, source=source, recorded_by=actor(user),
                         **_update_fields(counts)), user=user, reason="Outbreak reported")
     outbreak_refresh(outbreak=outbreak, user=user)
     return outbreak
@@ -163,7 +164,7 @@ def update_record(*, outbreak: Outbreak, on: dt.date, counts: Counts, user,
     update = update or Update(outbreak=outbreak, on=on)
     for name, value in _update_fields(counts).items():
         setattr(update, name, value)
-    update.source, update.recorded_by, update.recorded_at = source, user, timezone.now()
+    update.source, update.recorded_by, update.recorded_at = source, actor(user), timezone.now()
     save_audited(update, user=user, reason="Outbreak update")
     outbreak_refresh(outbreak=outbreak, user=user)
     later = _next_outbreak(outbreak)
@@ -214,7 +215,7 @@ def status_override(*, outbreak: Outbreak, on: dt.date, status: str, reason: str
             f"A later outbreak was reported on {long_date(later.reported_on)}; this one can "
             "only be closed.")})
     change = save_audited(StatusChange(outbreak=outbreak, on=on, status=status, automatic=False,
-                                       reason=reason.strip(), recorded_by=user),
+                                       reason=reason.strip(), recorded_by=actor(user)),
                           user=user, reason="Status changed by hand")
     outbreak_refresh(outbreak=outbreak, user=user)
     return change
@@ -273,7 +274,8 @@ def imt_meeting_record(*, location: Location, held_on: dt.date, attendees: str, 
         raise ValidationError({"attendees": "List who attended."})
     return save_audited(ImtMeeting(location=location, outbreak=outbreak, held_on=held_on,
                                    attendees=attendees.strip(), summary=summary.strip(),
-                                   created_by=user), user=user, reason="IMT meeting recorded")
+                                   created_by=actor(user)),
+                        user=user, reason="IMT meeting recorded")
 
 
 @transaction.atomic
@@ -305,7 +307,7 @@ def learning_review_record(*, outbreak: Outbreak, reviewed_on: dt.date, what_hap
             + (f" (it closes on {long_date(outbreak.closed_on)})." if outbreak.closed_on
                else "; it is still open."))})
     review = getattr(outbreak, "learning_review", None) or LearningReview(outbreak=outbreak,
-                                                                          created_by=user)
+                                                                          created_by=actor(user))
     review.reviewed_on, review.what_happened = reviewed_on, what_happened.strip()
     review.lessons, review.shared_with = lessons.strip(), shared_with.strip()
     return save_audited(review, user=user, reason="Learning review")
@@ -546,7 +548,7 @@ def _apply_import(plan: _ImportPlan, *, user, progress) -> None:
                 update = stored.get(day) or Update(outbreak=outbreak, on=day)
                 for name, value in _update_fields(working.updates[day]).items():
                     setattr(update, name, value)
-                update.source, update.recorded_by = Update.Source.IMPORT, user
+                update.source, update.recorded_by = Update.Source.IMPORT, actor(user)
                 update.recorded_at = timezone.now()
                 save_audited(update, user=user, reason="Line list import")
             outbreak_refresh(outbreak=outbreak, user=user)

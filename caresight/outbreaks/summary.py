@@ -4,6 +4,7 @@ from django.core.management.base import CommandError
 
 from caresight.core.cli import add_authority_argument
 from caresight.core.summaries import Summary
+from caresight.core.tenancy import OPERATOR
 from caresight.core.timeutils import date_argument, long_date
 
 from .selectors import DEFAULT_PERIOD_DAYS, tracker
@@ -24,7 +25,7 @@ def _run(*, as_of, since, authority, **options) -> tuple[dict, list[str]]:
         raise CommandError("summary outbreaks needs --as-of DATE.")
     if since and since > as_of:
         raise CommandError("--since is after --as-of.")
-    summary, _ = tracker(user=None, as_of=as_of, since=since,
+    summary, _ = tracker(user=OPERATOR, as_of=as_of, since=since,
                          authority=authority.selector_code if authority else None)
     lines = [
         f"Outbreak update as of {long_date(as_of)}",

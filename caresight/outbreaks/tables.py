@@ -48,7 +48,8 @@ def tracker_book(summary: dict, rows: list[dict], *, as_of, since, list_url) -> 
     figures = Table(columns=[
         Column("figure", "Figure", row_header=True),
         Column("services", "Services", kind=Kind.WHOLE,
-               link=lambda r: list_url(r["key"]) if r["key"] in LISTS else None),
+               link=lambda r: list_url(r["key"]) if r["key"] in LISTS else None,
+               testid=lambda r: r["key"]),
     ], rows=[{"key": key, "figure": label, "services": summary[key]} for key, label in FIGURES],
         title="Outbreak update", key="figures", testid="tracker-summary",
         caption=f"Outbreaks on {long_date(as_of)} (closed and new: since {long_date(since)})")

@@ -3,7 +3,6 @@
 import datetime as dt
 from urllib.parse import urlencode
 
-from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -18,8 +17,7 @@ from caresight.core.tables import BOOK_FORMATS, download_links, download_respons
 from caresight.core.tenancy import Capability
 from caresight.core.timeutils import long_date
 from caresight.core.views import call_and_tell, handle_form
-from caresight.registry.models import Authority
-from caresight.registry.selectors import area_choices, location_get, location_list
+from caresight.registry.selectors import area_choices, location_list
 
 from . import selectors, services, tables
 from .forms import (
@@ -31,7 +29,7 @@ from .forms import (
     ThresholdsForm,
     UpdateForm,
 )
-from .models import ImtAction, ImtMeeting, Status
+from .models import ImtMeeting, Status
 
 
 def _period(request):
@@ -120,20 +118,18 @@ def report_search(request):
 
 
 def location_outbreaks(request, pk: int):
-    location = location_get(user=request.user, pk=pk)
-    tenancy.require(request.user, Capability.VIEW_OUTBREAKS, location)
+    location = tenancy.access_location(request.user, pk, Capability.VIEW_OUTBREAKS)
     return render(request, "outbreaks/location.html", {
         "location": location,
         "outbreaks": selectors.outbreak_list(user=request.user).filter(location=location),
         "open": selectors.open_outbreak(location),
-        "meetings": ImtMeeting.objects.filter(location=location).prefetch_related("actions"),
+        "meetings": location.imt_meetings.prefetch_related("actions"),
         "can_manage": tenancy.allows(request.user, Capability.MANAGE_OUTBREAKS, location),
     })
 
 
 def outbreak_report(request, pk: int):
-    location = location_get(user=request.user, pk=pk)
-    tenancy.require(request.user, Capability.MANAGE_OUTBREAKS, location)
+    location = tenancy.access_location(request.user, pk, Capability.MANAGE_OUTBREAKS)
     form = ReportForm(request.POST or None)
     done = handle_form(
         request, form, lambda data: services.outbreak_report(
@@ -150,7 +146,7 @@ def outbreak_report(request, pk: int):
 
 
 def outbreak_detail(request, pk: int):
-    outbreak = selectors.outbreak_get(user=request.user, pk=pk)
+    outbreak = tenancy.access_outbreak(request.user, pk, Capability.VIEW_OUTBREAKS)
     today = timezone.localdate()
     changes = list(outbreak.status_changes.select_related("recorded_by"))
     updates = list(outbreak.updates.select_related("recorded_by"))
@@ -170,9 +166,7 @@ def outbreak_detail(request, pk: int):
 
 
 def _managed_outbreak(request, pk: int):
-    outbreak = selectors.outbreak_get(user=request.user, pk=pk)
-    tenancy.require(request.user, Capability.MANAGE_OUTBREAKS, outbreak.location)
-    return outbreak
+    return tenancy.access_outbreak(request.user, pk, Capability.MANAGE_OUTBREAKS)
 
 
 def update_add(request, pk: int):
@@ -244,8 +238,7 @@ def imt_add(request, pk: int):
 
 def location_imt_add(request, pk: int):
     """An IMT meeting about a service of concern, with or without an outbreak."""
-    location = location_get(user=request.user, pk=pk)
-    tenancy.require(request.user, Capability.MANAGE_OUTBREAKS, location)
+    location = tenancy.access_location(request.user, pk, Capability.MANAGE_OUTBREAKS)
     return _imt_form(request, location, selectors.open_outbreak(location))
 
 
@@ -267,10 +260,7 @@ def _imt_form(request, location, outbreak):
 
 
 def _meeting(request, pk: int) -> ImtMeeting:
-    meeting = get_object_or_404(ImtMeeting.objects.select_related("location", "outbreak"), pk=pk)
-    if not tenancy.allows(request.user, Capability.VIEW_OUTBREAKS, meeting.location):
-        raise Http404
-    return meeting
+    return tenancy.access_imt_meeting(request.user, pk, Capability.VIEW_OUTBREAKS)
 
 
 def imt_detail(request, pk: int):
@@ -279,7 +269,7 @@ def imt_detail(request, pk: int):
     form = ImtActionForm(request.POST or None)
     if request.method == "POST":
         if not can_manage:
-            raise PermissionDenied
+            raise Http404("No such record.")
         done = handle_form(
             request, form, lambda data: services.imt_action_add(
                 meeting=meeting, user=request.user, **data),
@@ -294,9 +284,8 @@ def imt_detail(request, pk: int):
 
 @require_POST
 def imt_action_done(request, pk: int):
-    action = get_object_or_404(ImtAction.objects.select_related("meeting__location"), pk=pk)
-    meeting = _meeting(request, action.meeting_id)
-    tenancy.require(request.user, Capability.MANAGE_OUTBREAKS, meeting.location)
+    action = tenancy.access_imt_action(request.user, pk, Capability.MANAGE_OUTBREAKS)
+    meeting = action.meeting
     call_and_tell(request, lambda: services.imt_action_done(
         action=action, done_on=timezone.localdate(), user=request.user),
         lambda _: f"“{action.description}” marked as done.")
@@ -322,7 +311,7 @@ def learning_review(request, pk: int):
 
 
 def outbreak_history(request, pk: int):
-    outbreak = selectors.outbreak_get(user=request.user, pk=pk)
+    outbreak = tenancy.access_outbreak(request.user, pk, Capability.VIEW_OUTBREAKS)
     return render(request, "core/history.html", {
         "record": outbreak, "entries": history_entries(outbreak),
         "back_url": reverse("outbreaks:detail", args=[outbreak.pk]),
@@ -331,16 +320,13 @@ def outbreak_history(request, pk: int):
 
 def thresholds(request):
     tenancy.require(request.user, Capability.MANAGE_OUTBREAKS)
-    authorities = Authority.objects.filter(
-        pk__in=tenancy.authority_ids(request.user, Capability.MANAGE_OUTBREAKS))
+    authorities = tenancy.authorities(request.user, Capability.MANAGE_OUTBREAKS)
     rows = [(a, *services.thresholds_for(a.pk)) for a in authorities]
     return render(request, "outbreaks/thresholds.html", {"table": tables.thresholds_table(rows)})
 
 
 def thresholds_edit(request, code: str):
-    authority = get_object_or_404(
-        Authority, ons_code=code.upper(),
-        pk__in=tenancy.authority_ids(request.user, Capability.MANAGE_OUTBREAKS))
+    authority = tenancy.access_authority(request.user, code, Capability.MANAGE_OUTBREAKS)
     de_escalation, closure = services.thresholds_for(authority.pk)
     form = ThresholdsForm(request.POST or None, initial={"de_escalation_days": de_escalation,
                                                          "closure_days": closure})

@@ -3,7 +3,7 @@
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, serializers, viewsets
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import NotFound
 
 from caresight.core import tenancy
 from caresight.core.api import service_call
@@ -106,7 +106,9 @@ class CanEditRegister(permissions.BasePermission):
     def has_object_permission(self, request, view, obj):
         if request.method in permissions.SAFE_METHODS:
             return True  # the queryset already holds only what the user may see
-        return request.user.has_perm(f"registry.change_{obj._meta.model_name}", obj)
+        if not tenancy.allows(request.user, Capability.EDIT_REGISTER, obj):
+            raise NotFound  # as for a record that does not exist
+        return True
 
 
 @extend_schema_view(list=extend_schema(summary="List authorities (public reference data)"))
@@ -168,7 +170,7 @@ class LocationViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin,
 
     def perform_update(self, serializer):
         location = serializer.instance
-        if not self.request.user.has_perm("registry.change_location", location):
-            raise PermissionDenied
+        if not tenancy.allows(self.request.user, Capability.EDIT_REGISTER, location):
+            raise NotFound
         serializer.instance = service_call(lambda: services.location_update(
             location=location, user=self.request.user, **serializer.validated_data))

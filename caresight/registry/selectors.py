@@ -5,7 +5,6 @@ import datetime as dt
 import django_filters
 from django import forms
 from django.db.models import Count, F, Q, QuerySet, Sum
-from django.shortcuts import get_object_or_404
 
 from caresight.core import tenancy
 from caresight.core.forms import GovukForm
@@ -132,17 +131,8 @@ def registered_on_q(as_of: dt.date, prefix: str = "") -> Q:
     )
 
 
-def location_get(*, user, pk: int) -> Location:
-    """One location, or 404 if it does not exist or the user may not see it."""
-    return get_object_or_404(location_list(user=user), pk=pk)
-
-
 def provider_list(*, user) -> QuerySet[Provider]:
     return tenancy.providers(user, Capability.VIEW_RECORDS, Provider.objects.all())
-
-
-def provider_get(*, user, pk: int) -> Provider:
-    return get_object_or_404(provider_list(user=user), pk=pk)
 
 
 def provider_locations(*, user, provider: Provider) -> QuerySet[Location]:
@@ -245,6 +235,4 @@ def summary_authorities(*, user, capability: Capability = Capability.VIEW_AGGREG
                         ) -> QuerySet[Authority]:
     """Authorities whose summaries the user may see."""
     queryset = Authority.objects.select_related("region").order_by("name")
-    if user is None:
-        return queryset
-    return queryset.filter(pk__in=tenancy.authority_ids(user, capability))
+    return tenancy.in_scope(user, capability, queryset)

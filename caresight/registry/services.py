@@ -306,7 +306,7 @@ def _plan_provider_rows(records: list[cqc.ProviderRecord], context: Context) -> 
     """Name (and give the telephone and website of) the providers in a file of providers."""
     plan = _CqcPlan()
     checks, scope = context.checks, context.scope
-    allowed = None if scope is None else scope.authority_ids
+    allowed = None if scope.everywhere else scope.authority_ids
     providers = plan.providers = _existing_providers(r.cqc_id for r in records)
     shared = _shared_providers(providers, allowed)
     areas: dict[int, set[int]] = {}
@@ -350,7 +350,7 @@ def _plan_provider_rows(records: list[cqc.ProviderRecord], context: Context) -> 
 def _plan_cqc_changes(records: list[cqc.CqcRecord], context: Context) -> _CqcPlan:
     plan = _CqcPlan()
     errors, checks, progress = context.errors, context.checks, context.progress
-    allowed_authority_ids = None if context.scope is None else context.scope.authority_ids
+    allowed_authority_ids = None if context.scope.everywhere else context.scope.authority_ids
     matcher = AuthorityMatcher(timezone.localdate())
     existing_locations: dict[str | None, Location] = {}
     for chunk in _chunks([r.location_id for r in records]):

@@ -1,9 +1,8 @@
 """Register pages: thin views that call selectors to read and services to write."""
 
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 
@@ -17,14 +16,9 @@ from caresight.core.views import handle_form
 
 from . import selectors, services, tables
 from .forms import LocationForm, ProviderForm
-from .models import Location, Provider
+from .models import Location
 
 PAGE_SIZE = 50
-
-
-def _check(request, permission: str, obj=None) -> None:
-    if not request.user.has_perm(permission, obj):
-        raise PermissionDenied
 
 
 def location_list(request):
@@ -64,10 +58,10 @@ def _download(request, fmt: str) -> HttpResponse:
 
 
 def location_detail(request, pk: int):
-    location = selectors.location_get(user=request.user, pk=pk)
+    location = tenancy.access_location(request.user, pk, Capability.VIEW_RECORDS)
     return render(request, "registry/location_detail.html", {
         "location": location,
-        "can_edit": request.user.has_perm("registry.change_location", location),
+        "can_edit": tenancy.allows(request.user, Capability.EDIT_REGISTER, location),
         "can_see_outbreaks": tenancy.allows(request.user, Capability.VIEW_OUTBREAKS, location),
     })
 
@@ -77,8 +71,7 @@ def _location_form(request, instance=None):
     return LocationForm(
         request.POST or None, instance=instance, authorities=authorities,
         localities=selectors.locality_list(user=request.user).filter(authority__in=authorities),
-        providers=selectors.provider_list(user=request.user)
-        | Provider.objects.filter(pk=getattr(instance, "provider_id", None)),
+        providers=selectors.provider_list(user=request.user),
     )
 
 
@@ -95,8 +88,7 @@ def location_create(request):
 
 
 def location_edit(request, pk: int):
-    location = selectors.location_get(user=request.user, pk=pk)
-    _check(request, "registry.change_location", location)
+    location = tenancy.access_location(request.user, pk, Capability.EDIT_REGISTER)
     form = _location_form(request, instance=location)
     done = handle_form(
         request, form, lambda data: services.location_update(
@@ -109,7 +101,7 @@ def location_edit(request, pk: int):
 
 
 def location_history(request, pk: int):
-    location = selectors.location_get(user=request.user, pk=pk)
+    location = tenancy.access_location(request.user, pk, Capability.VIEW_RECORDS)
     return render(request, "core/history.html", {
         "record": location, "entries": history_entries(location),
         "back_url": location_url(location),
@@ -121,12 +113,12 @@ def location_url(location: Location) -> str:
 
 
 def provider_detail(request, pk: int):
-    provider = selectors.provider_get(user=request.user, pk=pk)
+    provider = tenancy.access_provider(request.user, pk, Capability.VIEW_RECORDS)
     return render(request, "registry/provider_detail.html", {
         "provider": provider,
         "table": tables.provider_locations_table(
             selectors.provider_locations(user=request.user, provider=provider)),
-        "can_edit": request.user.has_perm("registry.change_provider", provider),
+        "can_edit": tenancy.allows(request.user, Capability.EDIT_REGISTER, provider),
     })
 
 
@@ -145,8 +137,8 @@ def provider_create(request):
 
 
 def provider_edit(request, pk: int):
-    provider = selectors.provider_get(user=request.user, pk=pk)
-    _check(request, "registry.change_provider", provider)
+    provider = tenancy.access_provider(request.user, pk, Capability.VIEW_RECORDS)
+    tenancy.require(request.user, Capability.EDIT_REGISTER, provider)
     form = ProviderForm(request.POST or None, instance=provider)
     done = handle_form(
         request, form, lambda data: services.provider_update(
@@ -159,7 +151,7 @@ def provider_edit(request, pk: int):
 
 
 def provider_history(request, pk: int):
-    provider = selectors.provider_get(user=request.user, pk=pk)
+    provider = tenancy.access_provider(request.user, pk, Capability.VIEW_RECORDS)
     return render(request, "core/history.html", {
         "record": provider, "entries": history_entries(provider),
         "back_url": f"/register/providers/{provider.pk}/",
@@ -173,7 +165,7 @@ def locality_list(request):
 
 
 def locality_history(request, pk: int):
-    locality = get_object_or_404(selectors.locality_list(user=request.user), pk=pk)
+    locality = tenancy.access_locality(request.user, pk, Capability.VIEW_RECORDS)
     return render(request, "core/history.html", {
         "record": locality, "entries": history_entries(locality),
         "back_url": reverse("registry:locality-list"),

@@ -24,7 +24,6 @@ from django.db.models import (
 from django.db.models.expressions import Expression, RawSQL
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast
-from django.shortcuts import get_object_or_404
 
 from caresight.core import tenancy
 from caresight.core.db import in_parallel
@@ -74,14 +73,10 @@ def measure_list(*, measure_set: MeasureSet) -> QuerySet[Measure]:
 
 def expected_locations(*, user, as_of: dt.date, capability: Capability = Capability.VIEW_RECORDS,
                        authority: str | None = None) -> QuerySet[Location]:
-    """Services that make returns and were registered on `as_of`, in the user's scope.
-
-    `user=None` is the operator at the command line: every service.
-    """
+    """Services that make returns and were registered on `as_of`, in the user's scope."""
     queryset = Location.objects.filter(registered_on_q(as_of),
                                        service_type__in=list(SERVICE_GROUP_OF_TYPE))
-    if user is not None:
-        queryset = tenancy.locations(user, capability, queryset)
+    queryset = tenancy.in_scope(user, capability, queryset)
     if authority:
         queryset = queryset.filter(authority_id__in=area_authority_ids(authority))
     return queryset
@@ -464,9 +459,9 @@ def returns_summary(*, user, as_of: dt.date, previous: dt.date | None = None,
     everyone = _add(list(by_group.values()))
 
     reported = [c for c in current if c.return_id is not None]
-    visible = (None if user is None else tenancy.scope(user, Capability.VIEW_RECORDS))
+    visible = tenancy.scope(user, Capability.VIEW_RECORDS)
     missing_ids = {c.location_id for c in current if c.return_id is None}
-    if visible is not None:
+    if not visible.everywhere:
         missing_ids = set(Location.objects.filter(visible.location_q(), pk__in=missing_ids)
                           .values_list("pk", flat=True)) if missing_ids else set()
     beds = _figure(care_homes, "beds")
@@ -579,8 +574,7 @@ def return_list(*, user, location: Location | None = None, date_from: dt.date | 
     """Returns the user may see, newest first."""
     queryset = Return.objects.select_related("location", "location__authority", "measure_set",
                                              "submitted_by")
-    if user is not None:
-        queryset = queryset.filter(tenancy.scope(user, capability).location_q("location__"))
+    queryset = tenancy.in_scope(user, capability, queryset)
     if location is not None:
         queryset = queryset.filter(location=location)
     if date_from:
@@ -590,10 +584,6 @@ def return_list(*, user, location: Location | None = None, date_from: dt.date | 
     if authority:
         queryset = queryset.filter(location__authority_id__in=area_authority_ids(authority))
     return queryset.order_by("-for_date", "location__name")
-
-
-def return_get(*, user, pk: int) -> Return:
-    return get_object_or_404(return_list(user=user), pk=pk)
 
 
 def latest_returns(*, user, as_of: dt.date, authority: str | None = None) -> QuerySet[Return]:
@@ -645,7 +635,7 @@ def measure_list_every() -> QuerySet[Measure]:
 def return_export(*, authority_codes: list[str], date_from: dt.date | None = None,
                   date_to: dt.date | None = None) -> QuerySet[Return]:
     """Every return (in these authorities and dates) for `caresight export returns`."""
-    queryset = return_list(user=None, date_from=date_from, date_to=date_to)
+    queryset = return_list(user=tenancy.OPERATOR, date_from=date_from, date_to=date_to)
     if authority_codes:
         queryset = queryset.filter(location__authority__ons_code__in=authority_codes)
     return queryset

@@ -22,7 +22,7 @@ from caresight.core.imports import (
     match_locations,
 )
 from caresight.core.progress import Progress
-from caresight.core.tenancy import Capability
+from caresight.core.tenancy import Capability, actor
 from caresight.core.timeutils import long_date
 from caresight.registry.models import Location
 
@@ -127,7 +127,7 @@ def answers_check(measure_set: MeasureSet, measures: dict[str, Measure], answers
 
 def submitting_as(user, location: Location) -> str:
     """A council officer enters a return on a provider's behalf; a provider user, its own."""
-    if user is not None and location.authority_id in tenancy.authority_ids(
+    if location.authority_id in tenancy.authority_ids(
             user, Capability.SUBMIT_RETURNS):
         return Return.Source.OFFICER
     return Return.Source.PROVIDER
@@ -142,7 +142,7 @@ def return_submit(*, location: Location, for_date: dt.date, answers: dict, user,
     service the user may not submit for) with a message per question, and writes nothing.
     Warns, without refusing, about sudden jumps since the previous return.
     """
-    if user is not None and not tenancy.allows(user, Capability.SUBMIT_RETURNS, location):
+    if not tenancy.allows(user, Capability.SUBMIT_RETURNS, location):
         raise PermissionDenied("You cannot submit returns for this service.")
     if for_date > timezone.localdate():
         raise ValidationError({"for_date": "The date cannot be in the future."})
@@ -168,7 +168,7 @@ def return_submit(*, location: Location, for_date: dt.date, answers: dict, user,
         ret.version += 1
     ret.measure_set, ret.values = measure_set, values
     ret.source = source or submitting_as(user, location)
-    ret.submitted_by, ret.submitted_at = user, timezone.now()
+    ret.submitted_by, ret.submitted_at = actor(user), timezone.now()
     save_audited(ret, user=user, reason=f"Return version {ret.version}")
     return Submitted(ret=ret, warnings=warnings)
 
@@ -339,7 +339,7 @@ def _returns_on(keys: set[tuple[int, dt.date]]) -> dict[tuple[int, dt.date], Ret
 @transaction.atomic
 def _apply_tracker_plan(plan: _TrackerPlan, *, user, reason: str) -> None:
     for ret in plan.new + plan.changed:
-        ret.submitted_by = user
+        ret.submitted_by = actor(user)
     bulk_create_audited(plan.new, Return, user=user, reason=reason)
     bulk_update_audited(plan.changed, Return, IMPORT_FIELDS, user=user, reason=reason)
 
@@ -359,6 +359,6 @@ def returns_load(*, items: list[tuple[Location, dt.date, dict]], user, reason: s
             raise ValidationError({f"{location} on {for_date}": list(errors.values())})
         new.append(Return(location=location, for_date=for_date, measure_set=measure_set,
                           values=values, source=submitting_as(user, location),
-                          submitted_by=user, submitted_at=now))
+                          submitted_by=actor(user), submitted_at=now))
     bulk_create_audited(new, Return, user=user, reason=reason)
     return len(new)

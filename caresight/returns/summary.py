@@ -4,6 +4,7 @@ from django.core.management.base import CommandError
 
 from caresight.core.cli import add_authority_argument
 from caresight.core.summaries import Summary
+from caresight.core.tenancy import OPERATOR
 from caresight.core.timeutils import date_argument, long_date
 
 from .selectors import returns_summary
@@ -20,7 +21,7 @@ def _arguments(parser) -> None:
 def _run(*, as_of, previous, authority, **options) -> tuple[dict, list[str]]:
     if as_of is None:
         raise CommandError("summary returns needs --as-of DATE.")
-    summary = returns_summary(user=None, as_of=as_of, previous=previous,
+    summary = returns_summary(user=OPERATOR, as_of=as_of, previous=previous,
                               authority=authority.selector_code if authority else None)
     beds = summary["beds"]
     lines = [

@@ -3,8 +3,7 @@
 import datetime as dt
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
@@ -16,7 +15,7 @@ from caresight.core.tables import BOOK_FORMATS, download_links, download_respons
 from caresight.core.tenancy import Capability
 from caresight.core.timeutils import long_date
 from caresight.core.views import handle_form
-from caresight.registry.selectors import area_choices, location_get
+from caresight.registry.selectors import area_choices
 
 from . import selectors, services, tables
 from .forms import ReturnForm, SummaryForm, initial_answers
@@ -94,7 +93,7 @@ def submit_list(request):
 
 
 def location_returns(request, pk: int):
-    location = location_get(user=request.user, pk=pk)
+    location = tenancy.access_location(request.user, pk, Capability.VIEW_RECORDS)
     as_of = page_date(request, "as_of", timezone.localdate())
     timeline = selectors.location_timeline(location=location, as_of=as_of)
     chart = None
@@ -111,7 +110,7 @@ def location_returns(request, pk: int):
 
 
 def return_detail(request, pk: int):
-    ret = selectors.return_get(user=request.user, pk=pk)
+    ret = tenancy.access_return(request.user, pk, Capability.VIEW_RECORDS)
     measures = selectors.measure_list(measure_set=ret.measure_set)
     answers = [(m, _display(m, ret.values.get(m.code))) for m in measures]
     return render(request, "returns/detail.html", {
@@ -128,9 +127,7 @@ def _display(measure, value) -> str:
 
 
 def return_submit(request, pk: int):
-    location = location_get(user=request.user, pk=pk)
-    if not tenancy.allows(request.user, Capability.SUBMIT_RETURNS, location):
-        raise PermissionDenied
+    location = tenancy.access_location(request.user, pk, Capability.SUBMIT_RETURNS)
     today = timezone.localdate()
     measure_set = selectors.measure_set_for(service_type=location.service_type, as_of=today)
     if measure_set is None:
@@ -164,7 +161,7 @@ def return_submit(request, pk: int):
 
 
 def return_history(request, pk: int):
-    ret = get_object_or_404(selectors.return_list(user=request.user), pk=pk)
+    ret = tenancy.access_return(request.user, pk, Capability.VIEW_RECORDS)
     return render(request, "core/history.html", {
         "record": ret, "entries": history_entries(ret),
         "back_url": reverse("returns:detail", args=[ret.pk]),

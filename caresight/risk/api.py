@@ -111,9 +111,8 @@ class OverrideViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     filter_backends: list = []
 
     def get_queryset(self):
-        scope = tenancy.scope(self.request.user, Capability.VIEW_OUTBREAKS)
-        return Override.objects.filter(scope.location_q("location__")).order_by("-starts_on",
-                                                                                "pk")
+        return tenancy.in_scope(self.request.user, Capability.VIEW_OUTBREAKS,
+                                Override).order_by("-starts_on", "pk")
 
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)

@@ -30,10 +30,9 @@ SERVICE_TYPE_LABELS = dict(ServiceType.choices)
 
 def rated_locations(*, user, as_of: dt.date, authority: str | None = None,
                     capability: Capability = Capability.VIEW_OUTBREAKS) -> QuerySet[Location]:
-    """The services on the log: registered on `as_of`, in scope (`user=None`: all)."""
+    """The services on the log: registered on `as_of`, where the user holds `capability`."""
     queryset = Location.objects.filter(registered_on_q(as_of))
-    if user is not None:
-        queryset = tenancy.locations(user, capability, queryset)
+    queryset = tenancy.in_scope(user, capability, queryset)
     if authority:
         queryset = queryset.filter(authority_id__in=area_authority_ids(authority))
     return queryset
@@ -73,7 +72,7 @@ def _facts_besides_returns(locations: QuerySet[Location], as_of: dt.date) -> dic
     if not info:
         return {"info": info, "outbreak_status": {}, "concerns": {}, "overrides": {},
                 "policies": {}}
-    outbreaks = outbreak_list(user=None).filter(reported_on__lte=as_of).filter(
+    outbreaks = outbreak_list(user=tenancy.OPERATOR).filter(reported_on__lte=as_of).filter(
         Q(closed_on__isnull=True) | Q(closed_on__gt=as_of))
     status_by_outbreak = statuses_on(outbreaks, as_of)
     outbreak_status = {}

@@ -109,7 +109,7 @@ def _rows_of(ratings: QuerySet[SavedRating]) -> list[dict]:
 
 def risk_log(*, user, as_of: dt.date, authority: str | None = None,
              use_saved: bool | None = None) -> RiskLog:
-    """Every service's rating on `as_of` in the user's scope (`user=None`: all).
+    """Every service's rating on `as_of` in the user's scope.
 
     Where that day's log was saved, the saved ratings are given for a past day (the log as
     distributed) and, with `use_saved=True`, for today too; today's log is otherwise the one
@@ -131,7 +131,7 @@ def risk_log(*, user, as_of: dt.date, authority: str | None = None,
         with collector_paused():
             worked_out = computed_ratings(locations.filter(authority_id__in=stale), as_of)
     ratings = SavedRating.objects.filter(log_id__in=[*saved.values(), *kept.values()])
-    if user is not None:  # the user's scope may be narrower than whole authorities
+    if user is not tenancy.OPERATOR:  # a scope may be narrower than whole authorities
         ratings = ratings.filter(location__in=locations)
     return RiskLog(as_of=as_of, ratings=ratings, showing_saved=bool(saved),
                    worked_out=worked_out)
@@ -186,5 +186,5 @@ def risk_log_rows(*, authority_codes: list[str], as_of: dt.date) -> list[dict]:
     rows = []
     codes: list[str | None] = list(authority_codes) or [None]
     for code in codes:
-        rows += risk_log(user=None, as_of=as_of, authority=code).rows()
+        rows += risk_log(user=tenancy.OPERATOR, as_of=as_of, authority=code).rows()
     return rows

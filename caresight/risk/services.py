@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from caresight.core.audit import BATCH, save_audited
 from caresight.core.db import insert_new
+from caresight.core.tenancy import OPERATOR, actor
 from caresight.core.timeutils import long_date
 from caresight.registry.models import Authority, Location
 
@@ -44,7 +45,7 @@ def concern_raise(*, location: Location, raised_on: dt.date, source: str, summar
     if not summary.strip():
         raise ValidationError({"summary": "Describe the concern."})
     return save_audited(Concern(location=location, raised_on=raised_on, source=source,
-                                summary=summary.strip(), created_by=user),
+                                summary=summary.strip(), created_by=actor(user)),
                         user=user, reason="Quality concern raised")
 
 
@@ -78,7 +79,8 @@ def override_set(*, location: Location, rating: str, reason: str, starts_on: dt.
     if errors:
         raise ValidationError(errors)
     return save_audited(Override(location=location, rating=rating, reason=reason.strip(),
-                                 starts_on=starts_on, expires_on=expires_on, created_by=user),
+                                 starts_on=starts_on, expires_on=expires_on,
+                                 created_by=actor(user)),
                         user=user, reason="Risk rating overridden")
 
 
@@ -98,9 +100,9 @@ def risk_log_save(*, authority: Authority, as_of: dt.date, user) -> SavedLog:
         raise ValidationError({"as_of": f"{long_date(as_of)} is in the future."})
     try:
         with transaction.atomic():
-            log = save_audited(SavedLog(authority=authority, as_of=as_of, saved_by=user),
+            log = save_audited(SavedLog(authority=authority, as_of=as_of, saved_by=actor(user)),
                                user=user, reason="Risk log saved")
-            rows = computed_ratings(rated_locations(user=None, as_of=as_of,
+            rows = computed_ratings(rated_locations(user=OPERATOR, as_of=as_of,
                                                     authority=authority.ons_code), as_of)
             insert_new(SavedRating, RATING_FIELDS, _rating_rows(log, rows))
     except (IntegrityError, ValidationError) as exc:
@@ -226,7 +228,7 @@ def _refresh(authority_ids: set[int], as_of: dt.date) -> int:
     # meanwhile leaves these logs at an older count, to be refreshed again (its own commit
     # queued a refresh) and worked out afresh when read until then.
     rows_by_authority: dict[int, list[dict]] = defaultdict(list)
-    for row in computed_ratings(rated_locations(user=None, as_of=as_of)
+    for row in computed_ratings(rated_locations(user=OPERATOR, as_of=as_of)
                                 .filter(authority_id__in=stale), as_of):
         rows_by_authority[row["authority_id"]].append(row)
     with transaction.atomic():

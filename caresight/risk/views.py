@@ -1,7 +1,7 @@
 """Risk log pages: thin views over the risk selectors and services."""
 
 from django.contrib import messages
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -11,13 +11,12 @@ from caresight.core.query import BadQueryValue, page_date, read_date
 from caresight.core.tenancy import Capability
 from caresight.core.timeutils import long_date
 from caresight.core.views import call_and_tell, handle_form
-from caresight.registry.models import Authority
-from caresight.registry.selectors import area_choices, location_get
+from caresight.registry.selectors import area_choices
 
 from . import rules, selectors, services
 from . import tables as risk_tables
 from .forms import ConcernCloseForm, ConcernForm, OverrideForm, PolicyForm
-from .models import Concern, Override, Rating
+from .models import Rating
 
 SHOWN = 500  # rows on the page; the download has them all
 
@@ -55,8 +54,7 @@ def risk_log(request):
         "download_links": tables.download_links(request),
         "can_save": tenancy.has_capability(request.user, Capability.MANAGE_OUTBREAKS)
         and as_of <= timezone.localdate(),
-        "saveable": Authority.objects.filter(
-            pk__in=tenancy.authority_ids(request.user, Capability.MANAGE_OUTBREAKS))
+        "saveable": tenancy.authorities(request.user, Capability.MANAGE_OUTBREAKS)
         .exclude(pk__in=[log.authority_id for log in logs]),
     })
 
@@ -81,9 +79,8 @@ def priorities(request):
 
 @require_POST
 def log_save(request):
-    authority = get_object_or_404(
-        Authority, ons_code=(request.POST.get("authority") or "").upper(),
-        pk__in=tenancy.authority_ids(request.user, Capability.MANAGE_OUTBREAKS))
+    authority = tenancy.access_authority(request.user, request.POST.get("authority") or "",
+                                         Capability.MANAGE_OUTBREAKS)
     try:
         as_of = read_date(request.POST, "as_of", timezone.localdate())
     except BadQueryValue as exc:
@@ -97,13 +94,12 @@ def log_save(request):
 
 
 def location_risk(request, pk: int):
-    location = location_get(user=request.user, pk=pk)
-    tenancy.require(request.user, Capability.VIEW_OUTBREAKS, location)
+    location = tenancy.access_location(request.user, pk, Capability.VIEW_OUTBREAKS)
     today = timezone.localdate()
     return render(request, "risk/location.html", {
         "location": location, "rating": selectors.location_rating(location=location),
-        "overrides": Override.objects.filter(location=location).select_related("created_by"),
-        "concerns": Concern.objects.filter(location=location),
+        "overrides": location.risk_overrides.select_related("created_by"),
+        "concerns": location.concerns.all(),
         "saved": selectors.location_saved_ratings(location=location)[:26],
         "today": today,
         "can_manage": tenancy.allows(request.user, Capability.MANAGE_OUTBREAKS, location),
@@ -111,9 +107,7 @@ def location_risk(request, pk: int):
 
 
 def _managed_location(request, pk: int):
-    location = location_get(user=request.user, pk=pk)
-    tenancy.require(request.user, Capability.MANAGE_OUTBREAKS, location)
-    return location
+    return tenancy.access_location(request.user, pk, Capability.MANAGE_OUTBREAKS)
 
 
 def override_add(request, pk: int):
@@ -150,8 +144,8 @@ def concern_add(request, pk: int):
 
 
 def concern_close(request, pk: int):
-    concern = get_object_or_404(Concern.objects.select_related("location"), pk=pk)
-    location = _managed_location(request, concern.location_id)
+    concern = tenancy.access_concern(request.user, pk, Capability.MANAGE_OUTBREAKS)
+    location = concern.location
     form = ConcernCloseForm(request.POST or None, initial={"closed_on": timezone.localdate()})
     done = handle_form(
         request, form, lambda data: services.concern_close(
@@ -165,20 +159,16 @@ def concern_close(request, pk: int):
         "button": "Close concern"})
 
 
-def _authorities(request):
-    return Authority.objects.filter(
-        pk__in=tenancy.authority_ids(request.user, Capability.MANAGE_OUTBREAKS))
-
-
 def policies(request):
     tenancy.require(request.user, Capability.MANAGE_OUTBREAKS)
     return render(request, "risk/policies.html", {
-        "rows": [(a, selectors.policy_for(a.pk)) for a in _authorities(request)],
+        "rows": [(a, selectors.policy_for(a.pk))
+                 for a in tenancy.authorities(request.user, Capability.MANAGE_OUTBREAKS)],
         "rules": rules.RULES})
 
 
 def policy_edit(request, code: str):
-    authority = get_object_or_404(_authorities(request), ons_code=code.upper())
+    authority = tenancy.access_authority(request.user, code, Capability.MANAGE_OUTBREAKS)
     form = PolicyForm(request.POST or None, policy=selectors.policy_for(authority.pk))
     done = handle_form(
         request, form, lambda data: services.policy_set(

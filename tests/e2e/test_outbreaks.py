@@ -12,6 +12,7 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from caresight.accounts.models import Role
+from caresight.core.tenancy import OPERATOR
 from caresight.outbreaks.models import Outbreak
 from caresight.outbreaks.services import Counts, outbreak_report
 from caresight.outbreaks.tests.test_import import line_list
@@ -143,7 +144,7 @@ def test_an_officer_imports_a_line_list(page, home, officer, tmp_path):
 
 def test_a_quality_officer_works_the_risk_log(page, home, cambs, make_user):
     outbreak_report(location=home, reported_on=timezone.localdate() - dt.timedelta(days=2),
-                    reported_by="provider", counts=Counts(kind="confirmed"), user=None)
+                    reported_by="provider", counts=Counts(kind="confirmed"), user=OPERATOR)
     calm = LocationFactory(authority=cambs, name="Ash House")
     officer = make_user(Role.QUALITY_OFFICER, cambs, email="tom@quality.example")
     sign_in(page, officer.email)

@@ -6,6 +6,7 @@ import pytest
 from django.db import connection
 
 from caresight.core.db import in_parallel, insert_new
+from caresight.core.tenancy import OPERATOR
 from caresight.returns import selectors
 from caresight.returns.tests.test_summary import DAY, WEEK_BEFORE, area  # noqa: F401 (fixture)
 
@@ -13,7 +14,7 @@ from caresight.returns.tests.test_summary import DAY, WEEK_BEFORE, area  # noqa:
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_summary_with_a_previous_day_reads_both_days_side_by_side(area):  # noqa: F811
     threads = set()
-    summary = selectors.returns_summary(user=None, as_of=DAY, previous=WEEK_BEFORE,
+    summary = selectors.returns_summary(user=OPERATOR, as_of=DAY, previous=WEEK_BEFORE,
                                         authority="E10000003")
     isolate = summary["measures"][0]
     assert (isolate["current_pct"], isolate["previous_pct"]) == (33.3, 100.0)

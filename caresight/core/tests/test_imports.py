@@ -28,6 +28,7 @@ from caresight.core.imports import (
 )
 from caresight.core.models import Job
 from caresight.core.services import import_job_confirm, import_job_create, job_run
+from caresight.core.tenancy import OPERATOR
 from caresight.registry.models import Authority, Location
 from caresight.registry.services import CqcOutcome
 from caresight.registry.tests.factories import LocationFactory
@@ -181,7 +182,7 @@ class TestDates:
         data = ("cqc_location_id,date,suspected_or_confirmed,new_cases_residents,"
                 f"new_cases_staff,deaths\n{location.cqc_location_id},0001-01-01,confirmed,1,0,0\n"
                 f"{location.cqc_location_id},9999-12-31,confirmed,1,0,0\n").encode()
-        result = run_import("outbreaks", data=data, file_name="x.csv", user=None,
+        result = run_import("outbreaks", data=data, file_name="x.csv", user=OPERATOR,
                             dry_run=False)
         assert [str(e) for e in result.errors] == [
             "Row 2, date: '0001-01-01' is not a date Caresight accepts (it must be between "
@@ -195,20 +196,20 @@ class TestDates:
 class TestRowChecksAndOutcomes:
     def test_an_id_of_the_wrong_type_is_a_row_message(self):
         result = run_import("cqc", data=jsonl(api_object(locationId=12345)), file_name="x",
-                            user=None, dry_run=False)
+                            user=OPERATOR, dry_run=False)
         assert [str(e) for e in result.errors] == [
             "Row 1, locationId: '12345' is not a CQC location ID (1- followed by 6 to 12 "
             "digits)"]
         data = (b"cqc_location_id,date,suspected_or_confirmed,new_cases_residents,"
                 b"new_cases_staff,deaths\n[1],2020-06-01,confirmed,1,0,0\n")
-        result = run_import("outbreaks", data=data, file_name="x.csv", user=None, dry_run=True)
+        result = run_import("outbreaks", data=data, file_name="x.csv", user=OPERATOR, dry_run=True)
         assert [str(e) for e in result.errors] == [
             "Row 2, cqc_location_id: '[1]' is not the CQC location ID of any service on the "
             "register"]
         assert not Location.objects.exists()
 
     def test_counts_are_keyed_by_outcome_never_by_label(self):
-        result = run_import("cqc", data=jsonl(api_object()), file_name="x", user=None,
+        result = run_import("cqc", data=jsonl(api_object()), file_name="x", user=OPERATOR,
                             dry_run=True)
         assert set(result.counts) == set(CqcOutcome.values)
         assert result.counts[CqcOutcome.CREATED] == 1 and result.counts[OUTSIDE] == 0
@@ -295,7 +296,7 @@ class TestPreviewThenConfirm:
 
     def test_a_file_that_changes_nothing_cannot_be_confirmed(
             self, officer, client, django_capture_on_commit_callbacks):
-        run_import("cqc", data=jsonl(api_object()), file_name="x", user=None, dry_run=False)
+        run_import("cqc", data=jsonl(api_object()), file_name="x", user=OPERATOR, dry_run=False)
         job = make_job(officer, jsonl(api_object()), capture=django_capture_on_commit_callbacks)
         assert job.status == Job.Status.PREVIEWED and not job.result["would_change"]
         client.force_login(officer)

@@ -8,6 +8,7 @@ from caresight.accounts.models import Role
 from caresight.accounts.services import user_create
 from caresight.core.models import Job
 from caresight.core.services import job_run
+from caresight.core.tenancy import OPERATOR
 from caresight.registry.models import Location, Provider
 from caresight.registry.services import cqc_import
 from caresight.registry.tests.factories import LocationFactory, ProviderFactory
@@ -82,7 +83,7 @@ class TestOddFiles:
         ({"regulatedActivities": [{"contacts": ["x"]}]}, "contacts"),
     ])
     def test_nested_values_of_the_wrong_shape_are_row_errors(self, overrides, field):
-        result = cqc_import(data=jsonl(api_object(**overrides)), file_name="x", user=None,
+        result = cqc_import(data=jsonl(api_object(**overrides)), file_name="x", user=OPERATOR,
                             dry_run=True)
         assert [e.field for e in result.errors] == [field]
 
@@ -94,7 +95,7 @@ class TestOddFiles:
                         registration_date=dt.date(2015, 1, 1))
         data = (b"CQC Location ID,CQC Provider ID,Name,Local authority,Deregistration date\n"
                 b"1-111111111,1-222222222,Willow Lodge,Devon,01/01/2010\n")
-        result = cqc_import(data=data, file_name="x.csv", user=None, dry_run=True)
+        result = cqc_import(data=data, file_name="x.csv", user=OPERATOR, dry_run=True)
         assert [e.field for e in result.errors] == ["Deregistration date"]
 
     @pytest.mark.parametrize("data, message", [
@@ -105,7 +106,7 @@ class TestOddFiles:
         (b"[" * 100_000, "nested too deeply"),
     ])
     def test_unreadable_files_are_file_errors(self, data, message):
-        result = cqc_import(data=data, file_name="x", user=None, dry_run=True)
+        result = cqc_import(data=data, file_name="x", user=OPERATOR, dry_run=True)
         assert message in result.file_error
         assert not Location.objects.exists() and not Provider.objects.exists()
 

@@ -5,7 +5,9 @@ import csv
 import datetime as dt
 import io
 import json
+import zipfile
 from decimal import Decimal
+from xml.etree import ElementTree
 
 import openpyxl
 import pytest
@@ -89,6 +91,19 @@ class TestKinds:
         assert 'colspan="6">No providers yet.' in empty and "<tfoot" not in empty
 
 
+    def test_test_ids_on_a_table_its_cells_and_its_totals_row(self):
+        columns = [Column("provider", "Provider", value="provider.name", testid=lambda r: "name",
+                          link=lambda row: f"/providers/{row['beds']}/"),
+                   Column("beds", "Beds", kind=Kind.WHOLE, total=True,
+                          testid=lambda r: f"beds-{r['beds']}")]
+        html = render_to_string("includes/table.html", {"table": Table(
+            columns=columns, rows=rows(), title="Beds", testid="beds", totals_testid="totals")})
+        assert '<table class="govuk-table" data-testid="beds">' in html
+        assert '<a class="govuk-link" href="/providers/34/" data-testid="name">=1+1</a>' in html
+        assert 'data-testid="beds-1200">1,200</td>' in html
+        assert '<tr class="govuk-table__row" data-testid="totals"><th' in html
+
+
 class TestFiles:
     def test_csv_has_human_headers_labels_and_iso_dates(self):
         body, count = tables.render(table(), "csv")
@@ -132,14 +147,57 @@ class TestFiles:
         assert dataset["Signed"][0] == dt.date(2026, 12, 2)  # a date cell
         assert b'office:value-type="currency"' in _ods_content(body)
 
+    def test_every_xlsx_sheet_of_a_book_has_a_frozen_filtered_header(self):
+        book = tables.Book(title="Summary", tables=[table(), Table(
+            columns=COLUMNS[:2], rows=rows()[:1], title="Services")])
+        workbook = openpyxl.load_workbook(io.BytesIO(tables.render_book(book, "xlsx")[0]))
+        assert [(s.title, s.freeze_panes, s.auto_filter.ref) for s in workbook] == [
+            ("Allocations", "A2", "A1:F3"), ("Services", "A2", "A1:B2")]
+
+    def test_every_ods_sheet_has_a_frozen_header_row_and_an_autofilter(self):
+        assert _ods_view(tables.render(table(), "ods")[0]) == (
+            ["Allocations"], {"'Allocations'.A1:'Allocations'.F3"}, {"Allocations": FROZEN})
+        book = tables.Book(title="Summary", tables=[table(), Table(
+            columns=COLUMNS[:2], rows=rows()[:1], title="Services")])
+        assert _ods_view(tables.render_book(book, "ods")[0]) == (
+            ["Allocations", "Services"],
+            {"'Allocations'.A1:'Allocations'.F3", "'Services'.A1:'Services'.B2"},
+            {"Allocations": FROZEN, "Services": FROZEN})
+
     def test_an_unknown_format_is_refused(self):
         with pytest.raises(ValueError, match="choose one of csv, json, xlsx, ods"):
             tables.render(table(), "pdf")
 
 
-def _ods_content(body: bytes) -> bytes:
-    import zipfile
+TABLE = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
+CONFIG = "urn:oasis:names:tc:opendocument:xmlns:config:1.0"
 
+
+# LibreOffice's settings for a frozen first row: split rows (not columns) at row 1, the lower
+# pane active and scrolled from row 1
+FROZEN = {"VerticalSplitMode": "2", "VerticalSplitPosition": "1", "ActiveSplitRange": "2",
+          "PositionBottom": "1", "HorizontalSplitMode": "0"}
+
+
+def _ods_view(body: bytes) -> tuple[list, set, dict]:
+    """An ODS file's sheet names, autofilter ranges (content.xml) and each sheet's split
+    settings (settings.xml)."""
+    content = ElementTree.fromstring(_ods_content(body))
+    names = [s.get(f"{{{TABLE}}}name") for s in content.iter(f"{{{TABLE}}}table")]
+    filters = {r.get(f"{{{TABLE}}}target-range-address")
+               for r in content.iter(f"{{{TABLE}}}database-range")
+               if r.get(f"{{{TABLE}}}display-filter-buttons") == "true"}
+    settings = ElementTree.fromstring(zipfile.ZipFile(io.BytesIO(body)).read("settings.xml"))
+    splits = {}
+    for entry in settings.iter(f"{{{CONFIG}}}config-item-map-entry"):
+        items = {i.get(f"{{{CONFIG}}}name"): i.text
+                 for i in entry.findall(f"{{{CONFIG}}}config-item")}
+        if "VerticalSplitMode" in items:
+            splits[entry.get(f"{{{CONFIG}}}name")] = {k: items[k] for k in FROZEN}
+    return names, filters, splits
+
+
+def _ods_content(body: bytes) -> bytes:
     return zipfile.ZipFile(io.BytesIO(body)).read("content.xml")
 
 
@@ -195,7 +253,8 @@ class TestDownloadLogPage:
         from caresight.core.services import download_record
 
         return download_record(user=user, what=what, path="/register/",
-                               filters="service_type=care_home&authority=E10000003",
+                               filters="service_type=care_home&authority=E10000003"
+                               "&as_of=2026-12-02&locality=",
                                file_format="xlsx", rows=rows)
 
     def test_an_administrator_sees_their_organisations_downloads(self, client, make_user,
@@ -216,7 +275,9 @@ class TestDownloadLogPage:
         text = page.content.decode()
         assert "no-store" in page["Cache-Control"]
         assert "Chase list" in text and colleague.email in text and "1,234" in text
-        assert "service_type=care_home, authority=E10000003" in text
+        # the filters in words: dates as people write them, blank ones left out
+        assert ("Service type: care_home; Authority: E10000003; As of: 2 December 2026</td>"
+                in text)
         assert "Outbreak tracker" not in text  # another council's officer
 
     def test_a_superuser_sees_every_download_and_the_command_line(self, client, make_user,

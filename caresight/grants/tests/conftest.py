@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 
 from caresight.accounts.models import Role
+from caresight.core.tenancy import OPERATOR
 from caresight.grants import services
 from caresight.grants.models import Allocation, Payment
 from caresight.grants.tests.factories import ELIGIBILITY, accept, care_home, pay, simple_round
@@ -28,25 +29,25 @@ def pence_round(cambs, make_user):
     elm = care_home(cambs, beds=1, name="Elm House", provider=birch)
     care_home(cambs, beds=1, name="Fen House", provider=cedar)
     round = simple_round(cambs, amount="283594.27")
-    services.allocation_confirm(round=round, user=None)
+    services.allocation_confirm(round=round, user=OPERATOR)
     amounts = {a.location.name: a.amount for a in Allocation.objects.select_related("location")}
     # 28,359,427 pence in fifths: 5,671,885.4 each; the two pennies left go to the largest
     # remainders (Willow Court's 0.8, then the first of the 0.4s).
     assert amounts == {"Willow Court": Decimal("113437.71"), "Oak Lodge": Decimal("56718.86"),
                        "Elm House": Decimal("56718.85"), "Fen House": Decimal("56718.85")}
     services.adjustment_record(allocation=Allocation.objects.get(location=oak), amount="0.37",
-                               reason="Bed count corrected", user=None)
+                               reason="Bed count corrected", user=OPERATOR)
     accept(round, acorn)
     accept(round, birch)
     run = pay(round, 1)
     payment = Payment.objects.get(allocation__location=elm)
     services.recovery_record(payment=payment, amount="10.05", recovered_on=ELIGIBILITY
-                             + dt.timedelta(days=3), reason="Overpaid", user=None)
+                             + dt.timedelta(days=3), reason="Overpaid", user=OPERATOR)
     services.spend_return_submit(round=round, provider=acorn, amounts={
         "isolating_residents": "1000.10", "restricting_staff_movement": "2000.20",
-        "full_wages_isolating": "0.05"}, user=None)
+        "full_wages_isolating": "0.05"}, user=OPERATOR)
     services.spend_return_submit(round=round, provider=birch, amounts={"other": "99.99"},
-                                 user=None)
+                                 user=OPERATOR)
     return {"round": round, "run": run, "acorn": acorn, "birch": birch, "cedar": cedar,
             "payment": payment, "oak": oak,
             "officer": make_user(Role.COMMISSIONER, cambs),

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from django.db import connection
 
+from caresight.core.tenancy import OPERATOR
 from caresight.grants import services
 from caresight.grants.models import (
     Adjustment,
@@ -65,7 +66,7 @@ def community_answers(people: int) -> dict:
 
 def community_return(location, people: int, on: dt.date = ELIGIBILITY):
     return return_submit(location=location, for_date=on, answers=community_answers(people),
-                         user=None)
+                         user=OPERATOR)
 
 
 def care_home(authority, beds: int = 28, **kwargs):
@@ -79,7 +80,7 @@ def home_care(authority, **kwargs):
 
 
 def round_from_template(authority, *, template: str = ROUND_1, amount="1751000.00",
-                        eligibility_date: dt.date = ELIGIBILITY, contingency="0", user=None):
+                        eligibility_date: dt.date = ELIGIBILITY, contingency="0", user=OPERATOR):
     return services.round_create_from_template(
         authority=authority, template=template, amount=amount,
         eligibility_date=eligibility_date, contingency=contingency, user=user)
@@ -87,7 +88,7 @@ def round_from_template(authority, *, template: str = ROUND_1, amount="1751000.0
 
 def simple_round(authority, *, amount="10000.00", shares=("100",), method="per_bed",
                  service_types=("care_home", "care_home_nursing"), instalments=None,
-                 eligibility_date: dt.date = ELIGIBILITY, user=None, **element) -> Round:
+                 eligibility_date: dt.date = ELIGIBILITY, user=OPERATOR, **element) -> Round:
     """A round with one element per share, all by the same rule."""
     elements = [{"name": f"Element {i}", "share": share, "method": method,
                  "service_types": list(service_types), **element}
@@ -106,13 +107,13 @@ def simple_round(authority, *, amount="10000.00", shares=("100",), method="per_b
         user=user)
 
 
-def accept(round, provider, *, on: dt.date = ELIGIBILITY, user=None) -> Agreement:
+def accept(round, provider, *, on: dt.date = ELIGIBILITY, user=OPERATOR) -> Agreement:
     return services.agreement_record(round=round, provider=provider, accepted=True,
                                      name="Pat Manager", role="Registered manager", user=user,
                                      responded_on=on)
 
 
-def pay(round, number: int, *, as_of: dt.date = ELIGIBILITY, user=None) -> PaymentRun:
+def pay(round, number: int, *, as_of: dt.date = ELIGIBILITY, user=OPERATOR) -> PaymentRun:
     """Create and confirm a payment run for instalment `number`."""
     run = services.payment_run_create(round=round, instalment=round.instalments.get(
         number=number), as_of=as_of, user=user)

@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 
+from caresight.core.tenancy import OPERATOR
 from caresight.grants import services
 from caresight.grants.allocation import plan_round, spec_from_template, spec_of
 from caresight.grants.models import Method
@@ -181,7 +182,7 @@ class TestRound2:
         round = round_from_template(cambs, template=ROUND_2, amount="100000.00")
         wider = round.elements.get(position=3)
         services.element_inputs_set(element=wider, values={
-            register["day_service"]: "25", register["home_care"]: "15"}, user=None)
+            register["day_service"]: "25", register["home_care"]: "15"}, user=OPERATOR)
         plan = plan_round(spec_of(round))
         units = {line.name: line.units for line in plan.elements[2].lines}
         assert units == {"Day Centre": Decimal(25), "Ely Home Care": Decimal(15),
@@ -195,7 +196,7 @@ class TestRound2:
             self, cambs, register):
         round = round_from_template(cambs, template=ROUND_2, amount="100000.00")
         services.element_inputs_set(element=round.elements.get(position=2), values={
-            register["other_authority"]: "5", register["deregistered"]: "5"}, user=None)
+            register["other_authority"]: "5", register["deregistered"]: "5"}, user=OPERATOR)
         plan = plan_round(spec_of(round))
         assert plan.problems == [
             "“Community care, per person supported”: 2 service(s) with units or awards entered "
@@ -211,7 +212,7 @@ class TestOtherMethods:
         round = simple_round(cambs, amount="20000.00", method=Method.PANEL,
                              service_types=["care_home"], discretionary=True)
         services.element_inputs_set(element=round.elements.get(), values={
-            homes[0]: "5,000", homes[1]: "2500.50"}, user=None)
+            homes[0]: "5,000", homes[1]: "2500.50"}, user=OPERATOR)
         plan = plan_round(spec_of(round))
         plan.check()
         element = plan.elements[0]
@@ -228,7 +229,7 @@ class TestOtherMethods:
         round = simple_round(cambs, amount="1000.00", method=Method.FIXED,
                              service_types=["care_home"])
         services.element_inputs_set(element=round.elements.get(), values={
-            homes[0]: "600", homes[1]: "400.01"}, user=None)
+            homes[0]: "600", homes[1]: "400.01"}, user=OPERATOR)
         plan = plan_round(spec_of(round))
         assert plan.problems == ["“Element 1”: awards add up to £1,000.01, more than the "
                                  "£1,000.00 available."]
@@ -241,7 +242,7 @@ class TestOtherMethods:
             "“Element 1”: no eligible services on 13 May 2020: domiciliary care (home care) in "
             "Cambridgeshire, registered with CQC (2 found, none with units)."]
         services.element_inputs_set(element=round.elements.get(), values={a: "12.5", b: "37.5"},
-                                    user=None)
+                                    user=OPERATOR)
         plan = plan_round(spec_of(round))
         assert {line.location_id: line.amount for line in plan.elements[0].lines} == {
             a.pk: Decimal("250.00"), b.pk: Decimal("750.00")}

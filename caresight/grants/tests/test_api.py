@@ -7,6 +7,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from caresight.accounts.models import Role
+from caresight.core.tenancy import OPERATOR
 from caresight.grants.models import Agreement, Payment, Round
 from caresight.grants.tests.factories import ELIGIBILITY, care_home, row_counts
 
@@ -54,7 +55,7 @@ class TestGrantsApi:
         from caresight.grants.models import Element
 
         services.element_update(element=Element.objects.get(pk=discretionary["id"]),
-                                service_types=["care_home"], method="per_bed", user=None)
+                                service_types=["care_home"], method="per_bed", user=OPERATOR)
         preview = commissioner.get(reverse("grant-round-allocation",
                                            args=[created["id"]])).json()
         assert preview["elements"][0]["total"] == "30000.00"
@@ -71,7 +72,15 @@ class TestGrantsApi:
         other = client.post(reverse("grant-agreement-list"), {
             "round": created["id"], "provider": homes[1].provider_id, "accepted": True,
             "signed_name": "Pat", "signed_role": "Manager"}, format="json")
-        assert other.status_code == 404
+        missing = client.post(reverse("grant-agreement-list"), {
+            "round": created["id"], "provider": 987654321, "accepted": True,
+            "signed_name": "Pat", "signed_role": "Manager"}, format="json")
+        # Another provider reads exactly like one that does not exist.
+        assert other.status_code == missing.status_code == 400
+        assert other.json()["error"]["fields"].keys() == {"provider"}
+        assert (other.json()["error"]["fields"]["provider"][0].replace(
+            str(homes[1].provider_id), "N") == missing.json()["error"]["fields"]["provider"][0]
+            .replace("987654321", "N"))
         own = client.post(reverse("grant-agreement-list"), {
             "round": created["id"], "provider": homes[0].provider_id, "accepted": True,
             "signed_name": "Pat", "signed_role": "Manager"}, format="json")
@@ -99,6 +108,10 @@ class TestGrantsApi:
             "round": created["id"], "provider": homes[0].provider_id,
             "amounts": {"other": "1,200.50"}}, format="json")
         assert spend.status_code == 201 and spend.json()["amounts"]["other"] == "1200.50"
-        recon = client.get(reverse("grant-round-reconciliation", args=[created["id"]])).json()
-        assert [row["provider"] for row in recon["rows"]] == [homes[0].provider.name]
-        assert recon["totals"]["unspent"] == "12799.50"
+        # The reconciliation is the officers' (as on the pages): a provider's is 404.
+        assert client.get(reverse("grant-round-reconciliation", args=[created["id"]])
+                          ).status_code == 404
+        recon = commissioner.get(reverse("grant-round-reconciliation",
+                                         args=[created["id"]])).json()
+        own_row = next(row for row in recon["rows"] if row["provider"] == homes[0].provider.name)
+        assert own_row["unspent"] == "12799.50"

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from docx import Document
 from pypdf import PdfReader
 
+from caresight.core.tenancy import OPERATOR
 from caresight.grants import letters, services
 from caresight.grants.round_templates import SPEND_CATEGORIES_2020
 from caresight.registry.models import ServiceType
@@ -29,7 +30,7 @@ def make_round(authority, amount="75000.00"):
             {"number": 2, "share": "50", "due_offset_days": 60,
              "conditions": [{"kind": "agreement_signed"}, {"kind": "recent_return", "days": 14},
                             {"kind": "spend_return"}]}],
-        spend_categories=SPEND_CATEGORIES_2020, user=None)
+        spend_categories=SPEND_CATEGORIES_2020, user=OPERATOR)
 
 
 @pytest.fixture
@@ -43,7 +44,7 @@ def fund(cambs, devon):
     LocationFactory(provider=dart, authority=cambs, name="Dart Lodge", registered_beds=20)
     LocationFactory(provider=dart, authority=devon, name="Dartmoor House", registered_beds=50)
     round = make_round(cambs)
-    services.allocation_confirm(round=round, user=None)
+    services.allocation_confirm(round=round, user=OPERATOR)
     round.refresh_from_db()
     return {"round": round, "fen": fen, "dart": dart}
 

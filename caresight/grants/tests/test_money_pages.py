@@ -148,6 +148,16 @@ class TestMoneyOnTheGrantsPages:
         figures_in(page, "£28,359.43")
 
 
+    def test_only_who_may_record_a_recovery_is_offered_the_link(self, client, world):
+        payment = world["payment"]
+        url = reverse("grants:provider", args=[world["round"].pk, payment.provider_id])
+        client.force_login(world["officer"])  # a commissioner: the page, not the recovery
+        assert b"Record a recovery" not in client.get(url).content
+        assert client.get(reverse("grants:recover", args=[payment.pk])).status_code == 404
+        client.force_login(world["finance"])
+        assert b"Record a recovery" in client.get(url).content
+
+
 def test_no_grants_template_does_arithmetic_on_money():
     """`add`, `widthratio` and friends work in whole numbers (or floats): never on money."""
     arithmetic = re.compile(r"\|\s*add:|\{%\s*widthratio|\|\s*floatformat[^}]*\|\s*pounds")

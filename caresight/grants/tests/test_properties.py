@@ -17,6 +17,7 @@ from django.db.models import Sum
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from caresight.core.tenancy import OPERATOR
 from caresight.grants import selectors, services
 from caresight.grants.models import Adjustment, Allocation, Payment, PaymentRun, Recovery
 from caresight.registry.tests.factories import ProviderFactory
@@ -51,9 +52,9 @@ def build(cambs, devon) -> dict:
         care_home(cambs, beds=beds, provider=provider)
     care_home(devon, beds=40)
     round = simple_round(cambs, amount="1000.01", shares=("60", "40"), instalments=INSTALMENTS)
-    services.allocation_confirm(round=round, user=None)
+    services.allocation_confirm(round=round, user=OPERATOR)
     devon_round = simple_round(devon, amount="500.00", instalments=INSTALMENTS)
-    services.allocation_confirm(round=devon_round, user=None)
+    services.allocation_confirm(round=devon_round, user=OPERATOR)
     round.refresh_from_db()
     allocations = list(Allocation.objects.filter(round=round).order_by("pk"))
     assert len(allocations) == 8
@@ -98,7 +99,7 @@ class Books:
             index, accepted, days = args
             self.refused(lambda: services.agreement_record(
                 round=round, provider=self.base["providers"][index], accepted=accepted,
-                name="Pat", role="Manager", user=None,
+                name="Pat", role="Manager", user=OPERATOR,
                 responded_on=ELIGIBILITY + dt.timedelta(days=days)))
         elif kind == "adjust":
             index, pence = args
@@ -107,7 +108,7 @@ class Books:
             count = Adjustment.objects.count()
             self.refused(lambda: services.adjustment_record(
                 allocation=allocation, amount=str(Decimal(pence) * PENNY), reason="Test",
-                user=None))
+                user=OPERATOR))
             if pence < 0 and Adjustment.objects.count() > count:
                 self.paid_at_reduction[allocation.pk] = max(
                     self.paid_at_reduction[allocation.pk], before)
@@ -115,7 +116,7 @@ class Books:
             number, days, confirms = args
             run = services.payment_run_create(
                 round=round, instalment=round.instalments.get(number=number),
-                as_of=ELIGIBILITY + dt.timedelta(days=days), user=None)
+                as_of=ELIGIBILITY + dt.timedelta(days=days), user=OPERATOR)
             self.runs.append(run)
             for _ in range(confirms):
                 self.confirm(run)
@@ -126,7 +127,7 @@ class Books:
                 payment = payments[index % len(payments)]
                 self.refused(lambda: services.recovery_record(
                     payment=payment, amount=str(Decimal(pence) * PENNY),
-                    recovered_on=ELIGIBILITY, reason="Test", user=None))
+                    recovered_on=ELIGIBILITY, reason="Test", user=OPERATOR))
         elif kind == "confirm_again" and self.runs:
             self.confirm(self.runs[args[0] % len(self.runs)])
 
@@ -135,7 +136,7 @@ class Books:
         was_confirmed = PaymentRun.objects.get(pk=run.pk).is_confirmed
         before = row_counts()
         try:
-            written = services.payment_run_confirm(run=run, user=None)
+            written = services.payment_run_confirm(run=run, user=OPERATOR)
         except ValidationError as error:
             assert was_confirmed, error
             assert "nothing was paid again" in error.messages[0]
@@ -199,7 +200,7 @@ class Books:
                     f"allocation {a.pk}: paid {paid[a.pk]}, allocated {now}, paid before a "
                     f"reduction {self.paid_at_reduction[a.pk]}")
         # The reconciliation balances, and agrees with the records themselves.
-        report = selectors.reconciliation(user=None, round=round)
+        report = selectors.reconciliation(user=OPERATOR, round=round)
         rows, totals = report["rows"], report["totals"]
         for key, value in totals.items():
             assert value == sum((r[key] for r in rows), Decimal(0)), key

@@ -9,6 +9,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from caresight.accounts.models import Role
+from caresight.core.tenancy import OPERATOR
 from caresight.core.timeutils import long_date
 from caresight.grants import selectors, services
 from caresight.grants.allocation import plan_round, spec_of
@@ -75,10 +76,10 @@ def world(cambs, devon):
     round = services.round_create(
         authority=cambs, name=template["name"], amount="10000.00", eligibility_date=ELIGIBILITY,
         elements=template["elements"], instalments=INSTALMENTS_1,
-        spend_categories=template["spend_categories"], user=None)
-    services.allocation_confirm(round=round, user=None)
-    devon_round = simple_round(devon, amount="5000.00", user=None)
-    services.allocation_confirm(round=devon_round, user=None)
+        spend_categories=template["spend_categories"], user=OPERATOR)
+    services.allocation_confirm(round=round, user=OPERATOR)
+    devon_round = simple_round(devon, amount="5000.00", user=OPERATOR)
+    services.allocation_confirm(round=devon_round, user=OPERATOR)
     round.refresh_from_db()
     return {
         "round": round, "devon_round": devon_round, "homes": homes,
@@ -111,7 +112,7 @@ def unchanged(call, message: str):
     return error.value
 
 
-def reconciliation_totals(round, user=None) -> dict:
+def reconciliation_totals(round, user=OPERATOR) -> dict:
     return selectors.reconciliation(user=user, round=round)["totals"]
 
 
@@ -134,7 +135,7 @@ def round_definition(**changes) -> dict:
 @pytest.mark.django_db
 class TestRoundCreate:
     def test_a_round_is_made_from_its_definition_with_history(self, cambs):
-        round = services.round_create(authority=cambs, user=None, **round_definition())
+        round = services.round_create(authority=cambs, user=OPERATOR, **round_definition())
         assert round.amount == Decimal("1000.00")
         assert [(e.share, e.retained) for e in round.elements.all()] == [
             (Decimal(75), Decimal(0)), (Decimal(25), Decimal(0))]
@@ -186,7 +187,7 @@ class TestRoundCreate:
         ({"name": ""}, "This field cannot be blank."),
     ])
     def test_bad_definitions_are_refused_and_nothing_is_written(self, cambs, changes, message):
-        unchanged(lambda: services.round_create(authority=cambs, user=None,
+        unchanged(lambda: services.round_create(authority=cambs, user=OPERATOR,
                                                 **round_definition(**changes)), message)
 
     def test_bad_template_requests_are_refused_and_nothing_is_written(self, cambs):
@@ -197,7 +198,7 @@ class TestRoundCreate:
         unchanged(lambda: round_from_template(cambs, amount="-1,751,000.00"), "is negative")
 
     def test_a_huge_amount_is_refused_with_a_clear_message(self, cambs):
-        unchanged(lambda: services.round_create(authority=cambs, user=None,
+        unchanged(lambda: services.round_create(authority=cambs, user=OPERATOR,
                                                 **round_definition(amount="1e30")), "Amount")
 
 
@@ -211,7 +212,7 @@ class TestAllocationConfirm:
         community_return(home_care(cambs), 17)
         round = round_from_template(cambs, amount="1751000.00")
         preview = plan_round(spec_of(round)).as_json()
-        assert services.allocation_confirm(round=round, user=None) == 4
+        assert services.allocation_confirm(round=round, user=OPERATOR) == 4
         written = [(a.location.cqc_location_id, a.location.name, a.provider.name,
                     a.element.name, a.units, a.amount, a.explanation)
                    for a in Allocation.objects.filter(round=round).order_by(
@@ -225,24 +226,24 @@ class TestAllocationConfirm:
         assert Allocation.objects.filter(location__in=homes).count() == 3
         assert Allocation.history.filter(history_change_reason="Allocation confirmed").count() == 4
         round.refresh_from_db()
-        assert round.is_confirmed and selectors.reconciliation(user=None, round=round)[
+        assert round.is_confirmed and selectors.reconciliation(user=OPERATOR, round=round)[
             "fund"]["not_allocated"] == 0
 
     def test_a_second_confirm_is_refused_and_changes_nothing(self, world):
         message = (f"The allocation was confirmed on {long_date(TODAY())}; it cannot change. "
                    "Record an adjustment instead.")
-        unchanged(lambda: services.allocation_confirm(round=world["round"], user=None), message)
+        unchanged(lambda: services.allocation_confirm(round=world["round"], user=OPERATOR), message)
         element = world["round"].elements.first()
-        unchanged(lambda: services.element_update(element=element, share="70", user=None),
+        unchanged(lambda: services.element_update(element=element, share="70", user=OPERATOR),
                   message)
         unchanged(lambda: services.element_inputs_set(
-            element=element, values={world["homes"]["birch"]: "3"}, user=None), message)
+            element=element, values={world["homes"]["birch"]: "3"}, user=OPERATOR), message)
 
     def test_a_round_with_no_eligible_providers_is_refused_and_nothing_is_written(
             self, cambs, devon):
         care_home(devon, beds=40)
         round = round_from_template(cambs)
-        error = unchanged(lambda: services.allocation_confirm(round=round, user=None),
+        error = unchanged(lambda: services.allocation_confirm(round=round, user=OPERATOR),
                           "“Care homes, per registered bed”: no eligible services on 13 May "
                           "2020")
         assert len(error.messages) == 2
@@ -253,15 +254,16 @@ class TestAllocationConfirm:
         care_home(cambs, beds=10)
         round = simple_round(cambs, shares=("60", "30"))
         first, second = round.elements.all()
-        unchanged(lambda: services.element_update(element=second, share="41", user=None),
+        unchanged(lambda: services.element_update(element=second, share="41", user=OPERATOR),
                   "Elements add up to 101%, more than 100%.")
         unchanged(lambda: services.element_update(element=second, method="per_fish",
-                                                  user=None), "Choose a method.")
+                                                  user=OPERATOR), "Choose a method.")
         unchanged(lambda: services.element_update(element=second, service_types=["kennels"],
-                                                  user=None), "Choose at least one service type")
-        unchanged(lambda: services.element_update(element=second, retained="-1", user=None),
+                                                  user=OPERATOR),
+                  "Choose at least one service type")
+        unchanged(lambda: services.element_update(element=second, retained="-1", user=OPERATOR),
                   "Retained: “-1” is negative.")
-        services.element_update(element=second, share="40", retained="100", user=None)
+        services.element_update(element=second, share="40", retained="100", user=OPERATOR)
         plan = plan_round(spec_of(round))
         assert [e.total for e in plan.elements] == [Decimal("6000.00"), Decimal("4000.00")]
         assert plan.elements[1].allocated == Decimal("3900.00")
@@ -273,10 +275,10 @@ class TestAllocationConfirm:
         for value, message in [("-3", "is negative"), ("0", "must be more than £0.00"),
                                ("x", "is not an amount of money")]:
             unchanged(lambda v=value: services.element_inputs_set(
-                element=element, values={homes[0]: v}, user=None), message)
+                element=element, values={homes[0]: v}, user=OPERATOR), message)
         services.element_inputs_set(element=element, values={homes[0]: "3", homes[1]: "4"},
-                                    user=None)
-        services.element_inputs_set(element=element, values={homes[1]: "5"}, user=None)
+                                    user=OPERATOR)
+        services.element_inputs_set(element=element, values={homes[1]: "5"}, user=OPERATOR)
         assert {i.location_id: i.value for i in element.inputs.all()} == {homes[1].pk: 5}
         assert element.inputs.model.history.count() == 2 + 2 + 1  # 2 added, 2 removed, 1 added
 
@@ -288,11 +290,11 @@ class TestAdjustments:
     def test_an_adjustment_is_kept_beside_the_allocation_which_never_changes(self, world):
         birch = allocation(world, "birch")
         adjustment = services.adjustment_record(allocation=birch, amount="-£1,000.50",
-                                                reason="  Beds miscounted  ", user=None)
+                                                reason="  Beds miscounted  ", user=OPERATOR)
         assert (adjustment.amount, adjustment.reason) == (Decimal("-1000.50"), "Beds miscounted")
         birch.refresh_from_db()
         assert birch.amount == Decimal("3000.00") and birch.history.count() == 1
-        row = next(r for r in selectors.reconciliation(user=None, round=world["round"])["rows"]
+        row = next(r for r in selectors.reconciliation(user=OPERATOR, round=world["round"])["rows"]
                    if r["provider"] == "Birch Care")
         assert (row["allocated"], row["adjusted"]) == (Decimal("3000.00"), Decimal("-1000.50"))
         assert selectors.open_data_rows(world["round"])[1]["allocated"] == Decimal("1999.50")
@@ -308,21 +310,22 @@ class TestAdjustments:
     def test_bad_adjustments_are_refused_and_nothing_is_written(self, world, amount, reason,
                                                                 message):
         unchanged(lambda: services.adjustment_record(allocation=allocation(world, "birch"),
-                                                     amount=amount, reason=reason, user=None),
+                                                     amount=amount, reason=reason, user=OPERATOR),
                   message)
 
     def test_adjustments_cannot_take_an_allocation_below_zero_between_them(self, world):
         birch = allocation(world, "birch")
-        services.adjustment_record(allocation=birch, amount="500", reason="More beds", user=None)
-        services.adjustment_record(allocation=birch, amount="-3500", reason="Closed", user=None)
+        services.adjustment_record(allocation=birch, amount="500", reason="More beds",
+                                   user=OPERATOR)
+        services.adjustment_record(allocation=birch, amount="-3500", reason="Closed", user=OPERATOR)
         unchanged(lambda: services.adjustment_record(allocation=birch, amount="-0.01",
-                                                     reason="Again", user=None),
+                                                     reason="Again", user=OPERATOR),
                   "The allocation is £0.00; it cannot be reduced by £0.01.")
 
     def test_another_councils_adjustment_does_not_touch_this_round(self, world):
         before = reconciliation_totals(world["round"])
         dartmoor = Allocation.objects.get(round=world["devon_round"])
-        services.adjustment_record(allocation=dartmoor, amount="250", reason="Devon", user=None)
+        services.adjustment_record(allocation=dartmoor, amount="250", reason="Devon", user=OPERATOR)
         assert reconciliation_totals(world["round"]) == before
         assert reconciliation_totals(world["devon_round"])["adjusted"] == Decimal("250.00")
 
@@ -352,9 +355,9 @@ class TestAgreements:
     def test_a_provider_that_declined_may_later_sign_and_the_first_answer_is_kept(self, world):
         round, cedar = world["round"], world["cedar"]
         services.agreement_record(round=round, provider=cedar, accepted=False, name="Al",
-                                  role="Manager", user=None, responded_on=dt.date(2020, 5, 15))
+                                  role="Manager", user=OPERATOR, responded_on=dt.date(2020, 5, 15))
         agreement = services.agreement_record(round=round, provider=cedar, accepted=True,
-                                              name="Al", role="Manager", user=None)
+                                              name="Al", role="Manager", user=OPERATOR)
         assert agreement.decision == Agreement.Decision.ACCEPTED
         assert Agreement.objects.filter(round=round, provider=cedar).count() == 1
         assert [h.decision for h in agreement.history.order_by("history_id")] == [
@@ -370,7 +373,7 @@ class TestAgreements:
         unchanged(lambda: accept(round, world["dartmoor"]), "has no allocation from")
         unchanged(lambda: services.agreement_record(round=round, provider=world["acorn"],
                                                     accepted=True, name=" ", role="",
-                                                    user=None),
+                                                    user=OPERATOR),
                   "Enter the name of the person signing.")
         care_home(cambs, beds=5)
         draft = simple_round(cambs)
@@ -385,7 +388,7 @@ def reasons_by_location(lines) -> dict[str, list[str]]:
 
 
 def care_home_return(location, on: dt.date):
-    return_submit(location=location, for_date=on, answers=care_home_answers(), user=None)
+    return_submit(location=location, for_date=on, answers=care_home_answers(), user=OPERATOR)
 
 
 @pytest.mark.django_db
@@ -394,24 +397,24 @@ class TestPaymentRuns:
         care_home(cambs, beds=10)
         round = simple_round(cambs)
         unchanged(lambda: services.payment_run_create(
-            round=round, instalment=round.instalments.first(), as_of=ELIGIBILITY, user=None),
+            round=round, instalment=round.instalments.first(), as_of=ELIGIBILITY, user=OPERATOR),
             "The allocation has not been confirmed, so nothing can be paid. Confirm the "
             "allocation first.")
 
     def test_an_instalment_from_another_round_is_refused(self, world):
         unchanged(lambda: services.payment_run_create(
             round=world["round"], instalment=world["devon_round"].instalments.first(),
-            as_of=ELIGIBILITY, user=None), "That instalment is not from this round.")
+            as_of=ELIGIBILITY, user=OPERATOR), "That instalment is not from this round.")
 
     def test_what_is_due_and_what_is_withheld_and_why(self, world, cambs, users):
         # Round 1 as the template has it: instalment 2 needs recent and spend returns too.
         round = round_from_template(cambs, amount="10000.00")
-        services.allocation_confirm(round=round, user=None)
+        services.allocation_confirm(round=round, user=OPERATOR)
         homes, today = world["homes"], TODAY()
         accept(round, world["acorn"], on=today)
         accept(round, world["elm"], on=today)
         services.agreement_record(round=round, provider=world["cedar"], accepted=False,
-                                  name="Al", role="Manager", user=None,
+                                  name="Al", role="Manager", user=OPERATOR,
                                   responded_on=dt.date(2020, 5, 15))
         first = services.payment_run_create(round=round, instalment=round.instalments.get(
             number=1), as_of=today, user=users["finance"])
@@ -430,9 +433,9 @@ class TestPaymentRuns:
         care_home_return(homes["acorn_ely"], today - dt.timedelta(days=13))
         care_home_return(homes["acorn_march"], today - dt.timedelta(days=14))
         services.spend_return_submit(round=round, provider=world["acorn"],
-                                     amounts={"other": "100"}, user=None)
+                                     amounts={"other": "100"}, user=OPERATOR)
         second = services.payment_run_create(round=round, instalment=round.instalments.get(
-            number=2), as_of=today, user=None)
+            number=2), as_of=today, user=OPERATOR)
         lines = selectors.payment_run_lines(second)
         stale = long_date(today - dt.timedelta(days=14))
         window = f"No Capacity Tracker return in the 14 days to {long_date(today)}"
@@ -451,20 +454,21 @@ class TestPaymentRuns:
         round = world["round"]
         accept(round, world["birch"])
         run = services.payment_run_create(round=round, instalment=round.instalments.first(),
-                                          as_of=ELIGIBILITY, user=None)
+                                          as_of=ELIGIBILITY, user=OPERATOR)
         assert services.payment_run_confirm(run=run, user=users["finance"]) == 1
         run.refresh_from_db()
         assert run.is_confirmed and run.confirmed_by == users["finance"]
         assert {w["location"]: w["reasons"] for w in run.withheld}["Acorn Ely"] == [
             "No signed agreement."]
         assert len(run.withheld) == 4
-        unchanged(lambda: services.payment_run_confirm(run=run, user=None),
+        unchanged(lambda: services.payment_run_confirm(run=run, user=OPERATOR),
                   f"This payment run was confirmed on {long_date(TODAY())}; nothing was paid "
                   "again.")
         # The same run object held by someone who has not reloaded it is refused too.
         stale = PaymentRun.objects.get(pk=run.pk)
         stale.confirmed_at = None
-        unchanged(lambda: services.payment_run_confirm(run=stale, user=None), "nothing was paid")
+        unchanged(lambda: services.payment_run_confirm(run=stale, user=OPERATOR),
+                  "nothing was paid")
         # Read back as confirmed, whatever happens afterwards.
         accept(round, world["acorn"])
         lines = selectors.payment_run_lines(run)
@@ -478,16 +482,16 @@ class TestPaymentRuns:
         accept(round, world["birch"])
         accept(round, world["cedar"])
         second = services.payment_run_create(round=round, instalment=round.instalments.first(),
-                                             as_of=ELIGIBILITY, user=None)
+                                             as_of=ELIGIBILITY, user=OPERATOR)
         lines = selectors.payment_run_lines(second)
         assert {line.location_name for line in lines.due} == {"Birch House", "Cedar Lodge"}
         assert {(line.location_name, line.paid_in_run) for line in lines.already_paid} == {
             ("Acorn Ely", first.pk), ("Acorn March", first.pk)}
         # A third run prepared at the same time as the second pays nothing once it is paid.
         third = services.payment_run_create(round=round, instalment=round.instalments.first(),
-                                            as_of=ELIGIBILITY, user=None)
-        assert services.payment_run_confirm(run=second, user=None) == 2
-        assert services.payment_run_confirm(run=third, user=None) == 0
+                                            as_of=ELIGIBILITY, user=OPERATOR)
+        assert services.payment_run_confirm(run=second, user=OPERATOR) == 2
+        assert services.payment_run_confirm(run=third, user=OPERATOR) == 0
         paid = Payment.objects.filter(run__round=round)
         assert paid.count() == 4
         assert len({(p.allocation_id, p.instalment_id) for p in paid}) == 4
@@ -511,11 +515,11 @@ class TestPaymentRuns:
         accept(round, world["birch"])
         pay(round, 1)
         birch = allocation(world, "birch")
-        services.adjustment_record(allocation=birch, amount="200.01", reason="Beds", user=None)
+        services.adjustment_record(allocation=birch, amount="200.01", reason="Beds", user=OPERATOR)
         pay(round, 2)
         assert sum(p.amount for p in birch.payments.all()) == Decimal("3200.01")
-        services.adjustment_record(allocation=birch, amount="-1000", reason="Closed", user=None)
-        row = next(r for r in selectors.reconciliation(user=None, round=round)["rows"]
+        services.adjustment_record(allocation=birch, amount="-1000", reason="Closed", user=OPERATOR)
+        row = next(r for r in selectors.reconciliation(user=OPERATOR, round=round)["rows"]
                    if r["provider"] == "Birch Care")
         assert (row["paid"], row["still_to_pay"]) == (Decimal("3200.01"), Decimal("-1000.00"))
 
@@ -524,9 +528,9 @@ class TestPaymentRuns:
         accept(round, world["birch"])
         pay(round, 1)
         services.adjustment_record(allocation=allocation(world, "birch"), amount="-2000",
-                                   reason="Closed", user=None)
+                                   reason="Closed", user=OPERATOR)
         run = services.payment_run_create(round=round, instalment=round.instalments.last(),
-                                          as_of=ELIGIBILITY, user=None)
+                                          as_of=ELIGIBILITY, user=OPERATOR)
         assert reasons_by_location(selectors.payment_run_lines(run))["Birch House"] == [
             "Paid £500.00 more than now allocated: record a recovery."]
 
@@ -536,7 +540,7 @@ class TestPaymentRuns:
         accept(round, world["birch"])
         pay(round, 2)  # instalment 1 was missed (e.g. the run was never made)
         birch = allocation(world, "birch")
-        services.adjustment_record(allocation=birch, amount="-2000", reason="Closed", user=None)
+        services.adjustment_record(allocation=birch, amount="-2000", reason="Closed", user=OPERATOR)
         pay(round, 1)
         paid = sum(p.amount for p in birch.payments.all())
         assert paid <= max(Decimal("1000.00"), Decimal("1500.00")), paid  # paid £2,000.00
@@ -548,11 +552,11 @@ class TestPaymentRuns:
         community_return(home_care(cambs), 10)
         round = round_from_template(cambs, template=ROUND_2, amount="1000.00")
         services.element_inputs_set(element=round.elements.get(position=3),
-                                    values={day_centre: "20"}, user=None)
-        services.allocation_confirm(round=round, user=None)
+                                    values={day_centre: "20"}, user=OPERATOR)
+        services.allocation_confirm(round=round, user=OPERATOR)
         accept(round, day_centre.provider, on=TODAY())
         run = services.payment_run_create(round=round, instalment=round.instalments.get(
-            number=1), as_of=TODAY(), user=None)
+            number=1), as_of=TODAY(), user=OPERATOR)
         lines = selectors.payment_run_lines(run)
         assert [line.location_name for line in lines.due] == ["Day Centre"], lines.withheld
 
@@ -578,16 +582,16 @@ class TestRecoveries:
         payment = pay(round, 1).payments.get()
         assert payment.amount == Decimal("1500.00")
         services.recovery_record(payment=payment, amount="1,000", recovered_on=ELIGIBILITY,
-                                 reason="Closed", user=None)
+                                 reason="Closed", user=OPERATOR)
         unchanged(lambda: services.recovery_record(payment=payment, amount="500.01",
                                                    recovered_on=ELIGIBILITY, reason="Closed",
-                                                   user=None),
+                                                   user=OPERATOR),
                   "Only £500.00 of this payment is left to recover.")
         services.recovery_record(payment=payment, amount="500", recovered_on=ELIGIBILITY,
-                                 reason="Closed", user=None)
+                                 reason="Closed", user=OPERATOR)
         unchanged(lambda: services.recovery_record(payment=payment, amount="0.01",
                                                    recovered_on=ELIGIBILITY, reason="Closed",
-                                                   user=None),
+                                                   user=OPERATOR),
                   "Only £0.00 of this payment is left to recover.")
         payment.refresh_from_db()
         assert payment.amount == Decimal("1500.00")  # the payment itself never changes
@@ -602,7 +606,7 @@ class TestRecoveries:
         accept(world["devon_round"], world["dartmoor"])
         payment = pay(world["devon_round"], 1).payments.get()
         services.recovery_record(payment=payment, amount="100", recovered_on=ELIGIBILITY,
-                                 reason="Closed", user=None)
+                                 reason="Closed", user=OPERATOR)
         assert reconciliation_totals(world["round"]) == before
         assert reconciliation_totals(world["devon_round"])["recovered"] == Decimal("100.00")
 
@@ -618,7 +622,7 @@ class TestRecoveries:
         payment = pay(world["round"], 1).payments.get()
         unchanged(lambda: services.recovery_record(payment=payment, amount=amount,
                                                    recovered_on=ELIGIBILITY, reason=reason,
-                                                   user=None), message)
+                                                   user=OPERATOR), message)
 
 
 # --- Spend returns ---------------------------------------------------------------------------
@@ -635,7 +639,7 @@ def paid(world):
 def spend(world, provider: str = "birch", **amounts):
     reason = amounts.pop("over_reason", "")
     return services.spend_return_submit(round=world["round"], provider=world[provider],
-                                        amounts=amounts, over_reason=reason, user=None)
+                                        amounts=amounts, over_reason=reason, user=OPERATOR)
 
 
 @pytest.mark.django_db
@@ -656,7 +660,7 @@ class TestSpendReturns:
     def test_recovered_money_does_not_count_as_paid(self, paid):
         payment = Payment.objects.get(provider=paid["birch"])
         services.recovery_record(payment=payment, amount="600", recovered_on=ELIGIBILITY,
-                                 reason="Closed", user=None)
+                                 reason="Closed", user=OPERATOR)
         unchanged(lambda: spend(paid, other="900.01"), "more than the £900.00 paid; say why.")
 
     @pytest.mark.parametrize("amounts, message", [
@@ -697,12 +701,12 @@ class TestReconciliation:
     def test_totals_are_the_sums_of_the_rows_and_balance(self, paid):
         round = paid["round"]
         services.adjustment_record(allocation=allocation(paid, "cedar"), amount="-250.25",
-                                   reason="Beds", user=None)
+                                   reason="Beds", user=OPERATOR)
         services.recovery_record(payment=Payment.objects.get(allocation__location__name=(
-            "Acorn March")), amount="50", recovered_on=ELIGIBILITY, reason="Closed", user=None)
+            "Acorn March")), amount="50", recovered_on=ELIGIBILITY, reason="Closed", user=OPERATOR)
         spend(paid, "acorn", other="1000")
         spend(paid, "birch", isolating_residents="1600", over_reason="Own money")
-        report = selectors.reconciliation(user=None, round=round)
+        report = selectors.reconciliation(user=OPERATOR, round=round)
         rows, totals = report["rows"], report["totals"]
         assert [r["provider"] for r in rows] == ["Acorn Care", "Birch Care", "Cedar Care",
                                                  "Elm Care"]
@@ -766,7 +770,7 @@ class TestReconciliation:
     def test_the_other_councils_round_is_reconciled_on_its_own(self, paid):
         accept(paid["devon_round"], paid["dartmoor"])
         pay(paid["devon_round"], 1)
-        devon = selectors.reconciliation(user=None, round=paid["devon_round"])
+        devon = selectors.reconciliation(user=OPERATOR, round=paid["devon_round"])
         assert [r["provider_id"] for r in devon["rows"]] == [paid["dartmoor"].pk]
         assert devon["totals"]["paid"] == Decimal("2500.00")
         assert reconciliation_totals(paid["round"])["paid"] == Decimal("3000.00")

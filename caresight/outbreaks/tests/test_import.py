@@ -9,6 +9,7 @@ from django.core.management import CommandError, call_command
 
 from caresight.accounts.models import Role
 from caresight.core.imports import run_import
+from caresight.core.tenancy import OPERATOR
 from caresight.outbreaks.models import Outbreak, Update
 from caresight.registry.tests.factories import LocationFactory
 
@@ -18,7 +19,7 @@ def line_list(rows, header="cqc_location_id,date,suspected_or_confirmed,new_case
     return ("\n".join([header, *rows]) + "\n").encode()
 
 
-def run(data, user=None, dry_run=False, name="list.csv"):
+def run(data, user=OPERATOR, dry_run=False, name="list.csv"):
     return run_import("outbreaks", data=data, file_name=name, user=user, dry_run=dry_run)
 
 

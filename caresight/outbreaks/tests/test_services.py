@@ -6,6 +6,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from caresight.core.tenancy import OPERATOR
 from caresight.outbreaks import services
 from caresight.outbreaks.models import Outbreak, Status, StatusChange, Update
 from caresight.outbreaks.selectors import open_outbreak
@@ -18,7 +19,7 @@ def counts(**kwargs) -> services.Counts:
     return services.Counts(**{"kind": "confirmed", "new_cases_residents": 2, **kwargs})
 
 
-def report(location, on=JUNE_1, user=None, **kwargs):
+def report(location, on=JUNE_1, user=OPERATOR, **kwargs):
     return services.outbreak_report(location=location, reported_on=on, reported_by="provider",
                                     counts=counts(**kwargs), user=user)
 
@@ -44,12 +45,12 @@ class TestOutbreaks:
     def test_an_update_with_new_cases_moves_closure_and_one_without_does_not(self, cambs):
         outbreak = report(LocationFactory(authority=cambs))
         services.update_record(outbreak=outbreak, on=dt.date(2020, 6, 5),
-                               counts=counts(new_cases_residents=0, deaths=1), user=None)
+                               counts=counts(new_cases_residents=0, deaths=1), user=OPERATOR)
         outbreak.refresh_from_db()
         assert outbreak.closed_on == dt.date(2020, 6, 29)
         services.update_record(outbreak=outbreak, on=dt.date(2020, 6, 20),
                                counts=counts(new_cases_staff=1, new_cases_residents=0),
-                               user=None)
+                               user=OPERATOR)
         outbreak.refresh_from_db()
         assert outbreak.last_case_on == dt.date(2020, 6, 20)
         assert outbreak.closed_on == dt.date(2020, 7, 18)
@@ -60,7 +61,7 @@ class TestOutbreaks:
     def test_the_authoritys_thresholds_apply_to_outbreaks_reported_afterwards(self, cambs):
         first = report(LocationFactory(authority=cambs))
         services.thresholds_set(authority=cambs, de_escalation_days=7, closure_days=10,
-                                user=None)
+                                user=OPERATOR)
         second = report(LocationFactory(authority=cambs))
         first.refresh_from_db()
         assert first.closed_on == dt.date(2020, 6, 29)
@@ -85,7 +86,7 @@ class TestOutbreaks:
             self, cambs, on, message):
         outbreak = report(LocationFactory(authority=cambs))
         with pytest.raises(ValidationError) as error:
-            services.update_record(outbreak=outbreak, on=on, counts=counts(), user=None)
+            services.update_record(outbreak=outbreak, on=on, counts=counts(), user=OPERATOR)
         assert message in str(error.value)
         assert outbreak.updates.count() == 1
 
@@ -103,7 +104,7 @@ class TestOutbreaks:
     def test_a_duplicate_update_for_a_day_is_refused(self, cambs):
         outbreak = report(LocationFactory(authority=cambs))
         with pytest.raises(ValidationError, match="already recorded"):
-            services.update_record(outbreak=outbreak, on=JUNE_1, counts=counts(), user=None)
+            services.update_record(outbreak=outbreak, on=JUNE_1, counts=counts(), user=OPERATOR)
 
     def test_an_override_needs_a_reason_and_is_kept_dated_with_it(self, cambs, make_user):
         officer = make_user("public_health", cambs)
@@ -127,23 +128,23 @@ class TestOutbreaks:
         with pytest.raises(ValidationError, match="after the outbreak has closed"):
             services.learning_review_record(outbreak=outbreak, reviewed_on=dt.date(2020, 6, 20),
                                             what_happened="x", lessons="y", shared_with="z",
-                                            user=None)
+                                            user=OPERATOR)
         review = services.learning_review_record(
             outbreak=outbreak, reviewed_on=dt.date(2020, 7, 10), what_happened="Staff case",
-            lessons="Cohort staff", shared_with="All homes", user=None)
+            lessons="Cohort staff", shared_with="All homes", user=OPERATOR)
         assert review.history.count() == 1
 
     def test_imt_actions_are_due_after_the_meeting(self, cambs):
         outbreak = report(LocationFactory(authority=cambs))
         meeting = services.imt_meeting_record(location=outbreak.location, outbreak=outbreak,
                                               held_on=dt.date(2020, 6, 3),
-                                              attendees="DPH\nCCG", summary="", user=None)
+                                              attendees="DPH\nCCG", summary="", user=OPERATOR)
         with pytest.raises(ValidationError, match="before the meeting"):
             services.imt_action_add(meeting=meeting, description="Swab all", owner="CCG",
-                                    due_on=dt.date(2020, 6, 2), user=None)
+                                    due_on=dt.date(2020, 6, 2), user=OPERATOR)
         action = services.imt_action_add(meeting=meeting, description="Swab all", owner="CCG",
-                                         due_on=dt.date(2020, 6, 5), user=None)
-        services.imt_action_done(action=action, done_on=dt.date(2020, 6, 4), user=None)
+                                         due_on=dt.date(2020, 6, 5), user=OPERATOR)
+        services.imt_action_done(action=action, done_on=dt.date(2020, 6, 4), user=OPERATOR)
         action.refresh_from_db()
         assert action.done_on == dt.date(2020, 6, 4)
 
@@ -156,7 +157,7 @@ class TestOutbreaksStayApart:
         report(home, on=dt.date(2020, 7, 5))
         with pytest.raises(ValidationError, match="after the next one was reported"):
             services.update_record(outbreak=first, on=dt.date(2020, 6, 19), counts=counts(),
-                                   user=None)
+                                   user=OPERATOR)
         first.refresh_from_db()
         assert first.closed_on == dt.date(2020, 6, 29) and first.updates.count() == 1
 
@@ -164,20 +165,20 @@ class TestOutbreaksStayApart:
             self, cambs):
         outbreak = report(LocationFactory(authority=cambs))
         services.update_record(outbreak=outbreak, on=dt.date(2020, 6, 10), counts=counts(),
-                               user=None)
+                               user=OPERATOR)
         with pytest.raises(ValidationError, match="only after its last update"):
             services.status_override(outbreak=outbreak, on=dt.date(2020, 6, 5),
-                                     status=Status.CLOSED, reason="Negative", user=None)
+                                     status=Status.CLOSED, reason="Negative", user=OPERATOR)
         services.status_override(outbreak=outbreak, on=dt.date(2020, 6, 20), status=Status.LIVE,
-                                 reason="Concerns", user=None)
+                                 reason="Concerns", user=OPERATOR)
         with pytest.raises(ValidationError, match="must be from that day or later"):
             services.status_override(outbreak=outbreak, on=dt.date(2020, 6, 15),
-                                     status=Status.CLOSED, reason="Negative", user=None)
+                                     status=Status.CLOSED, reason="Negative", user=OPERATOR)
         assert StatusChange.objects.filter(automatic=False).count() == 1
 
     def test_a_correction_replaces_the_days_counts(self, cambs):
         outbreak = report(LocationFactory(authority=cambs))
         services.update_record(outbreak=outbreak, on=JUNE_1, counts=counts(deaths=1),
-                               user=None, replace=True)
+                               user=OPERATOR, replace=True)
         assert outbreak.updates.get().deaths == 1
         assert outbreak.updates.get().history.count() == 2

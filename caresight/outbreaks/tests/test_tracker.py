@@ -8,6 +8,7 @@ import pytest
 from django.core.management import call_command
 
 from caresight.accounts.models import Role
+from caresight.core.tenancy import OPERATOR
 from caresight.outbreaks import selectors, services
 from caresight.outbreaks.models import Status
 from caresight.outbreaks.tests.test_services import counts, report
@@ -33,7 +34,7 @@ def tracker_area(cambs, devon):
     report(places["live"], on=dt.date(2020, 6, 1))
     report(places["live2"], on=dt.date(2020, 5, 10))
     services.update_record(outbreak=places["live2"].outbreaks.get(), on=dt.date(2020, 5, 30),
-                           counts=counts(), user=None)
+                           counts=counts(), user=OPERATOR)
     report(places["de_escalating"], on=dt.date(2020, 5, 15))
     report(places["closed"], on=dt.date(2020, 5, 1))  # closes 29 May
     report(places["old"], on=dt.date(2020, 3, 1))  # closed long before the period
@@ -58,15 +59,15 @@ class TestTracker:
             tracker_area["closed"].pk}
 
     def test_a_past_day_is_reproduced_from_the_dated_status_changes(self, tracker_area):
-        before, _ = selectors.tracker(user=None, as_of=dt.date(2020, 5, 20))
+        before, _ = selectors.tracker(user=OPERATOR, as_of=dt.date(2020, 5, 20))
         # live2 and de_escalating are live; the outbreak reported on 1 May de-escalated on 15 May.
         assert (before["on_tracker"], before["live"], before["de_escalation"]) == (3, 2, 1)
         later = dict(before)
         services.update_record(outbreak=tracker_area["de_escalating"].outbreaks.get(),
-                               on=dt.date(2020, 6, 3), counts=counts(), user=None)
-        again, _ = selectors.tracker(user=None, as_of=dt.date(2020, 5, 20))
+                               on=dt.date(2020, 6, 3), counts=counts(), user=OPERATOR)
+        again, _ = selectors.tracker(user=OPERATOR, as_of=dt.date(2020, 5, 20))
         assert again == later
-        now, _ = selectors.tracker(user=None, as_of=AS_OF)
+        now, _ = selectors.tracker(user=OPERATOR, as_of=AS_OF)
         assert now["de_escalation"] == 0
 
     def test_the_summary_command_prints_the_contract_keys(self, tracker_area):
@@ -91,6 +92,6 @@ class TestTracker:
         assert sum("Live, being supported" in line for line in lines) == 2
 
     def test_status_on_a_day_is_read_from_the_status_changes(self, tracker_area):
-        outbreaks = selectors.outbreak_list(user=None)
+        outbreaks = selectors.outbreak_list(user=OPERATOR)
         assert selectors.statuses_on(outbreaks, AS_OF)[
             tracker_area["closed"].outbreaks.get().pk] == Status.CLOSED

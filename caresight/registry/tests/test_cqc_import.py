@@ -8,6 +8,7 @@ import openpyxl
 import pytest
 from django.db.models import Count
 
+from caresight.core.tenancy import OPERATOR
 from caresight.registry.models import ClientGroup, Location, Provider, ServiceType
 from caresight.registry.services import cqc_import
 
@@ -40,7 +41,7 @@ def jsonl(*objects) -> bytes:
     return "\n".join(json.dumps(o) for o in objects).encode()
 
 
-def run(data: bytes, *, dry_run=False, user=None, name="test.jsonl"):
+def run(data: bytes, *, dry_run=False, user=OPERATOR, name="test.jsonl"):
     return cqc_import(data=data, file_name=name, user=user, dry_run=dry_run)
 
 
@@ -292,7 +293,8 @@ class TestOddValues:
     def test_a_locality_in_use_costs_no_query_per_row(self, cambs, django_assert_max_num_queries):
         from caresight.registry.services import locality_create
 
-        locality_create(authority=cambs, name="East Cambs", postcode_districts=["CB7"], user=None)
+        locality_create(authority=cambs, name="East Cambs", postcode_districts=["CB7"],
+                        user=OPERATOR)
         rows = [api_object(locationId=f"1-5000000{n:02d}", localAuthority="Cambridgeshire",
                            postalCode=f"CB7 4A{chr(65 + n)}") for n in range(20)]
         with django_assert_max_num_queries(20):

@@ -5,6 +5,7 @@ import datetime as dt
 
 import pytest
 
+from caresight.core.tenancy import OPERATOR
 from caresight.registry.models import Location
 from caresight.registry.tests.factories import LocationFactory
 from caresight.returns.models import STORED_NUMBERS, STORED_TOTALS, Return
@@ -23,15 +24,15 @@ def test_current_answers_and_totals_come_from_the_latest_return_within_the_windo
     LocationFactory(authority=cambs, service_type="day_service", registered_beds=None)
     other = LocationFactory(authority=devon)
     return_submit(location=home, for_date=DAY - dt.timedelta(days=3),
-                  answers=care_home_answers(ppe_days_gloves="9"), user=None)
+                  answers=care_home_answers(ppe_days_gloves="9"), user=OPERATOR)
     return_submit(location=home, for_date=DAY - dt.timedelta(days=1),
                   answers=care_home_answers(ppe_days_gloves="4",
-                                            care_workers_absent_covid="5"), user=None)
+                                            care_workers_absent_covid="5"), user=OPERATOR)
     return_submit(location=home, for_date=DAY + dt.timedelta(days=1),
-                  answers=care_home_answers(ppe_days_gloves="1"), user=None)  # after the day
+                  answers=care_home_answers(ppe_days_gloves="1"), user=OPERATOR)  # after the day
     return_submit(location=stale, for_date=DAY - dt.timedelta(days=8),
-                  answers=care_home_answers(), user=None)  # outside the 7-day window
-    return_submit(location=other, for_date=DAY, answers=care_home_answers(), user=None)
+                  answers=care_home_answers(), user=OPERATOR)  # outside the 7-day window
+    return_submit(location=other, for_date=DAY, answers=care_home_answers(), user=OPERATOR)
 
     found = current_numbers(Location.objects.filter(authority=cambs), DAY,
                             ["ppe_days_gloves", "hours_paid"],
@@ -60,13 +61,13 @@ def test_the_numbers_a_return_keeps_are_its_answers_after_corrections_and_import
     day = dt.date(2020, 6, 4)  # the day of the Capacity Tracker rows
     home = LocationFactory(authority=cambs, cqc_location_id="1-100000001")
     imported = LocationFactory(authority=cambs, cqc_location_id="1-100000002")
-    return_submit(location=home, for_date=day, answers=care_home_answers(), user=None)
+    return_submit(location=home, for_date=day, answers=care_home_answers(), user=OPERATOR)
     assert _stored(home) == _from_answers(home)
     assert (_stored(home)["staff_employed"], _stored(home)["staff_absent"],
             _stored(home)["ppe_days_eye_protection"]) == (48.0, 4.0, 6.0)
 
     # A second submission that day (a correction) changes them with the answers.
-    return_submit(location=home, for_date=day, user=None, answers=care_home_answers(
+    return_submit(location=home, for_date=day, user=OPERATOR, answers=care_home_answers(
         ppe_days_gloves="3", nurses_absent_covid="2", hours_paid="12.5"))
     assert _stored(home) == _from_answers(home)
     assert (_stored(home)["ppe_days_gloves"], _stored(home)["staff_absent"]) == (3.0, 6.0)

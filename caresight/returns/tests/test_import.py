@@ -9,6 +9,7 @@ import pytest
 
 from caresight.accounts.models import Role
 from caresight.core.imports import run_import
+from caresight.core.tenancy import OPERATOR
 from caresight.registry.models import ServiceType
 from caresight.registry.tests.factories import LocationFactory
 from caresight.returns.models import Return
@@ -62,7 +63,7 @@ def to_csv(rows: list[dict], columns=CARE_HOME_COLUMNS) -> bytes:
     return out.getvalue().encode()
 
 
-def do_import(data: bytes, *, user=None, dry_run=False, name="tracker.csv"):
+def do_import(data: bytes, *, user=OPERATOR, dry_run=False, name="tracker.csv"):
     return run_import("returns", data=data, file_name=name, user=user, dry_run=dry_run)
 
 
@@ -104,7 +105,7 @@ class TestCapacityTrackerImport:
 
     def test_answers_given_in_caresight_survive_an_import_of_the_same_day(self, homes):
         return_submit(location=homes[0], for_date=dt.date(2020, 6, 4),
-                      answers=care_home_answers(), user=None)
+                      answers=care_home_answers(), user=OPERATOR)
         result = do_import(to_csv([care_home_row(homes[0].cqc_location_id, usedbeds="34")]))
         assert result.ok, result.as_dict()
         ret = Return.objects.get(location=homes[0])

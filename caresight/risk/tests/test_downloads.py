@@ -10,6 +10,7 @@ import tablib
 from django.urls import reverse
 
 from caresight.accounts.models import Role
+from caresight.core.tenancy import OPERATOR
 from caresight.outbreaks.tests.test_services import report
 from caresight.registry.tests.factories import LocationFactory
 from caresight.returns.services import return_submit
@@ -32,7 +33,7 @@ def many(cambs, devon, make_user):
     calm = LocationFactory(authority=cambs, name="Calm Lodge")
     for home in (red, calm):
         return_submit(location=home, for_date=DAY - dt.timedelta(days=1),
-                      answers=care_home_answers(**CALM), user=None)
+                      answers=care_home_answers(**CALM), user=OPERATOR)
     report(LocationFactory(authority=devon, name="Dartmoor House"), on=DAY)
     return {"officer": make_user(Role.COMMISSIONER, cambs)}
 
@@ -93,9 +94,9 @@ class TestRiskLogDownloads:
         calm = LocationFactory(authority=cambs, name="Calm Lodge", locality=None)
         for home in (red, calm):
             return_submit(location=home, for_date=DAY - dt.timedelta(days=1),
-                          answers=care_home_answers(**CALM), user=None)
+                          answers=care_home_answers(**CALM), user=OPERATOR)
         services.override_set(location=calm, rating=Rating.AMBER, reason="=HYPERLINK(1)",
-                              starts_on=DAY, expires_on=dt.date(2020, 6, 30), user=None)
+                              starts_on=DAY, expires_on=dt.date(2020, 6, 30), user=OPERATOR)
         return {"officer": make_user(Role.COMMISSIONER, cambs)}
 
     def get(self, client, log, fmt, **query):

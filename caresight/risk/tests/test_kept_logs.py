@@ -14,6 +14,7 @@ from django.test.utils import CaptureQueriesContext
 
 from caresight.accounts.models import Role
 from caresight.core.audit import bulk_update_audited, save_audited
+from caresight.core.tenancy import OPERATOR
 from caresight.outbreaks.services import Counts, update_record
 from caresight.outbreaks.tests.test_services import report
 from caresight.registry.models import Location
@@ -33,7 +34,7 @@ WRITES = re.compile(r"^\s*(INSERT|UPDATE|DELETE|COPY)\b", re.IGNORECASE)
 def read(**kwargs) -> tuple[selectors.RiskLog, list[dict], dict[str, int]]:
     """A log, its rows and counts, read with the check that reading wrote nothing."""
     with CaptureQueriesContext(connection) as queries:
-        log = selectors.risk_log(user=kwargs.pop("user", None), **kwargs)
+        log = selectors.risk_log(user=kwargs.pop("user", OPERATOR), **kwargs)
         rows, counts = log.rows(), log.counts()
     written = [q["sql"] for q in queries.captured_queries if WRITES.match(q["sql"])]
     assert written == [], "a read wrote to the database"
@@ -52,7 +53,7 @@ def refresh(**kwargs) -> int:
 def afresh(as_of=DAY) -> dict[str, str]:
     """The ratings worked out from the data now, with nothing kept."""
     return {r["name"]: r["rating"] for r in selectors.computed_ratings(
-        selectors.rated_locations(user=None, as_of=as_of), as_of)}
+        selectors.rated_locations(user=OPERATOR, as_of=as_of), as_of)}
 
 
 @pytest.fixture
@@ -64,7 +65,7 @@ def homes(cambs, devon):
     }
     for home in found.values():
         return_submit(location=home, for_date=DAY - dt.timedelta(days=1),
-                      answers=care_home_answers(**CALM), user=None)
+                      answers=care_home_answers(**CALM), user=OPERATOR)
     return found
 
 
@@ -74,7 +75,7 @@ def _worked_out(authority) -> SavedLog:
 
 # Each change to what a rating is worked out from, and the rating it gives Calm Lodge on DAY.
 def _return_missing_ppe(home, **_):
-    return_submit(location=home, for_date=DAY, user=None,
+    return_submit(location=home, for_date=DAY, user=OPERATOR,
                   answers=care_home_answers(ppe_days_eye_protection="2",
                                             staff_multiple_settings="0"))
 
@@ -88,39 +89,39 @@ def _outbreak_update(home, **_):
     # outbreak is on the de-escalation pathway. The update rewrites its status changes.
     outbreak = report(home, on=DAY - dt.timedelta(days=40))
     assert ratings(as_of=DAY)["Calm Lodge"] == Rating.GREEN
-    update_record(outbreak=outbreak, on=DAY - dt.timedelta(days=20), user=None,
+    update_record(outbreak=outbreak, on=DAY - dt.timedelta(days=20), user=OPERATOR,
                   counts=Counts(kind="confirmed", new_cases_residents=1))
 
 
 def _concern(home, **_):
     services.concern_raise(location=home, raised_on=DAY, source="cqc", summary="Falls",
-                           user=None)
+                           user=OPERATOR)
 
 
 def _override(home, **_):
     services.override_set(location=home, rating=Rating.RED, reason="IMT", starts_on=DAY,
-                          expires_on=DAY, user=None)
+                          expires_on=DAY, user=OPERATOR)
 
 
 def _policy(home, cambs, **_):
-    services.policy_set(authority=cambs, ambers_make_red=3, user=None,
+    services.policy_set(authority=cambs, ambers_make_red=3, user=OPERATOR,
                         rules_chosen={"staff_across_settings": {"threshold": "0"}})
 
 
 def _small_provider(home, **_):
     provider = home.provider
     provider.is_small = True
-    save_audited(provider, user=None)
+    save_audited(provider, user=OPERATOR)
 
 
 def _deregistered(home, **_):
     home.deregistration_date = DAY
-    save_audited(home, user=None)
+    save_audited(home, user=OPERATOR)
 
 
 def _moved_in_bulk(home, devon, **_):
     home.authority = devon
-    bulk_update_audited([home], Location, ["authority"], user=None, reason="Moved")
+    bulk_update_audited([home], Location, ["authority"], user=OPERATOR, reason="Moved")
 
 
 CHANGES = {
@@ -223,16 +224,16 @@ class TestKeptLogs:
         refresh(authority_ids=[devon.pk])  # one kept, one worked out afresh: merged in order
         assert read(as_of=DAY)[1] == afresh_rows
         refresh()
-        rows = selectors.risk_log(user=None, as_of=DAY).rows()
+        rows = selectors.risk_log(user=OPERATOR, as_of=DAY).rows()
         assert rows == afresh_rows
         order = {Rating.RED: 0, Rating.AMBER: 1, Rating.GREEN: 2}
         assert len(rows) == 20
         assert rows == sorted(rows, key=lambda r: (order[r["rating"]], -r["score"],
                                                    r["locality"], r["name"]))
         assert rows[0]["name"] == "Birch" and rows[0]["rating"] == Rating.RED
-        first_two = selectors.risk_log(user=None, as_of=DAY).rows(limit=2)
+        first_two = selectors.risk_log(user=OPERATOR, as_of=DAY).rows(limit=2)
         assert first_two == rows[:2]
-        ambers = selectors.risk_log(user=None, as_of=DAY).rows(ratings=[Rating.AMBER])
+        ambers = selectors.risk_log(user=OPERATOR, as_of=DAY).rows(ratings=[Rating.AMBER])
         assert ambers == [r for r in rows if r["rating"] == Rating.AMBER]
 
 
@@ -250,7 +251,7 @@ class TestRefreshedInTheBackground:
             _concern(homes["quiet"])
         assert len(callbacks) == 1  # one refresh for the transaction's changes
         # The refresh ran (tasks run at once in tests): the log is kept, with the changes.
-        log = selectors.risk_log(user=None, as_of=DAY, authority="E10000003")
+        log = selectors.risk_log(user=OPERATOR, as_of=DAY, authority="E10000003")
         assert log.current
         assert {r["name"]: r["rating"] for r in log.rows()} == {
             "Calm Lodge": Rating.AMBER, "Quiet House": Rating.AMBER}
@@ -273,4 +274,4 @@ class TestRefreshedInTheBackground:
         assert list(SavedLog.objects.values_list("authority", flat=True)) == [cambs.pk]
         call_command("risk", "refresh", "--as-of", DAY.isoformat(), stdout=out)
         assert SavedLog.objects.count() == 2
-        assert selectors.risk_log(user=None, as_of=DAY).current
+        assert selectors.risk_log(user=OPERATOR, as_of=DAY).current

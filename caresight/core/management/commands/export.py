@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from caresight.core import tables
 from caresight.core.cli import add_authority_argument, authorities_of
 from caresight.core.services import download_record
+from caresight.core.tenancy import OPERATOR
 from caresight.core.timeutils import date_argument
 
 
@@ -41,7 +42,7 @@ class Command(BaseCommand):
             f"--{name} {value}" for name, value in (
                 ("authority", ",".join(codes)), ("from", date_from), ("to", date_to))
             if value)
-        download_record(user=None, what=table.title, path=f"caresight export {what}",
+        download_record(user=OPERATOR, what=table.title, path=f"caresight export {what}",
                         filters=filters, file_format=format, rows=rows)
         if output:
             output.write_bytes(body)

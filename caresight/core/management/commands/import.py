@@ -12,6 +12,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from caresight.core.imports import importers, run_import
 from caresight.core.progress import TerminalProgress
+from caresight.core.tenancy import OPERATOR
 
 
 class Command(BaseCommand):
@@ -38,7 +39,7 @@ class Command(BaseCommand):
             # Refused before it is read: the same limit as an upload.
             raise CommandError(f"{path} is {size / 1_000_000:,.0f} MB; the most an import reads "
                                f"is {settings.CARESIGHT_MAX_IMPORT_BYTES / 1_000_000:,.0f} MB.")
-        actor = None
+        actor = OPERATOR
         if user:
             actor = get_user_model().objects.filter(email=user.lower()).first()
             if actor is None:

@@ -13,6 +13,7 @@ from django.utils import timezone
 from caresight.core import tables
 from caresight.core.cli import add_authority_argument
 from caresight.core.services import download_record
+from caresight.core.tenancy import OPERATOR
 from caresight.core.timeutils import date_argument, long_date
 from caresight.grants import selectors, services
 from caresight.grants import tables as grant_tables
@@ -115,11 +116,11 @@ class Command(BaseCommand):
                 authority=found, name=data["name"], amount=total,
                 eligibility_date=eligibility_date, elements=data["elements"],
                 instalments=data["instalments"], spend_categories=data["spend_categories"],
-                user=None)
+                user=OPERATOR)
         else:
             round = services.round_create_from_template(
                 authority=found, template=template, amount=total,
-                eligibility_date=eligibility_date, contingency=contingency, user=None)
+                eligibility_date=eligibility_date, contingency=contingency, user=OPERATOR)
         self.stdout.write(self.style.SUCCESS(f"Created round {round.pk}: {round}."))
 
     def _round(self, pk):
@@ -132,7 +133,7 @@ class Command(BaseCommand):
 
     def _confirm(self, *, round, **options):
         found = self._round(round)
-        count = services.allocation_confirm(round=found, user=None)
+        count = services.allocation_confirm(round=found, user=OPERATOR)
         self.stdout.write(self.style.SUCCESS(f"Confirmed {count} allocations for {found}."))
 
     def _pay(self, *, round, instalment, as_of, output, **options):
@@ -141,12 +142,12 @@ class Command(BaseCommand):
         if chosen is None:
             raise CommandError(f"Round {found.pk} has no instalment {instalment!r}.")
         run = services.payment_run_create(round=found, instalment=chosen,
-                                          as_of=as_of or timezone.localdate(), user=None)
-        count = services.payment_run_confirm(run=run, user=None)
+                                          as_of=as_of or timezone.localdate(), user=OPERATOR)
+        count = services.payment_run_confirm(run=run, user=OPERATOR)
         run = PaymentRun.objects.get(pk=run.pk)
         data, rows = tables.render(grant_tables.finance_file_table(
             selectors.finance_file_rows(run)), "csv")
-        download_record(user=None, what="Payments", path="caresight grants pay",
+        download_record(user=OPERATOR, what="Payments", path="caresight grants pay",
                         filters=f"--round {found.pk} --instalment {instalment}",
                         file_format="csv", rows=rows)
         if output:

@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from caresight.core.cli import add_authority_argument
+from caresight.core.tenancy import OPERATOR
 from caresight.registry import services
 
 
@@ -25,7 +26,7 @@ class Command(BaseCommand):
         try:
             locality = services.locality_create(
                 authority=found, name=name, district_codes=district,
-                postcode_districts=postcode_district, user=None)
+                postcode_districts=postcode_district, user=OPERATOR)
         except ValidationError as exc:
             raise CommandError(" ".join(exc.messages)) from exc
         count = locality.locations.count()

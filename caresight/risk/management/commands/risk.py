@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from caresight.core.cli import add_authority_argument, authorities_of
+from caresight.core.tenancy import OPERATOR
 from caresight.core.timeutils import date_argument, long_date
 from caresight.registry.models import Authority
 from caresight.risk.models import SavedLog
@@ -44,7 +45,7 @@ class Command(BaseCommand):
         for found in authorities.order_by("name"):
             if found.pk in done:
                 continue
-            risk_log_save(authority=found, as_of=as_of, user=None)
+            risk_log_save(authority=found, as_of=as_of, user=OPERATOR)
             saved += 1
         self.stdout.write(self.style.SUCCESS(
             f"Saved {saved} risk log{'' if saved == 1 else 's'} for {long_date(as_of)}; "
