@@ -4,6 +4,7 @@ In a web request the user comes from the request (HistoryRequestMiddleware); els
 command line, background jobs) services pass the acting user explicitly through these helpers.
 """
 
+import datetime as dt
 from typing import Any, TypeVar
 
 from django.db import connection, models
@@ -12,6 +13,7 @@ from django.utils import timezone
 from simple_history.signals import post_create_historical_record
 
 from caresight.core.tenancy import actor
+from caresight.core.timeutils import long_date
 
 M = TypeVar("M", bound=models.Model)
 
@@ -108,6 +110,8 @@ def history_entries(obj: models.Model, *, limit: int = 200) -> list[dict]:
     manager = getattr(obj, "history")  # noqa: B009 (simple-history adds it; mypy cannot see it)
     history = manager.select_related("history_user").order_by("-history_date")
     records = list(history[: limit + 1])
+    # A model may name a field otherwise in its history (e.g. a date that may lie ahead).
+    labels = getattr(obj, "HISTORY_LABELS", {})
     entries = []
     for index, record in enumerate(records[:limit]):
         previous = records[index + 1] if index + 1 < len(records) else None
@@ -117,7 +121,8 @@ def history_entries(obj: models.Model, *, limit: int = 200) -> list[dict]:
             for change in delta.changes:
                 field = obj._meta.get_field(change.field)
                 changes.append({
-                    "field": str(getattr(field, "verbose_name", change.field)).capitalize(),
+                    "field": labels.get(change.field) or str(
+                        getattr(field, "verbose_name", change.field)).capitalize(),
                     "old": _display(field, change.old),
                     "new": _display(field, change.new),
                 })
@@ -143,4 +148,9 @@ def _display(field, value) -> str:
             return f"(removed record {value})"
     if isinstance(value, list):
         return ", ".join(str(v) for v in value)
+    if isinstance(value, dt.datetime):
+        local = timezone.localtime(value) if timezone.is_aware(value) else value
+        return f"{long_date(local.date())}, {local:%H:%M}"
+    if isinstance(value, dt.date):
+        return long_date(value)
     return str(value)

@@ -85,6 +85,9 @@ class Outbreak(models.Model):
 
     history = HistoricalRecords()
 
+    # closed_on may lie ahead: the history never shows it as a closure that happened.
+    HISTORY_LABELS = {"closed_on": "Closes, or closed, on (expected until the day has passed)"}
+
     class Meta:
         ordering = ["-reported_on", "pk"]
         indexes = [

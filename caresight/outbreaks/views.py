@@ -125,6 +125,7 @@ def location_outbreaks(request, pk: int):
         "open": selectors.open_outbreak(location),
         "meetings": location.imt_meetings.prefetch_related("actions"),
         "can_manage": tenancy.allows(request.user, Capability.MANAGE_OUTBREAKS, location),
+        "today": timezone.localdate(),
     })
 
 

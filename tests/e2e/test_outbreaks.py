@@ -74,7 +74,7 @@ def test_an_officer_reports_an_outbreak_updates_it_and_holds_an_imt(page, home, 
     expect(page.get_by_test_id("status")).to_have_text("Live")
     closes = today + dt.timedelta(days=28)
     expect(page.get_by_test_id("status-changes")).to_contain_text(
-        f"{closes.day} {closes:%B %Y} (expected, if no new case)")
+        f"Expected to close on {closes.day} {closes:%B %Y}, if no new case")
     audit(page, "outbreak detail")
 
     page.get_by_role("link", name="Add an update").click()
