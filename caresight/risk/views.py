@@ -54,6 +54,8 @@ def risk_log(request):
         "download_links": tables.download_links(request),
         "can_save": tenancy.has_capability(request.user, Capability.MANAGE_OUTBREAKS)
         and as_of <= timezone.localdate(),
+        # Those who may change the rules (the policies page asks the same capability).
+        "can_change_rules": tenancy.has_capability(request.user, Capability.MANAGE_OUTBREAKS),
         "saveable": tenancy.authorities(request.user, Capability.MANAGE_OUTBREAKS)
         .exclude(pk__in=[log.authority_id for log in logs]),
     })
