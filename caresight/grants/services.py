@@ -21,6 +21,7 @@ from caresight.core.audit import (
     delete_audited,
     save_audited,
 )
+from caresight.core.errors import errors_within
 from caresight.core.tenancy import actor
 from caresight.core.timeutils import long_date
 from caresight.registry.models import Authority, Location, Provider, ServiceType
@@ -117,17 +118,20 @@ def round_create(*, authority: Authority, name: str, amount, eligibility_date: d
                                spend_categories=spend_categories, created_by=actor(user)),
                          user=user, reason="Round created")
     for position, e in enumerate(elements, 1):
-        save_audited(Element(round=round, position=position, name=e["name"], share=e["share"],
-                             method=e["method"], service_types=e["service_types"],
-                             cqc_registered_only=e.get("cqc_registered_only", True),
-                             discretionary=e.get("discretionary", False),
-                             retained=e["retained"]), user=user, reason="Round created")
+        with errors_within(f"elements[{position}]"):
+            save_audited(Element(
+                round=round, position=position, name=e.get("name", ""), share=e["share"],
+                method=e["method"], service_types=e["service_types"],
+                cqc_registered_only=e.get("cqc_registered_only", True),
+                discretionary=e.get("discretionary", False), retained=e["retained"]),
+                user=user, reason="Round created")
     for number, inst in enumerate(instalments, 1):
         due_on = inst.get("due_on") or eligibility_date + dt.timedelta(
             days=inst.get("due_offset_days", 0))
-        save_audited(Instalment(round=round, number=number, share=inst["share"], due_on=due_on,
-                                conditions=inst.get("conditions", [])),
-                     user=user, reason="Round created")
+        with errors_within(f"instalments[{number}]"):
+            save_audited(Instalment(round=round, number=number, share=inst["share"],
+                                    due_on=due_on, conditions=inst.get("conditions", [])),
+                         user=user, reason="Round created")
     return round
 
 

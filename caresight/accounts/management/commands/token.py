@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from caresight.accounts import services
+from caresight.core.errors import refusal_text
 
 
 class Command(BaseCommand):
@@ -18,6 +19,6 @@ class Command(BaseCommand):
         try:
             token = services.token_create(email=email)
         except ValidationError as exc:
-            raise CommandError(" ".join(exc.messages)) from exc
+            raise CommandError(refusal_text(exc)) from exc
         self.stdout.write(token.key)
         self.stderr.write(f"Use it as the header  Authorization: Token {token.key}")

@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from caresight.accounts import services
 from caresight.accounts.models import Role
 from caresight.core.cli import add_authority_argument
+from caresight.core.errors import refusal_text
 from caresight.registry.models import Provider
 
 
@@ -41,7 +42,7 @@ class Command(BaseCommand):
                 provider=provider_obj,
             )
         except ValidationError as exc:
-            raise CommandError(" ".join(exc.messages)) from exc
+            raise CommandError(refusal_text(exc)) from exc
         names = ", ".join(a.name for a in membership.authorities.all())
         self.stdout.write(self.style.SUCCESS(
             f"{user.email}: {membership.get_role_display()} at {membership.organisation} "

@@ -5,6 +5,7 @@ import json
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from caresight.core.errors import refusal_text
 from caresight.core.summaries import SUMMARIES
 
 
@@ -25,7 +26,7 @@ class Command(BaseCommand):
         try:
             data, lines = SUMMARIES[what].run(**options)
         except ValidationError as exc:
-            raise CommandError(" ".join(exc.messages)) from None
+            raise CommandError(refusal_text(exc)) from None
         if format == "json":
             self.stdout.write(json.dumps(data, indent=1, default=str))
             return

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from caresight.core import tables
 from caresight.core.cli import add_authority_argument
+from caresight.core.errors import refusal_text
 from caresight.core.services import download_record
 from caresight.core.tenancy import OPERATOR
 from caresight.core.timeutils import date_argument, long_date
@@ -21,10 +22,6 @@ from caresight.grants.allocation import plan_round, spec_from_template
 from caresight.grants.models import PaymentRun, Round
 from caresight.grants.money import parse_money, pounds
 from caresight.grants.round_templates import TEMPLATES
-
-
-def _messages(exc: ValidationError) -> str:
-    return " ".join(exc.messages)
 
 
 class Command(BaseCommand):
@@ -60,7 +57,7 @@ class Command(BaseCommand):
         try:
             getattr(self, f"_{action}")(**options)
         except ValidationError as exc:
-            raise CommandError(_messages(exc)) from None
+            raise CommandError(refusal_text(exc)) from None
 
     def _authority_amount(self, authority, template, amount, eligibility_date):
         missing = [name for name, value in (("--authority", authority),

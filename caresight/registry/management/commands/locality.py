@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from caresight.core.cli import add_authority_argument
+from caresight.core.errors import refusal_text
 from caresight.core.tenancy import OPERATOR
 from caresight.registry import services
 
@@ -28,7 +29,7 @@ class Command(BaseCommand):
                 authority=found, name=name, district_codes=district,
                 postcode_districts=postcode_district, user=OPERATOR)
         except ValidationError as exc:
-            raise CommandError(" ".join(exc.messages)) from exc
+            raise CommandError(refusal_text(exc)) from exc
         count = locality.locations.count()
         self.stdout.write(self.style.SUCCESS(
             f"{locality} ({found}) covers {count} service{'' if count == 1 else 's'}."))
