@@ -96,14 +96,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                         "nothing (default 5; the confirm runs once)")
     parser.add_argument("--warmup", type=int, default=1,
                         help="untimed passes of each such case first (default 1)")
-    parser.add_argument("--seed", type=int, default=2021, help="random seed (default 2021)")
-    parser.add_argument("--sample", type=Path, default=_common.SAMPLE,
-                        help="real CQC API locations (JSON lines) to clone (default %(default)s)")
-    parser.add_argument("--postgres-url", default=DEFAULT_URL,
-                        help="PostgreSQL database to create, use and drop; its name must "
-                        "contain 'bench' (default %(default)s)")
-    parser.add_argument("--no-postgres", action="store_true", help="skip PostgreSQL")
-    parser.add_argument("--sqlite", action="store_true", help="also benchmark SQLite")
+    _common.add_sample_arguments(parser)
+    _common.add_database_arguments(parser, default_url=DEFAULT_URL, sqlite="--sqlite")
     parser.add_argument("--keep", action="store_true",
                         help="leave the PostgreSQL database in place afterwards, to look at "
                         "(a later run still starts afresh)")
@@ -119,8 +113,7 @@ def parse_args(argv=None) -> argparse.Namespace:
                         "includes the profiler's overhead")
     parser.add_argument("--allocate-only", action="store_true",
                         help="stop after the confirm: no fill and no returns timed")
-    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--database-url", help=argparse.SUPPRESS)
+    _common.add_worker_arguments(parser)
     args = parser.parse_args(argv)
     if not 0 < args.authorities <= len(_common.current_authority_names()):
         parser.error(f"--authorities must be 1 to {len(_common.current_authority_names())}.")
@@ -161,7 +154,6 @@ def load(args: argparse.Namespace) -> dict:
     """The register, a return from every home care service, and a round per authority."""
     from django.db.models import Count
 
-    from caresight.core.imports import run_import
     from caresight.grants.services import round_create_from_template
     from caresight.registry.models import Authority, Location
     from caresight.returns.models import Return
@@ -171,11 +163,7 @@ def load(args: argparse.Namespace) -> dict:
     print(f"Loading a register of {args.care_homes:,} care homes and {args.community:,} home "
           f"care services in {len(chosen)} authorities…", flush=True)
     began = time.perf_counter()
-    result = run_import("cqc", data=data, file_name="bench-grants-locations.jsonl", user=None,
-                        dry_run=False)
-    if not result.ok:
-        raise SystemExit(f"Loading the register failed: {result.summary()} "
-                         f"{[str(e) for e in result.errors[:5]]}")
+    _common.import_register(data, "bench-grants-locations.jsonl")
     del data
     for start in range(0, len(community), 2_000):
         Location.objects.filter(cqc_location_id__in=community[start:start + 2_000]).update(
@@ -464,22 +452,6 @@ def worker(args: argparse.Namespace) -> None:
 # --- Driver -------------------------------------------------------------------------------
 
 
-def databases(args: argparse.Namespace):
-    """The URL of each fresh database to benchmark: SQLite, then PostgreSQL if reachable."""
-    if args.sqlite:
-        with _common.sqlite_database() as url:
-            yield url
-    if not args.no_postgres:
-        problem = _common.postgres_reachable(args.postgres_url)
-        if problem:
-            print(f"Note: PostgreSQL skipped, {args.postgres_url} is unreachable: {problem}")
-            return
-        with _common.postgres_database(args.postgres_url, keep=args.keep) as url:
-            yield url
-            if args.keep:
-                print(f"Kept {url}.")
-
-
 def driver(args: argparse.Namespace) -> None:
     _common.banner("Infection Control Fund benchmark")
     worker_args = [
@@ -496,15 +468,11 @@ def driver(args: argparse.Namespace) -> None:
         *(["--profile-confirm"] if args.profile_confirm else []),
         *(["--allocate-only"] if args.allocate_only else []),
     ]
-    results = [
-        _common.migrate_then_run(Path(__file__).resolve(), url, worker_args,
-                                 doing="loading the register, allocating and reporting")
-        for url in databases(args)
-    ]
+    results = _common.run_on_each_database(
+        Path(__file__).resolve(), args, worker_args, keep=args.keep,
+        doing="loading the register, allocating and reporting")
     for result in results:
         _print_result(result)
-    if not results:
-        print("No database was benchmarked.")
 
 
 def _print_result(res: dict) -> None:
@@ -556,7 +524,7 @@ def _print_result(res: dict) -> None:
             verdict = "met" if seconds < RETURN_TARGET_S else "MISSED"
             print(f"Every authority's return, {label}: {seconds:.2f} s (target under "
                   f"{RETURN_TARGET_S:.0f} s: {verdict}).")
-    print(f"Load average at the end: {', '.join(f'{x:.2f}' for x in res['load_average'])}.")
+    print(f"Load average at the end: {_common.loads(res['load_average'])}.")
 
 
 def _print_filled(res: dict) -> None:
@@ -577,13 +545,5 @@ def _print_filled(res: dict) -> None:
           f"{example['spend_returns_received']} spend returns.")
 
 
-def main(argv=None) -> None:
-    args = parse_args(argv)
-    if args.worker:
-        worker(args)
-    else:
-        driver(args)
-
-
 if __name__ == "__main__":
-    main()
+    _common.main(parse_args, worker, driver)

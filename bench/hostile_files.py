@@ -123,7 +123,6 @@ CASES = [
 
 
 def worker(args) -> None:
-    import resource
     import tracemalloc
 
     if args.code:  # ahead of this checkout (setup_django adds ROOT only if it is missing)
@@ -131,16 +130,13 @@ def worker(args) -> None:
     _common.setup_django()
     from caresight.core.imports import run_import
 
-    def rss_mb() -> float:
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-    before = rss_mb()
+    before = _common.peak_rss_mb()
     data = Path(args.file).read_bytes()
     began = time.perf_counter()
     result = run_import(args.kind, data=data, file_name=Path(args.file).name, user=None,
                         dry_run=True)
     seconds = time.perf_counter() - began
-    peak = rss_mb()
+    peak = _common.peak_rss_mb()
     message = result.file_error or result.summary()
     tracemalloc.start()
     run_import(args.kind, data=data, file_name=Path(args.file).name, user=None, dry_run=True)
@@ -164,8 +160,7 @@ def main() -> None:
     parser.add_argument("--timeout", type=int, default=600, help="seconds for each worker")
     parser.add_argument("--only", choices=[c[1] for c in CASES], action="append",
                         help="run only this file (may be repeated)")
-    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--database-url", help=argparse.SUPPRESS)
+    _common.add_worker_arguments(parser)
     parser.add_argument("--kind", help=argparse.SUPPRESS)
     parser.add_argument("--file", help=argparse.SUPPRESS)
     args = parser.parse_args()

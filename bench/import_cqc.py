@@ -20,7 +20,6 @@ it (inside the import) is.
 
 import argparse
 import os
-import resource
 import sys
 import tempfile
 import time
@@ -43,20 +42,13 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help="locations to generate and import (default 30000)")
     parser.add_argument("--providers", type=int, default=12_000,
                         help="distinct providers among them (default 12000)")
-    parser.add_argument("--seed", type=int, default=2021, help="random seed (default 2021)")
-    parser.add_argument("--sample", type=Path, default=_common.SAMPLE,
-                        help="real CQC API locations (JSON lines) to clone (default %(default)s)")
-    parser.add_argument("--postgres-url", default=_common.DEFAULT_POSTGRES_URL,
-                        help="PostgreSQL database to create, use and drop; its name must "
-                        "contain 'bench' (default %(default)s)")
-    parser.add_argument("--no-postgres", action="store_true", help="skip PostgreSQL")
-    parser.add_argument("--no-sqlite", action="store_true", help="skip SQLite")
+    _common.add_sample_arguments(parser)
+    _common.add_database_arguments(parser)
     parser.add_argument("--keep-file", type=Path, metavar="PATH",
                         help="also write the generated JSON lines file here")
     parser.add_argument("--profile", action="store_true",
                         help="profile each run with cProfile and print the top functions")
-    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--database-url", help=argparse.SUPPRESS)
+    _common.add_worker_arguments(parser)
     parser.add_argument("--data-file", type=Path, help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
@@ -138,7 +130,7 @@ def worker(args: argparse.Namespace) -> None:
         "locations": Location.objects.count(), "providers": Provider.objects.count(),
         "location_history": Location.history.count(),
         "provider_history": Provider.history.count(), "load_average": os.getloadavg(),
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_rss_mb": _common.peak_rss_mb(),
     })
 
 
@@ -156,25 +148,19 @@ def driver(args: argparse.Namespace) -> None:
     if args.keep_file:
         args.keep_file.write_bytes(data)
         print(f"Wrote {args.keep_file}.")
-    results = []
     with tempfile.TemporaryDirectory(prefix="caresight-bench-data-") as folder:
         data_file = Path(folder) / f"cqc-locations-{args.rows}.jsonl"
         data_file.write_bytes(data)
         del data
         worker_args = ["--data-file", str(data_file)]
         worker_args += ["--profile"] if args.profile else []
-        for url in _common.fresh_databases(
-                sqlite=not args.no_sqlite,
-                postgres_url=None if args.no_postgres else args.postgres_url):
-            results.append(_common.migrate_then_run(
-                Path(__file__).resolve(), url, worker_args, doing="importing"))
-    _print_results(results)
+        results = _common.run_on_each_database(Path(__file__).resolve(), args, worker_args,
+                                               doing="importing")
+    if results:
+        _print_results(results)
 
 
 def _print_results(results: list[dict]) -> None:
-    if not results:
-        print("No database was benchmarked.")
-        return
     print()
     rows = []
     for res in results:
@@ -207,16 +193,8 @@ def _print_results(results: list[dict]) -> None:
               f"memory {res['peak_rss_mb']:,.0f} MB. Target "
               f"(first import under {TARGET_SECONDS:.0f} s): {verdict} "
               f"({first['seconds']:.1f} s). Load average at the end: "
-              f"{', '.join(f'{x:.2f}' for x in res['load_average'])}.")
-
-
-def main(argv=None) -> None:
-    args = parse_args(argv)
-    if args.worker:
-        worker(args)
-    else:
-        driver(args)
+              f"{_common.loads(res['load_average'])}.")
 
 
 if __name__ == "__main__":
-    main()
+    _common.main(parse_args, worker, driver)

@@ -46,7 +46,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _common  # noqa: E402
-import returns_summary  # noqa: E402  (the register and returns: fill, check_filled)
+import returns_summary  # noqa: E402  (its options; the register and returns: fill)
 
 TARGET_MS = 500.0
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/caresight_outbreaks_bench"
@@ -271,19 +271,12 @@ def worker(args: argparse.Namespace) -> None:
     from caresight.outbreaks.models import Outbreak
     from caresight.outbreaks.selectors import tracker
     from caresight.registry.models import Authority, Location
-    from caresight.returns.models import Return
     from caresight.risk.models import InputsVersion, SavedLog, SavedRating
     from caresight.risk.selectors import risk_log
     from caresight.risk.services import risk_log_save, risk_logs_refresh
 
-    filled = recorded = None
-    problem = (returns_summary.check_filled(args) if args.reuse and Return.objects.exists()
-               else "empty")
-    if problem == "empty":
-        filled = returns_summary.fill(args, connection)
-    elif problem:
-        raise SystemExit(f"The database cannot be reused: {problem}. Run without --reuse to "
-                         "fill it again.")
+    recorded = None
+    filled = returns_summary.fill_unless_reused(args, connection)
     if not Outbreak.objects.exists():
         recorded = record_outbreaks(args, connection)
     else:
@@ -302,10 +295,7 @@ def worker(args: argparse.Namespace) -> None:
         .order_by("-n", "authority__ons_code").values_list("authority__ons_code", flat=True)
         .first())
     authority_services = Location.objects.filter(authority__ons_code=authority).count()
-    last = args.start + dt.timedelta(days=args.days - 1)
-    days = [d for d in args.as_of if args.start <= d <= last]
-    if not days:
-        raise SystemExit(f"None of the --as-of days is between {args.start} and {last}.")
+    days = returns_summary.as_of_days(args)
 
     def tracker_call(day, code):
         summary, rows = tracker(user=None, as_of=day, authority=code)
@@ -383,17 +373,8 @@ def worker(args: argparse.Namespace) -> None:
                 def call(day=day, code=code, function=function):
                     return function(day, code)
 
-                for _ in range(args.warmup):
-                    if prepare:
-                        prepare()
-                    call()
-                times = []
-                for _ in range(args.repeat):
-                    if prepare:
-                        prepare()
-                    began = time.perf_counter()
-                    figures = call()
-                    times.append((time.perf_counter() - began) * 1000)
+                times, _, figures = _common.timed_calls(call, repeat=args.repeat,
+                                                        warmup=args.warmup, prepare=prepare)
                 if prepare:  # the statements and profile below are of a call like the timed
                     prepare()
                 sql = _common.sql_of(call)
@@ -424,45 +405,18 @@ def worker(args: argparse.Namespace) -> None:
 
 def driver(args: argparse.Namespace) -> None:
     _common.banner("Outbreak tracker and risk log benchmark")
-    problem = _common.postgres_reachable(args.postgres_url)
-    if problem:
-        print(f"Skipped: this benchmark needs PostgreSQL, and {args.postgres_url} is "
-              f"unreachable: {problem}")
-        return
-    worker_args = [
-        "--locations", str(args.locations), "--community-every", str(args.community_every),
-        "--days", str(args.days), "--start", args.start.isoformat(),
-        "--outbreaks", str(args.outbreaks), "--concerns", str(args.concerns),
-        "--overrides", str(args.overrides),
-        "--as-of", *[d.isoformat() for d in args.as_of],
-        "--repeat", str(args.repeat), "--warmup", str(args.warmup),
-        "--providers", str(args.providers), "--seed", str(args.seed),
-        "--sample", str(args.sample), "--explain", str(args.explain),
-        *(["--authority", args.authority] if args.authority else []),
-        *(["--reuse"] if args.reuse else []),
-        *(["--show-sql"] if args.show_sql else []),
-        *(["--profile"] if args.profile else []),
-    ]
-    reusing = args.reuse and _common.postgres_database_exists(args.postgres_url)
-    with _common.postgres_database(args.postgres_url, reuse=args.reuse, keep=args.keep) as url:
-        print(f"PostgreSQL: {'migrating the kept' if reusing else 'migrating a fresh'} "
-              "database…", flush=True)
-        _common.migrate(url)
-        result = _common.run_worker(Path(__file__).resolve(), worker_args, url)
-        if args.keep:
-            print(f"Kept {url} for --reuse.")
-    _print_result(result)
+    worker_args = [*returns_summary.worker_arguments(args), "--outbreaks", str(args.outbreaks),
+                   "--concerns", str(args.concerns), "--overrides", str(args.overrides)]
+    result = _common.run_on_postgres(Path(__file__).resolve(), args, worker_args)
+    if result:
+        _print_result(result)
 
 
 def _print_result(res: dict) -> None:
     print()
     filled, recorded = res["filled"], res["recorded"]
     if filled:
-        print(f"Filled: register of {filled['register']['locations']:,} locations "
-              f"({filled['register']['community']:,} home care) in "
-              f"{filled['register']['seconds']:.0f} s; {filled['rows']:,} returns by COPY in "
-              f"{filled['fill_seconds']:.0f} s ({filled['rows'] / filled['fill_seconds']:,.0f} "
-              f"rows/s); VACUUM ANALYZE {filled['analyze_seconds']:.0f} s.")
+        returns_summary.print_filled(filled)
     if recorded:
         rec = recorded
         print(f"Recorded: {rec['outbreaks']:,} outbreaks through the services "
@@ -507,21 +461,9 @@ def _print_result(res: dict) -> None:
     print()
     for key in dict.fromkeys((c["what"], c["scope"]) for c in res["cases"]):
         times = [t for c in res["cases"] if (c["what"], c["scope"]) == key for t in c["times_ms"]]
-        median = statistics.median(times)
-        verdict = "met" if median < TARGET_MS else "MISSED"
-        print(f"{key[0]}, {key[1]}: median {median:.0f} ms, p90 "
-              f"{_common.percentile(times, 0.9):.0f} ms, max {max(times):.0f} ms over "
-              f"{len(times)} calls (target median under {TARGET_MS:.0f} ms: {verdict}).")
-    print(f"Load average at the end: {', '.join(f'{x:.2f}' for x in res['load_average'])}.")
-
-
-def main(argv=None) -> None:
-    args = parse_args(argv)
-    if args.worker:
-        worker(args)
-    else:
-        driver(args)
+        print(f"{key[0]}, {key[1]}: {_common.median_verdict(times, TARGET_MS)}.")
+    print(f"Load average at the end: {_common.loads(res['load_average'])}.")
 
 
 if __name__ == "__main__":
-    main()
+    _common.main(parse_args, worker, driver)
