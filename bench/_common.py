@@ -127,8 +127,9 @@ def load_register(
 def import_register(data: bytes, file_name: str) -> None:
     """In a worker: import CQC API locations with run_import("cqc"); stop if it fails."""
     from caresight.core.imports import run_import
+    from caresight.core.tenancy import OPERATOR
 
-    result = run_import("cqc", data=data, file_name=file_name, user=None, dry_run=False)
+    result = run_import("cqc", data=data, file_name=file_name, user=OPERATOR, dry_run=False)
     if not result.ok:
         raise SystemExit(f"Loading the register failed: {result.summary()} "
                          f"{[str(e) for e in result.errors[:5]]}")

@@ -19,7 +19,7 @@ with DATABASE_URL set and DEBUG off. The worker:
    (round_create_from_template, --amount each; not timed), then ANALYZE on PostgreSQL;
 3. times "allocating the national round": the what-if plan_round(spec_of(round)) for every
    authority (--warmup untimed passes, then --repeat timed ones: it writes nothing), then
-   allocation_confirm(round=…, user=None) for every authority, once (it writes the
+   allocation_confirm(round=…, user=OPERATOR) for every authority, once (it writes the
    allocations and their history, and a round can be confirmed only once);
 4. fills what the return reports, through the services and not timed: agreements
    (agreement_record: --signed of the providers sign, --declined decline, the rest do not
@@ -27,7 +27,7 @@ with DATABASE_URL set and DEBUG off. The worker:
    payment_run_confirm) and spend returns from --spend of the paid providers
    (spend_return_submit); then ANALYZE on PostgreSQL;
 5. times "every authority's return": government_return(round) for every round;
-   reconciliation(user=None, round=…) for every round; and what `caresight summary grants
+   reconciliation(user=OPERATOR, round=…) for every round; and what `caresight summary grants
    --round ID --format json` does for every round (both, as_json and json.dumps). --warmup
    untimed passes, then --repeat timed ones each.
 
@@ -154,6 +154,7 @@ def load(args: argparse.Namespace) -> dict:
     """The register, a return from every home care service, and a round per authority."""
     from django.db.models import Count
 
+    from caresight.core.tenancy import OPERATOR
     from caresight.grants.services import round_create_from_template
     from caresight.registry.models import Authority, Location
     from caresight.returns.models import Return
@@ -195,7 +196,7 @@ def load(args: argparse.Namespace) -> dict:
     began = time.perf_counter()
     for authority in authorities:
         round_create_from_template(authority=authority, template=TEMPLATE, amount=args.amount,
-                                   eligibility_date=args.eligibility_date, user=None)
+                                   eligibility_date=args.eligibility_date, user=OPERATOR)
     rounds_seconds = time.perf_counter() - began
     by_type = dict(Location.objects.values_list("service_type").annotate(n=Count("pk"))
                    .values_list("service_type", "n").order_by())
@@ -355,6 +356,7 @@ def worker(args: argparse.Namespace) -> None:
     from django.db import connection, reset_queries
     from django.test.utils import CaptureQueriesContext
 
+    from caresight.core.tenancy import OPERATOR
     from caresight.grants.allocation import plan_round, plan_rounds, spec_of, specs_of
     from caresight.grants.models import Allocation, Round
     from caresight.grants.selectors import as_json, government_return, reconciliation
@@ -390,7 +392,7 @@ def worker(args: argparse.Namespace) -> None:
     ready = [r for r in rounds if not plans[r.pk].problems]
     refused = {name: " ".join(found) for name, found in problems.items()}
     with capture:  # the national round: every authority's allocation, all or nothing
-        allocations_confirm(rounds=ready, user=None)
+        allocations_confirm(rounds=ready, user=OPERATOR)
     per_round = [time.perf_counter() - began]
     label = "allocations_confirm(every round), national"
     confirm = {"label": label, "totals": [time.perf_counter() - began],
@@ -430,12 +432,12 @@ def worker(args: argparse.Namespace) -> None:
 
     def command(round):  # what `caresight summary grants --round ID --format json` does
         summary = government_return(round)
-        summary["reconciliation"] = reconciliation(user=None, round=round)["totals"]
+        summary["reconciliation"] = reconciliation(user=OPERATOR, round=round)["totals"]
         return json.dumps(as_json(summary), indent=1)
 
     cases.append(timed_passes(args, "government_return(round)", rounds, government_return))
-    cases.append(timed_passes(args, "reconciliation(user=None, round)", rounds,
-                              lambda round: reconciliation(user=None, round=round)))
+    cases.append(timed_passes(args, "reconciliation(user=OPERATOR, round)", rounds,
+                              lambda round: reconciliation(user=OPERATOR, round=round)))
     cases.append(timed_passes(args, "summary grants --format json", rounds, command))
     report = government_return(rounds[0])
     _common.report({

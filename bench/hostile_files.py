@@ -7,7 +7,7 @@ to refusal and peak memory.
 The driver makes the files in a temporary directory and a fresh, migrated SQLite database,
 then runs one worker process per file (so each peak is that file's alone). The worker, after
 `django.setup()`, reads the file's bytes (as `caresight import` does) and times
-`run_import(KIND, data=…, user=None, dry_run=True)` — what the command line and the
+`run_import(KIND, data=…, user=OPERATOR, dry_run=True)` — what the command line and the
 background job call — until it answers. It reports the wall time, the refusal message, the
 process's peak resident memory (`resource.getrusage(RUSAGE_SELF).ru_maxrss`) and its resident
 memory before the file was read; then it runs the same call again under `tracemalloc` and
@@ -129,17 +129,18 @@ def worker(args) -> None:
         sys.path[:0] = [args.code, str(_common.ROOT)]
     _common.setup_django()
     from caresight.core.imports import run_import
+    from caresight.core.tenancy import OPERATOR
 
     before = _common.peak_rss_mb()
     data = Path(args.file).read_bytes()
     began = time.perf_counter()
-    result = run_import(args.kind, data=data, file_name=Path(args.file).name, user=None,
+    result = run_import(args.kind, data=data, file_name=Path(args.file).name, user=OPERATOR,
                         dry_run=True)
     seconds = time.perf_counter() - began
     peak = _common.peak_rss_mb()
     message = result.file_error or result.summary()
     tracemalloc.start()
-    run_import(args.kind, data=data, file_name=Path(args.file).name, user=None, dry_run=True)
+    run_import(args.kind, data=data, file_name=Path(args.file).name, user=OPERATOR, dry_run=True)
     traced = tracemalloc.get_traced_memory()[1] / 1_000_000
     tracemalloc.stop()
     _common.report({"seconds": seconds, "peak_rss_mb": peak, "start_rss_mb": before,

@@ -7,7 +7,7 @@ The driver writes the test file (clones of the real South West sample, see
 _common.generate_locations), then for each database creates it fresh, runs `caresight
 migrate`, and starts one worker process (this script with --worker) with DATABASE_URL set.
 The worker sets Django up and times, in-process, three calls of
-core.imports.run_import("cqc", user=None) — what `caresight import cqc` and the background
+core.imports.run_import("cqc", user=OPERATOR) — what `caresight import cqc` and the background
 job call — on the same file: the first import (everything
 created), a second import (everything unchanged) and a dry run. Django's start-up and the
 migrations are not in the timings; reading the file into memory is not either, but parsing
@@ -90,6 +90,7 @@ def worker(args: argparse.Namespace) -> None:
     from django.db import connection
 
     from caresight.core.imports import run_import
+    from caresight.core.tenancy import OPERATOR
     from caresight.registry.models import Location, Provider
 
     data = args.data_file.read_bytes()
@@ -111,7 +112,7 @@ def worker(args: argparse.Namespace) -> None:
             profiler = cProfile.Profile()
             profiler.enable()
         began, cpu_began = time.perf_counter(), time.process_time()
-        result = run_import("cqc", data=data, file_name=args.data_file.name, user=None,
+        result = run_import("cqc", data=data, file_name=args.data_file.name, user=OPERATOR,
                             dry_run=dry_run, progress=timer)
         ended, cpu = time.perf_counter(), time.process_time() - cpu_began
         if profiler is not None:
@@ -170,7 +171,7 @@ def _print_results(results: list[dict]) -> None:
                 res["database"], run["run"], f"{run['rows']:,}", f"{run['seconds']:.1f}",
                 f"{run['cpu_seconds']:.1f}",
                 f"{run['rows'] / run['seconds']:,.0f}", c["created"], c["updated"],
-                c["unchanged"], c["providers created"],
+                c["unchanged"], c["providers_created"],
             ])
     _common.print_table(
         ["database", "run", "rows", "seconds", "python cpu s", "rows/s", "created", "updated",

@@ -87,13 +87,14 @@ def worker(args: argparse.Namespace) -> None:
     from django.test import Client
 
     from caresight.accounts.services import user_create
+    from caresight.core.tenancy import OPERATOR
     from caresight.registry.models import Location
     from caresight.registry.services import cqc_import
 
     data = _common.generate_locations(args.locations, providers=args.providers,
                                       seed=args.seed, sample=args.sample)
     began = time.perf_counter()
-    result = cqc_import(data=data, file_name="bench.jsonl", user=None, dry_run=False)
+    result = cqc_import(data=data, file_name="bench.jsonl", user=OPERATOR, dry_run=False)
     load_seconds = time.perf_counter() - began
     if not result.ok:
         raise SystemExit(f"Loading failed: {result.summary()}")

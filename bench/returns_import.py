@@ -197,6 +197,7 @@ def worker(args: argparse.Namespace) -> None:
     from django.db import connection
 
     from caresight.core.imports import run_import
+    from caresight.core.tenancy import OPERATOR
     from caresight.registry.models import Location
     from caresight.returns.models import Return
 
@@ -229,7 +230,7 @@ def worker(args: argparse.Namespace) -> None:
             if profiler:
                 profiler.enable()
             began, cpu_began = time.perf_counter(), time.process_time()
-            result = run_import("returns", data=data, file_name=f"{group}-{day}.csv", user=None,
+            result = run_import("returns", data=data, file_name=f"{group}-{day}.csv", user=OPERATOR,
                                 dry_run=False, progress=marks)
             ended = time.perf_counter()
             if profiler:

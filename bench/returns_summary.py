@@ -15,7 +15,7 @@ worker process (this script with --worker) with DATABASE_URL set and DEBUG off. 
    import, and with no history rows: the summary reads neither;
 3. runs VACUUM ANALYZE on the returns table and ANALYZE on the rest (autovacuum would do
    both soon after a bulk load);
-4. times returns_summary(user=None, as_of=D, previous=D - 7 days, authority=A) in-process —
+4. times returns_summary(user=OPERATOR, as_of=D, previous=D - 7 days, authority=A) in-process —
    what `caresight summary returns --as-of D --previous … [--authority A] --format json`
    calls — nationally (A = None) and for the authority with the most services, for each
    --as-of date: --warmup untimed calls, then --repeat timed ones.
@@ -231,6 +231,7 @@ def worker(args: argparse.Namespace) -> None:
     from django.db import connection
     from django.db.models import Count
 
+    from caresight.core.tenancy import OPERATOR
     from caresight.registry.models import Location
     from caresight.returns.models import Return
     from caresight.returns.selectors import returns_summary
@@ -261,7 +262,7 @@ def worker(args: argparse.Namespace) -> None:
             previous = day - dt.timedelta(days=7)
 
             def call(day=day, previous=previous, code=code):
-                return returns_summary(user=None, as_of=day, previous=previous, authority=code)
+                return returns_summary(user=OPERATOR, as_of=day, previous=previous, authority=code)
 
             times, _, summary = _common.timed_calls(call, repeat=args.repeat,
                                                     warmup=args.warmup)
@@ -309,7 +310,7 @@ def _print_result(res: dict) -> None:
           f"{res['heap_bytes'] / 1e9:.1f} GB), {res['locations']:,} locations; authority "
           f"{res['authority']} has {res['authority_services']:,} services. Indexes: "
           + "; ".join(res["indexes"]))
-    print(f"{res['repeat']} timed calls of returns_summary(user=None, as_of=D, "
+    print(f"{res['repeat']} timed calls of returns_summary(user=OPERATOR, as_of=D, "
           "previous=D - 7 days) each:")
     print()
     rows = []
