@@ -5,12 +5,15 @@ The benchmark scripts run as a *driver* that prepares a fresh database and then 
 Django is imported. The worker prints its figures as one JSON line, tagged RESULT_TAG.
 """
 
+import argparse
 import csv
 import json
 import math
 import os
 import random
+import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -24,6 +27,39 @@ AUTHORITIES_CSV = ROOT / "caresight" / "registry" / "data" / "authorities.csv"
 MEASURE_SETS_JSON = ROOT / "caresight" / "returns" / "data" / "measure_sets.json"
 DEFAULT_POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/caresight_bench"
 RESULT_TAG = "BENCH-RESULT "
+
+
+# --- Command line -------------------------------------------------------------------------
+
+
+def add_sample_arguments(parser: argparse.ArgumentParser) -> None:
+    """--seed and --sample: the test data generate_locations makes."""
+    parser.add_argument("--seed", type=int, default=2021, help="random seed (default 2021)")
+    parser.add_argument("--sample", type=Path, default=SAMPLE,
+                        help="real CQC API locations (JSON lines) to clone (default %(default)s)")
+
+
+def add_database_arguments(parser: argparse.ArgumentParser, *,
+                           default_url: str = DEFAULT_POSTGRES_URL,
+                           sqlite: str | None = "--no-sqlite") -> None:
+    """--postgres-url; unless `sqlite` is None (PostgreSQL only), --no-postgres and then
+    `sqlite`: "--no-sqlite" (SQLite by default) or "--sqlite" (SQLite only when asked)."""
+    parser.add_argument("--postgres-url", default=default_url,
+                        help="PostgreSQL database to create, use and drop; its name must "
+                        "contain 'bench' (default %(default)s)")
+    if sqlite is None:
+        return
+    parser.add_argument("--no-postgres", action="store_true", help="skip PostgreSQL")
+    if sqlite == "--no-sqlite":
+        parser.add_argument("--no-sqlite", action="store_true", help="skip SQLite")
+    else:
+        parser.add_argument("--sqlite", action="store_true", help="also benchmark SQLite")
+
+
+def add_worker_arguments(parser: argparse.ArgumentParser) -> None:
+    """The hidden options the driver starts a worker with."""
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--database-url", help=argparse.SUPPRESS)
 
 
 # --- Test data ----------------------------------------------------------------------------
@@ -71,16 +107,11 @@ def load_register(
     queryset updates (2,000 at a time): the CQC sample has care homes only. Returns the seconds
     and the counts.
     """
-    from caresight.core.imports import run_import
     from caresight.registry.models import Location
 
     data = generate_locations(locations, providers=providers, seed=seed, sample=sample)
     began = time.perf_counter()
-    result = run_import("cqc", data=data, file_name="bench-locations.jsonl", user=None,
-                        dry_run=False)
-    if not result.ok:
-        raise SystemExit(f"Loading the register failed: {result.summary()} "
-                         f"{[str(e) for e in result.errors[:5]]}")
+    import_register(data, "bench-locations.jsonl")
     del data
     community = 0
     if community_every:
@@ -91,6 +122,25 @@ def load_register(
                 service_type="domiciliary", registered_beds=None)
     return {"seconds": time.perf_counter() - began, "locations": Location.objects.count(),
             "community": community}
+
+
+def import_register(data: bytes, file_name: str) -> None:
+    """In a worker: import CQC API locations with run_import("cqc"); stop if it fails."""
+    from caresight.core.imports import run_import
+    from caresight.core.tenancy import OPERATOR
+
+    result = run_import("cqc", data=data, file_name=file_name, user=OPERATOR, dry_run=False)
+    if not result.ok:
+        raise SystemExit(f"Loading the register failed: {result.summary()} "
+                         f"{[str(e) for e in result.errors[:5]]}")
+
+
+# The service group (of measure sets) of each service type that sends returns, and the
+# service type of each group's example service.
+GROUP_OF_TYPE = {"care_home": "care_home", "care_home_nursing": "care_home",
+                 "domiciliary": "community", "extra_care": "community",
+                 "supported_living": "community"}
+TYPE_OF_GROUP = {"care_home": "care_home", "community": "domiciliary"}
 
 
 def measure_set_definitions(path: Path = MEASURE_SETS_JSON) -> dict[str, dict]:
@@ -443,10 +493,11 @@ def _numeric(text: str) -> bool:
     return True
 
 
-def fresh_databases(*, sqlite: bool, postgres_url: str | None):
+def fresh_databases(*, sqlite: bool, postgres_url: str | None, keep: bool = False):
     """Yield the URL of each fresh database to benchmark: SQLite, then PostgreSQL if reachable.
 
-    Each database exists only while its URL is being used (it is dropped afterwards).
+    Each database exists only while its URL is being used (it is dropped afterwards, unless
+    `keep` leaves the PostgreSQL one in place).
     """
     if sqlite:
         with sqlite_database() as url:
@@ -456,8 +507,10 @@ def fresh_databases(*, sqlite: bool, postgres_url: str | None):
         if problem:
             print(f"Note: PostgreSQL skipped, {postgres_url} is unreachable: {problem}")
             return
-        with postgres_database(postgres_url) as url:
+        with postgres_database(postgres_url, keep=keep) as url:
             yield url
+            if keep:
+                print(f"Kept {url}.")
 
 
 def print_profile(profiler, label: str, sorts=(("cumulative", 35), ("tottime", 25))) -> None:
@@ -502,15 +555,40 @@ def explain_slowest(connection, label: str, sql: list[tuple[float, str]], count:
         print(f"--- EXPLAIN ANALYZE of a {ms:.1f} ms statement of {label} ---\n{short}\n{plan}")
 
 
-def profile_call(call, label: str, sorts=(("cumulative", 30),)) -> None:
-    """Profile one call with cProfile and print its top functions."""
+def profile_call(call, label: str, sorts=(("cumulative", 30),), *, one: str = "call") -> None:
+    """Profile one call with cProfile and print its top functions ("one `one` of label")."""
     import cProfile
 
     profiler = cProfile.Profile()
     profiler.enable()
     call()
     profiler.disable()
-    print_profile(profiler, f"one call of {label}", sorts=sorts)
+    print_profile(profiler, f"one {one} of {label}", sorts=sorts)
+
+
+def timed_calls(call, *, repeat: int, warmup: int, prepare=None):
+    """`warmup` untimed calls, then `repeat` timed ones, each after prepare() (untimed) if
+    given. Returns the wall times and the CPU times in milliseconds, and the last result."""
+    result = None
+    for _ in range(warmup):
+        if prepare:
+            prepare()
+        call()
+    times, cpu = [], []
+    for _ in range(repeat):
+        if prepare:
+            prepare()
+        cpu_began = time.process_time()
+        began = time.perf_counter()
+        result = call()
+        times.append((time.perf_counter() - began) * 1000)
+        cpu.append((time.process_time() - cpu_began) * 1000)
+    return times, cpu, result
+
+
+def peak_rss_mb() -> float:
+    """The most resident memory this process has used so far, in MB."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def migrate_then_run(script: Path, url: str, worker_args: list[str], *, doing: str,
@@ -523,3 +601,56 @@ def migrate_then_run(script: Path, url: str, worker_args: list[str], *, doing: s
     result = run_worker(script, worker_args, url, **env)
     result["migrate_seconds"] = migrate_seconds
     return result
+
+
+def run_on_each_database(script: Path, args: argparse.Namespace, worker_args: list[str], *,
+                         doing: str, keep: bool = False, **env: str) -> list[dict]:
+    """migrate_then_run on each fresh database the options of add_database_arguments ask for
+    (fresh_databases); the workers' results."""
+    sqlite = args.sqlite if "sqlite" in vars(args) else not args.no_sqlite
+    urls = fresh_databases(sqlite=sqlite, keep=keep,
+                           postgres_url=None if args.no_postgres else args.postgres_url)
+    results = [migrate_then_run(script, url, worker_args, doing=doing, **env) for url in urls]
+    if not results:
+        print("No database was benchmarked.")
+    return results
+
+
+def run_on_postgres(script: Path, args: argparse.Namespace, worker_args: list[str]) -> dict | None:
+    """The driver of a benchmark on PostgreSQL only, with --keep and --reuse: migrate the
+    database (fresh, or the kept one with --reuse) and run the worker on it. None, with a
+    note, if the server is unreachable."""
+    problem = postgres_reachable(args.postgres_url)
+    if problem:
+        print(f"Skipped: this benchmark needs PostgreSQL, and {args.postgres_url} is "
+              f"unreachable: {problem}")
+        return None
+    reusing = args.reuse and postgres_database_exists(args.postgres_url)
+    with postgres_database(args.postgres_url, reuse=args.reuse, keep=args.keep) as url:
+        print(f"PostgreSQL: {'migrating the kept' if reusing else 'migrating a fresh'} "
+              "database…", flush=True)
+        migrate(url)
+        result = run_worker(script, worker_args, url)
+        if args.keep:
+            print(f"Kept {url} for --reuse.")
+    return result
+
+
+def main(parse_args, worker, driver, argv=None) -> None:
+    """A benchmark script's entry point: its worker with --worker, else its driver."""
+    args = parse_args(argv)
+    (worker if args.worker else driver)(args)
+
+
+def loads(load_average) -> str:
+    """A load average as printed: "0.52, 0.61, 0.70"."""
+    return ", ".join(f"{x:.2f}" for x in load_average)
+
+
+def median_verdict(times: list[float], target_ms: float) -> str:
+    """Median, p90 and max of `times` (ms) and whether the median is under `target_ms`."""
+    median = statistics.median(times)
+    verdict = "met" if median < target_ms else "MISSED"
+    return (f"median {median:.0f} ms, p90 {percentile(times, 0.9):.0f} ms, max "
+            f"{max(times):.0f} ms over {len(times)} calls (target median under "
+            f"{target_ms:.0f} ms: {verdict})")

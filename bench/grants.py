@@ -19,7 +19,7 @@ with DATABASE_URL set and DEBUG off. The worker:
    (round_create_from_template, --amount each; not timed), then ANALYZE on PostgreSQL;
 3. times "allocating the national round": the what-if plan_round(spec_of(round)) for every
    authority (--warmup untimed passes, then --repeat timed ones: it writes nothing), then
-   allocation_confirm(round=…, user=None) for every authority, once (it writes the
+   allocation_confirm(round=…, user=OPERATOR) for every authority, once (it writes the
    allocations and their history, and a round can be confirmed only once);
 4. fills what the return reports, through the services and not timed: agreements
    (agreement_record: --signed of the providers sign, --declined decline, the rest do not
@@ -27,7 +27,7 @@ with DATABASE_URL set and DEBUG off. The worker:
    payment_run_confirm) and spend returns from --spend of the paid providers
    (spend_return_submit); then ANALYZE on PostgreSQL;
 5. times "every authority's return": government_return(round) for every round;
-   reconciliation(user=None, round=…) for every round; and what `caresight summary grants
+   reconciliation(user=OPERATOR, round=…) for every round; and what `caresight summary grants
    --round ID --format json` does for every round (both, as_json and json.dumps). --warmup
    untimed passes, then --repeat timed ones each.
 
@@ -96,14 +96,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                         "nothing (default 5; the confirm runs once)")
     parser.add_argument("--warmup", type=int, default=1,
                         help="untimed passes of each such case first (default 1)")
-    parser.add_argument("--seed", type=int, default=2021, help="random seed (default 2021)")
-    parser.add_argument("--sample", type=Path, default=_common.SAMPLE,
-                        help="real CQC API locations (JSON lines) to clone (default %(default)s)")
-    parser.add_argument("--postgres-url", default=DEFAULT_URL,
-                        help="PostgreSQL database to create, use and drop; its name must "
-                        "contain 'bench' (default %(default)s)")
-    parser.add_argument("--no-postgres", action="store_true", help="skip PostgreSQL")
-    parser.add_argument("--sqlite", action="store_true", help="also benchmark SQLite")
+    _common.add_sample_arguments(parser)
+    _common.add_database_arguments(parser, default_url=DEFAULT_URL, sqlite="--sqlite")
     parser.add_argument("--keep", action="store_true",
                         help="leave the PostgreSQL database in place afterwards, to look at "
                         "(a later run still starts afresh)")
@@ -119,8 +113,7 @@ def parse_args(argv=None) -> argparse.Namespace:
                         "includes the profiler's overhead")
     parser.add_argument("--allocate-only", action="store_true",
                         help="stop after the confirm: no fill and no returns timed")
-    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--database-url", help=argparse.SUPPRESS)
+    _common.add_worker_arguments(parser)
     args = parser.parse_args(argv)
     if not 0 < args.authorities <= len(_common.current_authority_names()):
         parser.error(f"--authorities must be 1 to {len(_common.current_authority_names())}.")
@@ -161,7 +154,7 @@ def load(args: argparse.Namespace) -> dict:
     """The register, a return from every home care service, and a round per authority."""
     from django.db.models import Count
 
-    from caresight.core.imports import run_import
+    from caresight.core.tenancy import OPERATOR
     from caresight.grants.services import round_create_from_template
     from caresight.registry.models import Authority, Location
     from caresight.returns.models import Return
@@ -171,11 +164,7 @@ def load(args: argparse.Namespace) -> dict:
     print(f"Loading a register of {args.care_homes:,} care homes and {args.community:,} home "
           f"care services in {len(chosen)} authorities…", flush=True)
     began = time.perf_counter()
-    result = run_import("cqc", data=data, file_name="bench-grants-locations.jsonl", user=None,
-                        dry_run=False)
-    if not result.ok:
-        raise SystemExit(f"Loading the register failed: {result.summary()} "
-                         f"{[str(e) for e in result.errors[:5]]}")
+    _common.import_register(data, "bench-grants-locations.jsonl")
     del data
     for start in range(0, len(community), 2_000):
         Location.objects.filter(cqc_location_id__in=community[start:start + 2_000]).update(
@@ -207,7 +196,7 @@ def load(args: argparse.Namespace) -> dict:
     began = time.perf_counter()
     for authority in authorities:
         round_create_from_template(authority=authority, template=TEMPLATE, amount=args.amount,
-                                   eligibility_date=args.eligibility_date, user=None)
+                                   eligibility_date=args.eligibility_date, user=OPERATOR)
     rounds_seconds = time.perf_counter() - began
     by_type = dict(Location.objects.values_list("service_type").annotate(n=Count("pk"))
                    .values_list("service_type", "n").order_by())
@@ -367,6 +356,7 @@ def worker(args: argparse.Namespace) -> None:
     from django.db import connection, reset_queries
     from django.test.utils import CaptureQueriesContext
 
+    from caresight.core.tenancy import OPERATOR
     from caresight.grants.allocation import plan_round, plan_rounds, spec_of, specs_of
     from caresight.grants.models import Allocation, Round
     from caresight.grants.selectors import as_json, government_return, reconciliation
@@ -402,7 +392,7 @@ def worker(args: argparse.Namespace) -> None:
     ready = [r for r in rounds if not plans[r.pk].problems]
     refused = {name: " ".join(found) for name, found in problems.items()}
     with capture:  # the national round: every authority's allocation, all or nothing
-        allocations_confirm(rounds=ready, user=None)
+        allocations_confirm(rounds=ready, user=OPERATOR)
     per_round = [time.perf_counter() - began]
     label = "allocations_confirm(every round), national"
     confirm = {"label": label, "totals": [time.perf_counter() - began],
@@ -442,12 +432,12 @@ def worker(args: argparse.Namespace) -> None:
 
     def command(round):  # what `caresight summary grants --round ID --format json` does
         summary = government_return(round)
-        summary["reconciliation"] = reconciliation(user=None, round=round)["totals"]
+        summary["reconciliation"] = reconciliation(user=OPERATOR, round=round)["totals"]
         return json.dumps(as_json(summary), indent=1)
 
     cases.append(timed_passes(args, "government_return(round)", rounds, government_return))
-    cases.append(timed_passes(args, "reconciliation(user=None, round)", rounds,
-                              lambda round: reconciliation(user=None, round=round)))
+    cases.append(timed_passes(args, "reconciliation(user=OPERATOR, round)", rounds,
+                              lambda round: reconciliation(user=OPERATOR, round=round)))
     cases.append(timed_passes(args, "summary grants --format json", rounds, command))
     report = government_return(rounds[0])
     _common.report({
@@ -462,22 +452,6 @@ def worker(args: argparse.Namespace) -> None:
 
 
 # --- Driver -------------------------------------------------------------------------------
-
-
-def databases(args: argparse.Namespace):
-    """The URL of each fresh database to benchmark: SQLite, then PostgreSQL if reachable."""
-    if args.sqlite:
-        with _common.sqlite_database() as url:
-            yield url
-    if not args.no_postgres:
-        problem = _common.postgres_reachable(args.postgres_url)
-        if problem:
-            print(f"Note: PostgreSQL skipped, {args.postgres_url} is unreachable: {problem}")
-            return
-        with _common.postgres_database(args.postgres_url, keep=args.keep) as url:
-            yield url
-            if args.keep:
-                print(f"Kept {url}.")
 
 
 def driver(args: argparse.Namespace) -> None:
@@ -496,15 +470,11 @@ def driver(args: argparse.Namespace) -> None:
         *(["--profile-confirm"] if args.profile_confirm else []),
         *(["--allocate-only"] if args.allocate_only else []),
     ]
-    results = [
-        _common.migrate_then_run(Path(__file__).resolve(), url, worker_args,
-                                 doing="loading the register, allocating and reporting")
-        for url in databases(args)
-    ]
+    results = _common.run_on_each_database(
+        Path(__file__).resolve(), args, worker_args, keep=args.keep,
+        doing="loading the register, allocating and reporting")
     for result in results:
         _print_result(result)
-    if not results:
-        print("No database was benchmarked.")
 
 
 def _print_result(res: dict) -> None:
@@ -556,7 +526,7 @@ def _print_result(res: dict) -> None:
             verdict = "met" if seconds < RETURN_TARGET_S else "MISSED"
             print(f"Every authority's return, {label}: {seconds:.2f} s (target under "
                   f"{RETURN_TARGET_S:.0f} s: {verdict}).")
-    print(f"Load average at the end: {', '.join(f'{x:.2f}' for x in res['load_average'])}.")
+    print(f"Load average at the end: {_common.loads(res['load_average'])}.")
 
 
 def _print_filled(res: dict) -> None:
@@ -577,13 +547,5 @@ def _print_filled(res: dict) -> None:
           f"{example['spend_returns_received']} spend returns.")
 
 
-def main(argv=None) -> None:
-    args = parse_args(argv)
-    if args.worker:
-        worker(args)
-    else:
-        driver(args)
-
-
 if __name__ == "__main__":
-    main()
+    _common.main(parse_args, worker, driver)

@@ -7,7 +7,7 @@ to refusal and peak memory.
 The driver makes the files in a temporary directory and a fresh, migrated SQLite database,
 then runs one worker process per file (so each peak is that file's alone). The worker, after
 `django.setup()`, reads the file's bytes (as `caresight import` does) and times
-`run_import(KIND, data=…, user=None, dry_run=True)` — what the command line and the
+`run_import(KIND, data=…, user=OPERATOR, dry_run=True)` — what the command line and the
 background job call — until it answers. It reports the wall time, the refusal message, the
 process's peak resident memory (`resource.getrusage(RUSAGE_SELF).ru_maxrss`) and its resident
 memory before the file was read; then it runs the same call again under `tracemalloc` and
@@ -123,27 +123,24 @@ CASES = [
 
 
 def worker(args) -> None:
-    import resource
     import tracemalloc
 
     if args.code:  # ahead of this checkout (setup_django adds ROOT only if it is missing)
         sys.path[:0] = [args.code, str(_common.ROOT)]
     _common.setup_django()
     from caresight.core.imports import run_import
+    from caresight.core.tenancy import OPERATOR
 
-    def rss_mb() -> float:
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-    before = rss_mb()
+    before = _common.peak_rss_mb()
     data = Path(args.file).read_bytes()
     began = time.perf_counter()
-    result = run_import(args.kind, data=data, file_name=Path(args.file).name, user=None,
+    result = run_import(args.kind, data=data, file_name=Path(args.file).name, user=OPERATOR,
                         dry_run=True)
     seconds = time.perf_counter() - began
-    peak = rss_mb()
+    peak = _common.peak_rss_mb()
     message = result.file_error or result.summary()
     tracemalloc.start()
-    run_import(args.kind, data=data, file_name=Path(args.file).name, user=None, dry_run=True)
+    run_import(args.kind, data=data, file_name=Path(args.file).name, user=OPERATOR, dry_run=True)
     traced = tracemalloc.get_traced_memory()[1] / 1_000_000
     tracemalloc.stop()
     _common.report({"seconds": seconds, "peak_rss_mb": peak, "start_rss_mb": before,
@@ -164,8 +161,7 @@ def main() -> None:
     parser.add_argument("--timeout", type=int, default=600, help="seconds for each worker")
     parser.add_argument("--only", choices=[c[1] for c in CASES], action="append",
                         help="run only this file (may be repeated)")
-    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--database-url", help=argparse.SUPPRESS)
+    _common.add_worker_arguments(parser)
     parser.add_argument("--kind", help=argparse.SUPPRESS)
     parser.add_argument("--file", help=argparse.SUPPRESS)
     args = parser.parse_args()

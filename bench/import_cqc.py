@@ -7,7 +7,7 @@ The driver writes the test file (clones of the real South West sample, see
 _common.generate_locations), then for each database creates it fresh, runs `caresight
 migrate`, and starts one worker process (this script with --worker) with DATABASE_URL set.
 The worker sets Django up and times, in-process, three calls of
-core.imports.run_import("cqc", user=None) — what `caresight import cqc` and the background
+core.imports.run_import("cqc", user=OPERATOR) — what `caresight import cqc` and the background
 job call — on the same file: the first import (everything
 created), a second import (everything unchanged) and a dry run. Django's start-up and the
 migrations are not in the timings; reading the file into memory is not either, but parsing
@@ -20,7 +20,6 @@ it (inside the import) is.
 
 import argparse
 import os
-import resource
 import sys
 import tempfile
 import time
@@ -43,20 +42,13 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help="locations to generate and import (default 30000)")
     parser.add_argument("--providers", type=int, default=12_000,
                         help="distinct providers among them (default 12000)")
-    parser.add_argument("--seed", type=int, default=2021, help="random seed (default 2021)")
-    parser.add_argument("--sample", type=Path, default=_common.SAMPLE,
-                        help="real CQC API locations (JSON lines) to clone (default %(default)s)")
-    parser.add_argument("--postgres-url", default=_common.DEFAULT_POSTGRES_URL,
-                        help="PostgreSQL database to create, use and drop; its name must "
-                        "contain 'bench' (default %(default)s)")
-    parser.add_argument("--no-postgres", action="store_true", help="skip PostgreSQL")
-    parser.add_argument("--no-sqlite", action="store_true", help="skip SQLite")
+    _common.add_sample_arguments(parser)
+    _common.add_database_arguments(parser)
     parser.add_argument("--keep-file", type=Path, metavar="PATH",
                         help="also write the generated JSON lines file here")
     parser.add_argument("--profile", action="store_true",
                         help="profile each run with cProfile and print the top functions")
-    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--database-url", help=argparse.SUPPRESS)
+    _common.add_worker_arguments(parser)
     parser.add_argument("--data-file", type=Path, help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
@@ -98,6 +90,7 @@ def worker(args: argparse.Namespace) -> None:
     from django.db import connection
 
     from caresight.core.imports import run_import
+    from caresight.core.tenancy import OPERATOR
     from caresight.registry.models import Location, Provider
 
     data = args.data_file.read_bytes()
@@ -119,7 +112,7 @@ def worker(args: argparse.Namespace) -> None:
             profiler = cProfile.Profile()
             profiler.enable()
         began, cpu_began = time.perf_counter(), time.process_time()
-        result = run_import("cqc", data=data, file_name=args.data_file.name, user=None,
+        result = run_import("cqc", data=data, file_name=args.data_file.name, user=OPERATOR,
                             dry_run=dry_run, progress=timer)
         ended, cpu = time.perf_counter(), time.process_time() - cpu_began
         if profiler is not None:
@@ -138,7 +131,7 @@ def worker(args: argparse.Namespace) -> None:
         "locations": Location.objects.count(), "providers": Provider.objects.count(),
         "location_history": Location.history.count(),
         "provider_history": Provider.history.count(), "load_average": os.getloadavg(),
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_rss_mb": _common.peak_rss_mb(),
     })
 
 
@@ -156,25 +149,19 @@ def driver(args: argparse.Namespace) -> None:
     if args.keep_file:
         args.keep_file.write_bytes(data)
         print(f"Wrote {args.keep_file}.")
-    results = []
     with tempfile.TemporaryDirectory(prefix="caresight-bench-data-") as folder:
         data_file = Path(folder) / f"cqc-locations-{args.rows}.jsonl"
         data_file.write_bytes(data)
         del data
         worker_args = ["--data-file", str(data_file)]
         worker_args += ["--profile"] if args.profile else []
-        for url in _common.fresh_databases(
-                sqlite=not args.no_sqlite,
-                postgres_url=None if args.no_postgres else args.postgres_url):
-            results.append(_common.migrate_then_run(
-                Path(__file__).resolve(), url, worker_args, doing="importing"))
-    _print_results(results)
+        results = _common.run_on_each_database(Path(__file__).resolve(), args, worker_args,
+                                               doing="importing")
+    if results:
+        _print_results(results)
 
 
 def _print_results(results: list[dict]) -> None:
-    if not results:
-        print("No database was benchmarked.")
-        return
     print()
     rows = []
     for res in results:
@@ -184,7 +171,7 @@ def _print_results(results: list[dict]) -> None:
                 res["database"], run["run"], f"{run['rows']:,}", f"{run['seconds']:.1f}",
                 f"{run['cpu_seconds']:.1f}",
                 f"{run['rows'] / run['seconds']:,.0f}", c["created"], c["updated"],
-                c["unchanged"], c["providers created"],
+                c["unchanged"], c["providers_created"],
             ])
     _common.print_table(
         ["database", "run", "rows", "seconds", "python cpu s", "rows/s", "created", "updated",
@@ -207,16 +194,8 @@ def _print_results(results: list[dict]) -> None:
               f"memory {res['peak_rss_mb']:,.0f} MB. Target "
               f"(first import under {TARGET_SECONDS:.0f} s): {verdict} "
               f"({first['seconds']:.1f} s). Load average at the end: "
-              f"{', '.join(f'{x:.2f}' for x in res['load_average'])}.")
-
-
-def main(argv=None) -> None:
-    args = parse_args(argv)
-    if args.worker:
-        worker(args)
-    else:
-        driver(args)
+              f"{_common.loads(res['load_average'])}.")
 
 
 if __name__ == "__main__":
-    main()
+    _common.main(parse_args, worker, driver)

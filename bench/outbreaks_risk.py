@@ -15,9 +15,9 @@ worker process (this script with --worker) with DATABASE_URL set and DEBUG off. 
    providers small; raises quality concerns (`concern_raise`, half closed later with
    `concern_close`) and risk overrides (`override_set`); then VACUUM ANALYZE on the tables
    it wrote;
-3. times, for each --as-of day, `tracker(user=None, as_of=D)` (what `caresight summary
+3. times, for each --as-of day, `tracker(user=OPERATOR, as_of=D)` (what `caresight summary
    outbreaks --as-of D --format json` calls) and what the risk log page reads
-   (`risk_log(user=None, as_of=D)`, its counts and first 500 rows), nationally and for the
+   (`risk_log(user=OPERATOR, as_of=D)`, its counts and first 500 rows), nationally and for the
    authority with the most services: --warmup untimed calls, then --repeat timed ones. The
    risk log is timed with every authority's data changed before each call (read before the
    refresh: every rating worked out in memory, nothing written), with one authority's
@@ -46,7 +46,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _common  # noqa: E402
-import returns_summary  # noqa: E402  (the register and returns: fill, check_filled)
+import returns_summary  # noqa: E402  (its options; the register and returns: fill)
 
 TARGET_MS = 500.0
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/caresight_outbreaks_bench"
@@ -143,6 +143,7 @@ def record_outbreaks(args: argparse.Namespace, connection) -> dict:
     from django.core.exceptions import ValidationError
     from django.db import transaction
 
+    from caresight.core.tenancy import OPERATOR
     from caresight.outbreaks.models import Outbreak
     from caresight.outbreaks.services import outbreak_report, update_record
     from caresight.registry.models import Location, Provider
@@ -171,9 +172,9 @@ def record_outbreaks(args: argparse.Namespace, connection) -> dict:
                         outbreak = outbreak_report(
                             location=locations[location_id], reported_on=reported_on,
                             reported_by=Outbreak.ReportedBy.PUBLIC_HEALTH, counts=counts,
-                            user=None)
+                            user=OPERATOR)
                         for on, counts in later:
-                            update_record(outbreak=outbreak, on=on, counts=counts, user=None)
+                            update_record(outbreak=outbreak, on=on, counts=counts, user=OPERATOR)
                 except ValidationError as exc:  # the plan avoids this; say so if it happens
                     refused += 1
                     if refused <= 5:
@@ -200,17 +201,18 @@ def record_outbreaks(args: argparse.Namespace, connection) -> dict:
             concern = concern_raise(location=rng.choice(every), raised_on=raised_on,
                                     source=rng.choice(sources),
                                     summary=f"Bench concern {n + 1}: staffing and care plans",
-                                    user=None)
+                                    user=OPERATOR)
             closed_on = raised_on + dt.timedelta(days=rng.randint(7, 90))
             if n % 2 and closed_on <= last:
                 concern_close(concern=concern, closed_on=closed_on,
-                              closing_note="Resolved after a visit", user=None)
+                              closing_note="Resolved after a visit", user=OPERATOR)
         ratings = [Rating.RED, Rating.AMBER, Rating.AMBER, Rating.GREEN]
         for n in range(args.overrides):
             starts_on = first + dt.timedelta(days=rng.randrange(span))
             override_set(location=rng.choice(every), rating=rng.choice(ratings),
                          reason=f"Bench override {n + 1}: known to the team", starts_on=starts_on,
-                         expires_on=starts_on + dt.timedelta(days=rng.randint(7, 90)), user=None)
+                         expires_on=starts_on + dt.timedelta(days=rng.randint(7, 90)),
+                         user=OPERATOR)
     risk_seconds = time.perf_counter() - began
     print(f"Recorded {args.concerns:,} concerns and {args.overrides:,} overrides, marked "
           f"{len(small):,} providers small in {risk_seconds:.0f} s.", flush=True)
@@ -268,22 +270,16 @@ def worker(args: argparse.Namespace) -> None:
     from django.db import connection
     from django.db.models import Count, F
 
+    from caresight.core.tenancy import OPERATOR
     from caresight.outbreaks.models import Outbreak
     from caresight.outbreaks.selectors import tracker
     from caresight.registry.models import Authority, Location
-    from caresight.returns.models import Return
     from caresight.risk.models import InputsVersion, SavedLog, SavedRating
     from caresight.risk.selectors import risk_log
     from caresight.risk.services import risk_log_save, risk_logs_refresh
 
-    filled = recorded = None
-    problem = (returns_summary.check_filled(args) if args.reuse and Return.objects.exists()
-               else "empty")
-    if problem == "empty":
-        filled = returns_summary.fill(args, connection)
-    elif problem:
-        raise SystemExit(f"The database cannot be reused: {problem}. Run without --reuse to "
-                         "fill it again.")
+    recorded = None
+    filled = returns_summary.fill_unless_reused(args, connection)
     if not Outbreak.objects.exists():
         recorded = record_outbreaks(args, connection)
     else:
@@ -302,26 +298,23 @@ def worker(args: argparse.Namespace) -> None:
         .order_by("-n", "authority__ons_code").values_list("authority__ons_code", flat=True)
         .first())
     authority_services = Location.objects.filter(authority__ons_code=authority).count()
-    last = args.start + dt.timedelta(days=args.days - 1)
-    days = [d for d in args.as_of if args.start <= d <= last]
-    if not days:
-        raise SystemExit(f"None of the --as-of days is between {args.start} and {last}.")
+    days = returns_summary.as_of_days(args)
 
     def tracker_call(day, code):
-        summary, rows = tracker(user=None, as_of=day, authority=code)
+        summary, rows = tracker(user=OPERATOR, as_of=day, authority=code)
         return {"rows": len(rows), **{k: summary[k] for k in
                                       ("on_tracker", "live", "de_escalation", "closed", "new")}}
 
     def risk_call(day, code):
         """What the risk log page reads: the counts and the first page (500 rows)."""
-        log = risk_log(user=None, as_of=day, authority=code)
+        log = risk_log(user=OPERATOR, as_of=day, authority=code)
         counts, rows = log.counts(), log.rows(limit=PAGE)
         return {"rows": sum(counts.values()), **counts, "shown": len(rows),
                 "overridden (shown)": sum(1 for row in rows if row["override_reason"])}
 
     def every_row_call(day, code):
         """What the API list and the downloads read: every row, in order."""
-        rows = risk_log(user=None, as_of=day, authority=code).rows()
+        rows = risk_log(user=OPERATOR, as_of=day, authority=code).rows()
         return {"rows": len(rows)}
 
     def refresh_call(day, code):
@@ -350,7 +343,7 @@ def worker(args: argparse.Namespace) -> None:
         began = time.perf_counter()
         for day in days:
             for found in Authority.objects.filter(ons_code__in=codes):
-                risk_log_save(authority=found, as_of=day, user=None)
+                risk_log_save(authority=found, as_of=day, user=OPERATOR)
         seconds = time.perf_counter() - began
         print(f"Saved {len(codes)} authorities' logs for {len(days)} days in {seconds:.0f} s.",
               flush=True)
@@ -383,17 +376,8 @@ def worker(args: argparse.Namespace) -> None:
                 def call(day=day, code=code, function=function):
                     return function(day, code)
 
-                for _ in range(args.warmup):
-                    if prepare:
-                        prepare()
-                    call()
-                times = []
-                for _ in range(args.repeat):
-                    if prepare:
-                        prepare()
-                    began = time.perf_counter()
-                    figures = call()
-                    times.append((time.perf_counter() - began) * 1000)
+                times, _, figures = _common.timed_calls(call, repeat=args.repeat,
+                                                        warmup=args.warmup, prepare=prepare)
                 if prepare:  # the statements and profile below are of a call like the timed
                     prepare()
                 sql = _common.sql_of(call)
@@ -424,45 +408,18 @@ def worker(args: argparse.Namespace) -> None:
 
 def driver(args: argparse.Namespace) -> None:
     _common.banner("Outbreak tracker and risk log benchmark")
-    problem = _common.postgres_reachable(args.postgres_url)
-    if problem:
-        print(f"Skipped: this benchmark needs PostgreSQL, and {args.postgres_url} is "
-              f"unreachable: {problem}")
-        return
-    worker_args = [
-        "--locations", str(args.locations), "--community-every", str(args.community_every),
-        "--days", str(args.days), "--start", args.start.isoformat(),
-        "--outbreaks", str(args.outbreaks), "--concerns", str(args.concerns),
-        "--overrides", str(args.overrides),
-        "--as-of", *[d.isoformat() for d in args.as_of],
-        "--repeat", str(args.repeat), "--warmup", str(args.warmup),
-        "--providers", str(args.providers), "--seed", str(args.seed),
-        "--sample", str(args.sample), "--explain", str(args.explain),
-        *(["--authority", args.authority] if args.authority else []),
-        *(["--reuse"] if args.reuse else []),
-        *(["--show-sql"] if args.show_sql else []),
-        *(["--profile"] if args.profile else []),
-    ]
-    reusing = args.reuse and _common.postgres_database_exists(args.postgres_url)
-    with _common.postgres_database(args.postgres_url, reuse=args.reuse, keep=args.keep) as url:
-        print(f"PostgreSQL: {'migrating the kept' if reusing else 'migrating a fresh'} "
-              "database…", flush=True)
-        _common.migrate(url)
-        result = _common.run_worker(Path(__file__).resolve(), worker_args, url)
-        if args.keep:
-            print(f"Kept {url} for --reuse.")
-    _print_result(result)
+    worker_args = [*returns_summary.worker_arguments(args), "--outbreaks", str(args.outbreaks),
+                   "--concerns", str(args.concerns), "--overrides", str(args.overrides)]
+    result = _common.run_on_postgres(Path(__file__).resolve(), args, worker_args)
+    if result:
+        _print_result(result)
 
 
 def _print_result(res: dict) -> None:
     print()
     filled, recorded = res["filled"], res["recorded"]
     if filled:
-        print(f"Filled: register of {filled['register']['locations']:,} locations "
-              f"({filled['register']['community']:,} home care) in "
-              f"{filled['register']['seconds']:.0f} s; {filled['rows']:,} returns by COPY in "
-              f"{filled['fill_seconds']:.0f} s ({filled['rows'] / filled['fill_seconds']:,.0f} "
-              f"rows/s); VACUUM ANALYZE {filled['analyze_seconds']:.0f} s.")
+        returns_summary.print_filled(filled)
     if recorded:
         rec = recorded
         print(f"Recorded: {rec['outbreaks']:,} outbreaks through the services "
@@ -479,8 +436,8 @@ def _print_result(res: dict) -> None:
         print(f"Saved the risk logs of {saved['authorities']} authorities for {saved['days']} "
               f"days (`risk_log_save`) in {saved['seconds']:.0f} s "
               f"({saved['seconds'] / saved['days']:.0f} s a day, all of England).")
-    print(f"{res['repeat']} timed calls after {res['warmup']} warm-ups of tracker(user=None, "
-          "as_of=D) and of what the risk log page reads (risk_log(user=None, as_of=D): its "
+    print(f"{res['repeat']} timed calls after {res['warmup']} warm-ups of tracker(user=OPERATOR, "
+          "as_of=D) and of what the risk log page reads (risk_log(user=OPERATOR, as_of=D): its "
           "counts and first 500 rows), each case and day. \"worked out afresh\": every "
           "authority's data changed before each call (as after a national import), so every "
           "rating is worked out and kept; \"one authority changed\": only the largest "
@@ -497,31 +454,22 @@ def _print_result(res: dict) -> None:
         elif "red" in f:
             found = (f"{f['red']} red, {f['amber']} amber, {f['green']} green; "
                      f"{f['shown']} shown, {f['overridden (shown)']} of them overridden")
+        elif "logs written" in f:
+            found = f"{f['logs written']:,} logs written"
         else:
             found = f"{f['rows']:,} rows read"
         rows.append([c["what"], c["scope"], c["as_of"], f"{statistics.median(times):.0f}",
                      f"{_common.percentile(times, 0.9):.0f}", f"{max(times):.0f}",
-                     c["queries"], f"{c['sql_ms']:.0f}", f"{f['rows']:,}", found])
+                     c["queries"], f"{c['sql_ms']:.0f}", f"{f['rows']:,}" if "rows" in f else "",
+                     found])
     _common.print_table(["case", "scope", "as of", "median ms", "p90 ms", "max ms", "queries",
                          "SQL ms", "rows", "what it found"], rows)
     print()
     for key in dict.fromkeys((c["what"], c["scope"]) for c in res["cases"]):
         times = [t for c in res["cases"] if (c["what"], c["scope"]) == key for t in c["times_ms"]]
-        median = statistics.median(times)
-        verdict = "met" if median < TARGET_MS else "MISSED"
-        print(f"{key[0]}, {key[1]}: median {median:.0f} ms, p90 "
-              f"{_common.percentile(times, 0.9):.0f} ms, max {max(times):.0f} ms over "
-              f"{len(times)} calls (target median under {TARGET_MS:.0f} ms: {verdict}).")
-    print(f"Load average at the end: {', '.join(f'{x:.2f}' for x in res['load_average'])}.")
-
-
-def main(argv=None) -> None:
-    args = parse_args(argv)
-    if args.worker:
-        worker(args)
-    else:
-        driver(args)
+        print(f"{key[0]}, {key[1]}: {_common.median_verdict(times, TARGET_MS)}.")
+    print(f"Load average at the end: {_common.loads(res['load_average'])}.")
 
 
 if __name__ == "__main__":
-    main()
+    _common.main(parse_args, worker, driver)

@@ -60,26 +60,19 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help="locations to load (default 25000)")
     parser.add_argument("--providers", type=int, default=12_000,
                         help="distinct providers among them (default 12000)")
-    parser.add_argument("--seed", type=int, default=2021, help="random seed (default 2021)")
-    parser.add_argument("--sample", type=Path, default=_common.SAMPLE,
-                        help="real CQC API locations (JSON lines) to clone (default %(default)s)")
+    _common.add_sample_arguments(parser)
     parser.add_argument("--repeat", type=int, default=30,
                         help="timed requests per page (default 30)")
     parser.add_argument("--warmup", type=int, default=2,
                         help="untimed requests per page first (default 2)")
-    parser.add_argument("--postgres-url", default=_common.DEFAULT_POSTGRES_URL,
-                        help="PostgreSQL database to create, use and drop; its name must "
-                        "contain 'bench' (default %(default)s)")
-    parser.add_argument("--no-postgres", action="store_true", help="skip PostgreSQL")
-    parser.add_argument("--sqlite", action="store_true", help="also benchmark SQLite")
+    _common.add_database_arguments(parser, sqlite="--sqlite")
     parser.add_argument("--no-analyze", action="store_true",
                         help="do not ANALYZE the PostgreSQL tables after loading")
     parser.add_argument("--show-sql", action="store_true",
                         help="print each page's SQL statements with their times")
     parser.add_argument("--profile", action="store_true",
                         help="profile one request of each page with cProfile")
-    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--database-url", help=argparse.SUPPRESS)
+    _common.add_worker_arguments(parser)
     return parser.parse_args(argv)
 
 
@@ -94,13 +87,14 @@ def worker(args: argparse.Namespace) -> None:
     from django.test import Client
 
     from caresight.accounts.services import user_create
+    from caresight.core.tenancy import OPERATOR
     from caresight.registry.models import Location
     from caresight.registry.services import cqc_import
 
     data = _common.generate_locations(args.locations, providers=args.providers,
                                       seed=args.seed, sample=args.sample)
     began = time.perf_counter()
-    result = cqc_import(data=data, file_name="bench.jsonl", user=None, dry_run=False)
+    result = cqc_import(data=data, file_name="bench.jsonl", user=OPERATOR, dry_run=False)
     load_seconds = time.perf_counter() - began
     if not result.ok:
         raise SystemExit(f"Loading failed: {result.summary()}")
@@ -118,19 +112,16 @@ def worker(args: argparse.Namespace) -> None:
     pages = []
     for label, path, is_list in QUERIES:
         path = path.format(detail=detail)
-        for _ in range(args.warmup):
-            _get(client, path)
-        times, cpu = [], []
-        for _ in range(args.repeat):
-            started, cpu_started = time.perf_counter(), time.process_time()
-            response = _get(client, path)
-            times.append((time.perf_counter() - started) * 1000)
-            cpu.append((time.process_time() - cpu_started) * 1000)
-        sql = _sql_of(client, path)
+        def request(path=path):
+            return _get(client, path)
+
+        times, cpu, response = _common.timed_calls(request, repeat=args.repeat,
+                                                   warmup=args.warmup)
+        sql = _common.sql_of(request)
         if args.show_sql:
             _print_sql(label, sql)
         if args.profile:
-            _profile(client, path, label)
+            _common.profile_call(request, label, sorts=(("cumulative", 25),), one="request")
         pages.append({
             "label": label, "path": path, "list": is_list, "times_ms": times,
             "cpu_ms": cpu,
@@ -162,30 +153,10 @@ def _matches(response) -> str:
     return found[1].decode() + (" (filter rejected)" if rejected else "")
 
 
-def _sql_of(client, path: str) -> list[tuple[float, str]]:
-    """Request the page once more, recording its SQL: (milliseconds, statement)."""
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    with CaptureQueriesContext(connection) as ctx:
-        _get(client, path)
-    return [(float(q["time"]) * 1000, q["sql"]) for q in ctx.captured_queries]
-
-
 def _print_sql(label: str, sql: list[tuple[float, str]]) -> None:
     print(f"--- SQL of {label}: {len(sql)} statements, {sum(ms for ms, _ in sql):.1f} ms ---")
     for ms, statement in sql:
         print(f"{ms:8.1f} ms  {statement[:400]}")
-
-
-def _profile(client, path: str, label: str) -> None:
-    import cProfile
-
-    profiler = cProfile.Profile()
-    profiler.enable()
-    _get(client, path)
-    profiler.disable()
-    _common.print_profile(profiler, f"one request of {label}", sorts=(("cumulative", 25),))
 
 
 # --- Driver -------------------------------------------------------------------------------
@@ -201,22 +172,16 @@ def driver(args: argparse.Namespace) -> None:
         *(["--show-sql"] if args.show_sql else []),
         *(["--profile"] if args.profile else []),
     ]
-    results = [
-        _common.migrate_then_run(Path(__file__).resolve(), url, worker_args,
-                                 doing="loading locations and requesting pages",
-                                 ALLOWED_HOSTS="testserver,127.0.0.1")
-        for url in _common.fresh_databases(
-            sqlite=args.sqlite, postgres_url=None if args.no_postgres else args.postgres_url)
-    ]
+    results = _common.run_on_each_database(
+        Path(__file__).resolve(), args, worker_args,
+        doing="loading locations and requesting pages", ALLOWED_HOSTS="testserver,127.0.0.1")
     for result in results:
         _print_result(result)
-    if not results:
-        print("No database was benchmarked.")
 
 
 def _print_result(result: dict) -> None:
     print()
-    load = ", ".join(f"{x:.2f}" for x in result["load_average"])
+    load = _common.loads(result["load_average"])
     print(f"{result['database']}: {result['locations']:,} locations (loaded in "
           f"{result['load_seconds']:.1f} s), {result['repeat']} timed requests per "
           f"page; load average at the end {load}")
@@ -244,13 +209,5 @@ def _print_result(result: dict) -> None:
           f"({statistics.median(worst['times_ms']):.1f} ms median).")
 
 
-def main(argv=None) -> None:
-    args = parse_args(argv)
-    if args.worker:
-        worker(args)
-    else:
-        driver(args)
-
-
 if __name__ == "__main__":
-    main()
+    _common.main(parse_args, worker, driver)

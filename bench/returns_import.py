@@ -33,7 +33,6 @@ import datetime as dt
 import io
 import os
 import random
-import resource
 import statistics
 import sys
 import time
@@ -46,6 +45,7 @@ import _common  # noqa: E402
 TARGET_SECONDS = 10.0
 START = dt.date(2020, 4, 1)
 UPDATED_AT = "T09:15:00Z"  # the tracker's timestamps are UTC; 09:15 is the same UK day
+GROUP_OF_TYPE, TYPE_OF_GROUP = _common.GROUP_OF_TYPE, _common.TYPE_OF_GROUP
 
 # The national exports' columns, in their order: (column, measure code) for a column that
 # answers a measure, (column, None) for one the import does not read into a measure.
@@ -88,10 +88,6 @@ COMMUNITY_COLUMNS = [
 COLUMNS = {"care_home": CARE_HOME_COLUMNS, "community": COMMUNITY_COLUMNS}
 IMPORTED = {group: [(column, code) for column, code in columns if code]
             for group, columns in COLUMNS.items()}
-GROUP_OF_TYPE = {"care_home": "care_home", "care_home_nursing": "care_home",
-                 "domiciliary": "community", "extra_care": "community",
-                 "supported_living": "community"}
-TYPE_OF_GROUP = {"care_home": "care_home", "community": "domiciliary"}
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -117,21 +113,14 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help="skip the plain bulk_create comparison")
     parser.add_argument("--providers", type=int, default=12_000,
                         help="distinct providers among the locations (default 12000)")
-    parser.add_argument("--seed", type=int, default=2021, help="random seed (default 2021)")
-    parser.add_argument("--sample", type=Path, default=_common.SAMPLE,
-                        help="real CQC API locations (JSON lines) to clone (default %(default)s)")
-    parser.add_argument("--postgres-url", default=_common.DEFAULT_POSTGRES_URL,
-                        help="PostgreSQL database to create, use and drop; its name must "
-                        "contain 'bench' (default %(default)s)")
-    parser.add_argument("--no-postgres", action="store_true", help="skip PostgreSQL")
-    parser.add_argument("--no-sqlite", action="store_true", help="skip SQLite")
+    _common.add_sample_arguments(parser)
+    _common.add_database_arguments(parser)
     parser.add_argument("--keep-files", type=Path, metavar="DIR",
                         help="also write day 1's two CSV files into DIR")
     parser.add_argument("--profile", action="store_true",
                         help="profile day 1's import (both files, into the empty table) with "
                         "cProfile and print the top functions")
-    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--database-url", help=argparse.SUPPRESS)
+    _common.add_worker_arguments(parser)
     return parser.parse_args(argv)
 
 
@@ -208,6 +197,7 @@ def worker(args: argparse.Namespace) -> None:
     from django.db import connection
 
     from caresight.core.imports import run_import
+    from caresight.core.tenancy import OPERATOR
     from caresight.registry.models import Location
     from caresight.returns.models import Return
 
@@ -240,7 +230,7 @@ def worker(args: argparse.Namespace) -> None:
             if profiler:
                 profiler.enable()
             began, cpu_began = time.perf_counter(), time.process_time()
-            result = run_import("returns", data=data, file_name=f"{group}-{day}.csv", user=None,
+            result = run_import("returns", data=data, file_name=f"{group}-{day}.csv", user=OPERATOR,
                                 dry_run=False, progress=marks)
             ended = time.perf_counter()
             if profiler:
@@ -289,7 +279,7 @@ def worker(args: argparse.Namespace) -> None:
         "first": first, "again": again, "mismatches": mismatches, "days": days,
         "returns": imported_returns, "history": imported_history, "sizes": sizes,
         "plain": plain, "load_average": os.getloadavg(),
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_rss_mb": _common.peak_rss_mb(),
     })
 
 
@@ -361,8 +351,6 @@ def _table_sizes(connection, tables: list[str]) -> dict[str, int] | None:
                 for t in tables}
 
 
-
-
 # --- Driver -------------------------------------------------------------------------------
 
 
@@ -377,19 +365,13 @@ def driver(args: argparse.Namespace) -> None:
         *(["--keep-files", str(args.keep_files.resolve())] if args.keep_files else []),
         *(["--profile"] if args.profile else []),
     ]
-    results = []
-    for url in _common.fresh_databases(
-            sqlite=not args.no_sqlite,
-            postgres_url=None if args.no_postgres else args.postgres_url):
-        results.append(_common.migrate_then_run(
-            Path(__file__).resolve(), url, worker_args, doing="importing day by day"))
-    _print_results(results)
+    results = _common.run_on_each_database(Path(__file__).resolve(), args, worker_args,
+                                           doing="importing day by day")
+    if results:
+        _print_results(results)
 
 
 def _print_results(results: list[dict]) -> None:
-    if not results:
-        print("No database was benchmarked.")
-        return
     print()
     rows = []
     for res in results:
@@ -450,17 +432,9 @@ def _print_results(results: list[dict]) -> None:
                 f"{t} {b / 1e9:.2f} GB" for t, b in res["sizes"].items()) + "."
         text += (f" Migrate {res['migrate_seconds']:.1f} s; worker peak memory "
                  f"{res['peak_rss_mb']:,.0f} MB; load average at the end "
-                 f"{', '.join(f'{x:.2f}' for x in res['load_average'])}.")
+                 f"{_common.loads(res['load_average'])}.")
         print(text)
 
 
-def main(argv=None) -> None:
-    args = parse_args(argv)
-    if args.worker:
-        worker(args)
-    else:
-        driver(args)
-
-
 if __name__ == "__main__":
-    main()
+    _common.main(parse_args, worker, driver)

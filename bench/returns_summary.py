@@ -15,7 +15,7 @@ worker process (this script with --worker) with DATABASE_URL set and DEBUG off. 
    import, and with no history rows: the summary reads neither;
 3. runs VACUUM ANALYZE on the returns table and ANALYZE on the rest (autovacuum would do
    both soon after a bulk load);
-4. times returns_summary(user=None, as_of=D, previous=D - 7 days, authority=A) in-process —
+4. times returns_summary(user=OPERATOR, as_of=D, previous=D - 7 days, authority=A) in-process —
    what `caresight summary returns --as-of D --previous … [--authority A] --format json`
    calls — nationally (A = None) and for the authority with the most services, for each
    --as-of date: --warmup untimed calls, then --repeat timed ones.
@@ -47,10 +47,7 @@ TARGET_MS = 500.0
 START = dt.date(2020, 4, 1)
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/caresight_returns_bench"
 AS_OF = ["2020-05-15", "2020-08-14", "2020-11-13", "2021-02-12", "2021-03-31"]
-GROUP_OF_TYPE = {"care_home": "care_home", "care_home_nursing": "care_home",
-                 "domiciliary": "community", "extra_care": "community",
-                 "supported_living": "community"}
-TYPE_OF_GROUP = {"care_home": "care_home", "community": "domiciliary"}
+GROUP_OF_TYPE, TYPE_OF_GROUP = _common.GROUP_OF_TYPE, _common.TYPE_OF_GROUP
 COPY_COLUMNS = ("location_id", "measure_set_id", "for_date", "version", "source",
                 "submitted_by_id", "submitted_at", "values")
 
@@ -72,12 +69,8 @@ def add_year_of_returns_arguments(parser: argparse.ArgumentParser, *, default_ur
                         help="the authority to time (default: the one with most services)")
     parser.add_argument("--providers", type=int, default=12_000,
                         help="distinct providers among the locations (default 12000)")
-    parser.add_argument("--seed", type=int, default=2021, help="random seed (default 2021)")
-    parser.add_argument("--sample", type=Path, default=_common.SAMPLE,
-                        help="real CQC API locations (JSON lines) to clone (default %(default)s)")
-    parser.add_argument("--postgres-url", default=default_url,
-                        help="PostgreSQL database to create, use and drop; its name must "
-                        "contain 'bench' (default %(default)s)")
+    _common.add_sample_arguments(parser)
+    _common.add_database_arguments(parser, default_url=default_url, sqlite=None)
     parser.add_argument("--keep", action="store_true",
                         help="leave the filled database in place afterwards")
     parser.add_argument("--show-sql", action="store_true",
@@ -88,8 +81,7 @@ def add_year_of_returns_arguments(parser: argparse.ArgumentParser, *, default_ur
     parser.add_argument("--profile", action="store_true",
                         help=f"profile one call of each {timed} with cProfile, on the last "
                         "--as-of day")
-    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--database-url", help=argparse.SUPPRESS)
+    _common.add_worker_arguments(parser)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -184,6 +176,53 @@ def check_filled(args: argparse.Namespace) -> str | None:
     return None
 
 
+def fill_unless_reused(args: argparse.Namespace, connection) -> dict | None:
+    """fill() the database, or (with --reuse) check it holds what fill() would: None then."""
+    from caresight.returns.models import Return
+
+    problem = check_filled(args) if args.reuse and Return.objects.exists() else "empty"
+    if problem == "empty":
+        return fill(args, connection)
+    if problem:
+        raise SystemExit(f"The database cannot be reused: {problem}. Run without --reuse to "
+                         "fill it again.")
+    return None
+
+
+def as_of_days(args: argparse.Namespace) -> list[dt.date]:
+    """The --as-of days within the filled ones."""
+    last = args.start + dt.timedelta(days=args.days - 1)
+    days = [d for d in args.as_of if args.start <= d <= last]
+    if not days:
+        raise SystemExit(f"None of the --as-of days is between {args.start} and {last}.")
+    return days
+
+
+def worker_arguments(args: argparse.Namespace) -> list[str]:
+    """The worker's options from add_year_of_returns_arguments, --as-of, --repeat, --warmup
+    and --reuse."""
+    return [
+        "--locations", str(args.locations), "--community-every", str(args.community_every),
+        "--days", str(args.days), "--start", args.start.isoformat(),
+        "--as-of", *[d.isoformat() for d in args.as_of],
+        "--repeat", str(args.repeat), "--warmup", str(args.warmup),
+        "--providers", str(args.providers), "--seed", str(args.seed),
+        "--sample", str(args.sample), "--explain", str(args.explain),
+        *(["--authority", args.authority] if args.authority else []),
+        *(["--reuse"] if args.reuse else []),
+        *(["--show-sql"] if args.show_sql else []),
+        *(["--profile"] if args.profile else []),
+    ]
+
+
+def print_filled(filled: dict) -> None:
+    print(f"Filled: register of {filled['register']['locations']:,} locations "
+          f"({filled['register']['community']:,} home care) in "
+          f"{filled['register']['seconds']:.0f} s; {filled['rows']:,} returns by COPY in "
+          f"{filled['fill_seconds']:.0f} s ({filled['rows'] / filled['fill_seconds']:,.0f} "
+          f"rows/s); VACUUM ANALYZE {filled['analyze_seconds']:.0f} s.")
+
+
 # --- Worker: timing -----------------------------------------------------------------------
 
 
@@ -192,18 +231,13 @@ def worker(args: argparse.Namespace) -> None:
     from django.db import connection
     from django.db.models import Count
 
+    from caresight.core.tenancy import OPERATOR
     from caresight.registry.models import Location
     from caresight.returns.models import Return
     from caresight.returns.selectors import returns_summary
 
-    filled = None
-    problem = check_filled(args) if args.reuse and Return.objects.exists() else "empty"
-    if problem == "empty":
-        filled = fill(args, connection)
-    elif problem:
-        raise SystemExit(f"The database cannot be reused: {problem}. Run without --reuse to "
-                         "fill it again.")
-    else:
+    filled = fill_unless_reused(args, connection)
+    if filled is None:
         print("Reusing the filled database.", flush=True)
     with connection.cursor() as cursor:
         table = Return._meta.db_table
@@ -220,10 +254,7 @@ def worker(args: argparse.Namespace) -> None:
         .values_list("authority__ons_code", flat=True).first())
     authority_services = Location.objects.filter(authority__ons_code=authority,
                                                  service_type__in=list(GROUP_OF_TYPE)).count()
-    last = args.start + dt.timedelta(days=args.days - 1)
-    days = [d for d in args.as_of if args.start <= d <= last]
-    if not days:
-        raise SystemExit(f"None of the --as-of days is between {args.start} and {last}.")
+    days = as_of_days(args)
 
     summaries = []
     for scope, code in (("national", None), (f"authority {authority}", authority)):
@@ -231,15 +262,10 @@ def worker(args: argparse.Namespace) -> None:
             previous = day - dt.timedelta(days=7)
 
             def call(day=day, previous=previous, code=code):
-                return returns_summary(user=None, as_of=day, previous=previous, authority=code)
+                return returns_summary(user=OPERATOR, as_of=day, previous=previous, authority=code)
 
-            for _ in range(args.warmup):
-                call()
-            times = []
-            for _ in range(args.repeat):
-                began = time.perf_counter()
-                summary = call()
-                times.append((time.perf_counter() - began) * 1000)
+            times, _, summary = _common.timed_calls(call, repeat=args.repeat,
+                                                    warmup=args.warmup)
             sql = _common.sql_of(call)
             label = f"{scope}, {day}"
             if args.show_sql:
@@ -270,49 +296,21 @@ def worker(args: argparse.Namespace) -> None:
 
 def driver(args: argparse.Namespace) -> None:
     _common.banner("Returns summary benchmark")
-    problem = _common.postgres_reachable(args.postgres_url)
-    if problem:
-        print(f"Skipped: this benchmark needs PostgreSQL, and {args.postgres_url} is "
-              f"unreachable: {problem}")
-        return
-    worker_args = [
-        "--locations", str(args.locations), "--community-every", str(args.community_every),
-        "--days", str(args.days), "--start", args.start.isoformat(),
-        "--as-of", *[d.isoformat() for d in args.as_of],
-        "--repeat", str(args.repeat), "--warmup", str(args.warmup),
-        "--providers", str(args.providers), "--seed", str(args.seed),
-        "--sample", str(args.sample), "--explain", str(args.explain),
-        *(["--authority", args.authority] if args.authority else []),
-        *(["--reuse"] if args.reuse else []),
-        *(["--show-sql"] if args.show_sql else []),
-        *(["--profile"] if args.profile else []),
-    ]
-    reusing = args.reuse and _common.postgres_database_exists(args.postgres_url)
-    with _common.postgres_database(args.postgres_url, reuse=args.reuse, keep=args.keep) as url:
-        print(f"PostgreSQL: {'migrating the kept' if reusing else 'migrating a fresh'} "
-              "database…", flush=True)
-        _common.migrate(url)
-        result = _common.run_worker(Path(__file__).resolve(), worker_args, url)
-        if args.keep:
-            print(f"Kept {url} for --reuse.")
-    _print_result(result)
+    result = _common.run_on_postgres(Path(__file__).resolve(), args, worker_arguments(args))
+    if result:
+        _print_result(result)
 
 
 def _print_result(res: dict) -> None:
     print()
-    filled = res["filled"]
-    if filled:
-        print(f"Filled: register of {filled['register']['locations']:,} locations "
-              f"({filled['register']['community']:,} home care) in "
-              f"{filled['register']['seconds']:.0f} s; {filled['rows']:,} returns by COPY in "
-              f"{filled['fill_seconds']:.0f} s ({filled['rows'] / filled['fill_seconds']:,.0f} "
-              f"rows/s); VACUUM ANALYZE {filled['analyze_seconds']:.0f} s.")
+    if res["filled"]:
+        print_filled(res["filled"])
     print(f"PostgreSQL {res['server']}: {res['returns']:,} returns "
           f"({res['table_bytes'] / 1e9:.1f} GB with indexes, heap "
           f"{res['heap_bytes'] / 1e9:.1f} GB), {res['locations']:,} locations; authority "
           f"{res['authority']} has {res['authority_services']:,} services. Indexes: "
           + "; ".join(res["indexes"]))
-    print(f"{res['repeat']} timed calls of returns_summary(user=None, as_of=D, "
+    print(f"{res['repeat']} timed calls of returns_summary(user=OPERATOR, as_of=D, "
           "previous=D - 7 days) each:")
     print()
     rows = []
@@ -327,21 +325,9 @@ def _print_result(res: dict) -> None:
     print()
     for scope in dict.fromkeys(s["scope"] for s in res["summaries"]):
         times = [t for s in res["summaries"] if s["scope"] == scope for t in s["times_ms"]]
-        median = statistics.median(times)
-        verdict = "met" if median < TARGET_MS else "MISSED"
-        print(f"{scope}: median {median:.0f} ms, p90 {_common.percentile(times, 0.9):.0f} ms, "
-              f"max {max(times):.0f} ms over {len(times)} calls (target median under "
-              f"{TARGET_MS:.0f} ms: {verdict}).")
-    print(f"Load average at the end: {', '.join(f'{x:.2f}' for x in res['load_average'])}.")
-
-
-def main(argv=None) -> None:
-    args = parse_args(argv)
-    if args.worker:
-        worker(args)
-    else:
-        driver(args)
+        print(f"{scope}: {_common.median_verdict(times, TARGET_MS)}.")
+    print(f"Load average at the end: {_common.loads(res['load_average'])}.")
 
 
 if __name__ == "__main__":
-    main()
+    _common.main(parse_args, worker, driver)

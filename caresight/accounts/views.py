@@ -14,7 +14,7 @@ from django_otp import login as otp_login
 from django_otp import match_token
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from . import selectors, services
+from . import selectors, services, tables
 from .forms import CodeForm, SignInForm
 from .models import User
 
@@ -89,7 +89,7 @@ def sign_out(request):
 
 def account(request):
     return render(request, "accounts/account.html", {
-        "memberships": selectors.membership_list(user=request.user),
+        "table": tables.memberships_table(selectors.membership_list(user=request.user)),
         "two_factor": selectors.two_factor_enabled(request.user),
         "two_factor_required": selectors.two_factor_required(request.user),
         "backup_codes_left": selectors.backup_codes_left(request.user),

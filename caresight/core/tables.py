@@ -29,6 +29,7 @@ from typing import Any
 
 from django.http import HttpResponse
 from django.utils import timezone
+from django.utils.text import capfirst, slugify
 
 from caresight.core.timeutils import long_date
 
@@ -129,6 +130,26 @@ def _as_datetime(value: Any) -> dt.datetime | None:
 
 
 @dataclass(frozen=True)
+class Link:
+    """A link on a page table (a cell's further links, a caption's "Change"); `hidden` adds
+    words for screen readers only (" of Round 1")."""
+
+    text: str
+    url: str
+    hidden: str = ""
+
+
+@dataclass(frozen=True)
+class Button:
+    """A button in a page table's cell that posts to `action` (with the CSRF token), as a
+    GOV.UK secondary button; `hidden` adds words for screen readers only."""
+
+    text: str
+    action: str
+    hidden: str = ""
+
+
+@dataclass(frozen=True)
 class Column:
     """One column of a table, declared once for the page and every download.
 
@@ -140,7 +161,11 @@ class Column:
     `tag` a grey tag after it ("Deregistered"). `tag_colour` (a callable of the value) shows the
     whole page cell as a GOV.UK tag of that colour ("red", "green"; None: plain text).
     `testid` (a callable of the row) gives the page cell (its link, when it has one) a
-    ``data-testid``. With
+    ``data-testid``. `tag_tone` is the colour of the `tag` ("red" for "Overdue"). `links` (a
+    callable of the row giving `Link`s) adds links after the text, each on a line of its own
+    (with `links_inline`, separated by " · "); `button` (a callable of the row giving a
+    `Button` or None) adds a button that posts a form; `span` (a callable of the row) lets the
+    page cell span that many columns, the next ones left out of that row. With
     `bullets`, a list value is a list on the page (one item each) and "; "-joined in files. A
     column with `page=False` is only in downloads, with `download=False` only on the page.
     """
@@ -160,6 +185,11 @@ class Column:
     tag_colour: Callable[[Any], str | None] | None = None  # the cell as a tag of this colour
     bullets: bool = False  # a list value as a list on the page
     testid: Callable[[Any], str | None] | None = None  # the page cell's data-testid
+    tag_tone: str = "grey"  # the colour of `tag`
+    links: Callable[[Any], Sequence[Link]] | None = None  # further links after the text
+    links_inline: bool = False  # the links on one line, separated by " · "
+    button: Callable[[Any], Button | None] | None = None  # a button that posts a form
+    span: Callable[[Any], int] | None = None  # the page cell spans this many columns
     empty: str = "–"  # on the page, for a missing value
     places: int = 1  # decimal places of a percentage
     page: bool = True
@@ -282,6 +312,11 @@ class Cell:
     tag_colour: str | None = None  # the cell shown as a GOV.UK tag of this colour
     items: list[str] | None = None  # a list on the page
     testid: str | None = None  # data-testid (on the link, when the cell has one)
+    tag_tone: str = "grey"
+    links: list[Link] | None = None
+    links_inline: bool = False
+    button: Button | None = None
+    colspan: int = 1
 
 
 @dataclass
@@ -308,6 +343,7 @@ class Table:
     # Files read by machines (published open data, the finance system's payments file) keep
     # their documented keys as headers; every other file has the people's headers.
     key_headers: bool = False
+    caption_link: Link | None = None  # a link after the caption ("Change")
     download_totals: bool = False  # the totals row ends the files too (after the rows)
     _list: list | None = field(default=None, init=False, repr=False)
 
@@ -344,7 +380,16 @@ class Table:
     @property
     def body(self) -> Iterator[list[Cell]]:
         for row in self.row_list:
-            yield [self._cell(c, row) for c in self.page_columns]
+            cells: list[Cell] = []
+            skip = 0
+            for column in self.page_columns:
+                if skip:
+                    skip -= 1
+                    continue
+                cell = self._cell(column, row)
+                skip = cell.colspan - 1
+                cells.append(cell)
+            yield cells
 
     @staticmethod
     def _cell(column: Column, row: Any) -> Cell:
@@ -359,7 +404,12 @@ class Table:
                     tag=column.tag(row) if column.tag else None,
                     hidden=column.hidden(row) if column.hidden else None,
                     tag_colour=column.tag_colour(value) if column.tag_colour else None,
-                    items=items, testid=column.testid(row) if column.testid else None)
+                    items=items, testid=column.testid(row) if column.testid else None,
+                    tag_tone=column.tag_tone,
+                    links=list(column.links(row)) if column.links else None,
+                    links_inline=column.links_inline,
+                    button=column.button(row) if column.button else None,
+                    colspan=max(1, column.span(row)) if column.span else 1)
 
     def totals(self) -> dict[str, Any]:
         """Each totalled column's total: sums in Decimal (money) or int, or its own function."""
@@ -781,3 +831,28 @@ def from_dicts(rows: Iterable[Mapping], keys: Sequence[str], *, title: str) -> T
     columns; every cell is still made safe."""
     return Table(columns=[Column(key, key) for key in keys], rows=rows, title=title,
                  csv_bom=False)
+
+
+# --- Core's own page tables -------------------------------------------------------------------
+
+
+def import_errors_table(result: Mapping) -> Table:
+    """An import job's problems, row by row (the first ones kept, when there are more)."""
+    errors = list(result.get("errors") or [])
+    count = result.get("error_count") or len(errors)
+    more = f" (first {len(errors)} of {count})" if count > len(errors) else ""
+    return Table(columns=[
+        Column("row", "Row", kind=Kind.WHOLE),
+        Column("field", "Field"),
+        Column("message", "Problem"),
+    ], rows=errors, title=f"Problems, row by row{more}", testid="import-errors")
+
+
+def import_outcomes_table(result: Mapping, *, previewed: bool) -> Table:
+    """What an import will change (a preview) or changed, outcome by outcome."""
+    return Table(columns=[
+        Column("label", "Change", value=lambda o: capfirst(o["label"]), row_header=True),
+        Column("count", "Count", kind=Kind.WHOLE,
+               testid=lambda o: f"count-{slugify(o['label'])}"),
+    ], rows=list(result.get("outcomes") or []),
+        title="What will change" if previewed else "What changed")

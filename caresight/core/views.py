@@ -18,7 +18,13 @@ from django.views.decorators.http import require_POST
 from caresight.core import tenancy
 from caresight.core.forms import TOKEN_FIELD, ImportUploadForm, add_service_errors
 from caresight.core.imports import get_importer, importers
-from caresight.core.tables import Column, Kind, Table
+from caresight.core.tables import (
+    Column,
+    Kind,
+    Table,
+    import_errors_table,
+    import_outcomes_table,
+)
 from caresight.core.tenancy import Capability
 from caresight.core.timeutils import long_date
 
@@ -141,7 +147,9 @@ def job_detail(request, pk):
         result = dict(result, outcomes=[{"outcome": k, "label": k, "count": n}
                                         for k, n in result["counts"].items()])
     return render(request, "core/job_detail.html", {
-        "job": job, "result": result, "upload_url": reverse(pages.upload),
+        "job": job, "result": result, "errors": import_errors_table(result),
+        "outcomes": import_outcomes_table(result, previewed=job.status == Job.Status.PREVIEWED),
+        "upload_url": reverse(pages.upload),
         "done_url": reverse(pages.done), "done_label": pages.done_label,
     })
 

@@ -12,7 +12,7 @@ from decimal import Decimal
 from django.urls import reverse
 from django.utils import timezone
 
-from caresight.core.tables import Column, Kind, Table, format_money, format_percent
+from caresight.core.tables import Column, Kind, Link, Table, format_money, format_percent
 from caresight.core.timeutils import long_date
 
 from .models import Agreement, PaymentRun, Round
@@ -34,6 +34,30 @@ def _action(key: str, header: str, text: str, url, hidden) -> Column:
     return Column(key, header, value=lambda row: text if url(row) else "", link=url,
                   hidden=lambda row: f" {hidden(row)}" if url(row) else "", empty="",
                   header_hidden=True, download=False)
+
+
+# --- Rounds --------------------------------------------------------------------------------
+
+def rounds_table(rounds: list[Round]) -> Table:
+    """The rounds a user can see: an officer's link to the round and its allocation; a
+    provider user's links to their own providers' pages in it (`round.officer`,
+    `round.own_providers`, set by the view)."""
+    columns = [
+        Column("name", "Round",
+               link=lambda r: reverse("grants:round", args=[r.pk]) if r.officer else None,
+               links=lambda r: [] if r.officer else [
+                   Link(p.name, reverse("grants:provider", args=[r.pk, p.pk]))
+                   for p in r.own_providers]),
+        Column("authority", "Authority", value="authority.name"),
+        Column("eligibility_date", "Eligibility date", kind=Kind.DATE),
+        _money("amount", "Allocation", value=lambda r: r.amount if r.officer else None,
+               empty=""),
+        Column("status", "Status",
+               value=lambda r: "Allocation confirmed" if r.is_confirmed else "What-if",
+               tag_colour=lambda text: "green" if text == "Allocation confirmed" else "yellow"),
+    ]
+    return Table(columns=columns, rows=rounds, title="Rounds", testid="rounds",
+                 empty_message="No rounds yet.")
 
 
 # --- The what-if allocation: element by element, service by service -------------------------
@@ -393,6 +417,24 @@ def government_return_table(report: dict) -> Table:
 
 
 # --- Published allocations (open data) -------------------------------------------------------
+
+def published_rounds_table(rounds) -> Table:
+    """The rounds published as open data, each with its page and files."""
+    def files(round: Round) -> list[Link]:
+        about = f" of {round.name}, {round.authority.name}"
+        return [Link(label, reverse("published:published-file", args=[round.pk, fmt]), about)
+                for fmt, label in (("csv", "CSV"), ("json", "JSON"))]
+
+    columns = [
+        Column("authority", "Council", value="authority.name"),
+        Column("name", "Round",
+               link=lambda r: reverse("published:published-round", args=[r.pk])),
+        Column("files", "Open data", value=lambda r: "", empty="", links=files,
+               links_inline=True),
+    ]
+    return Table(columns=columns, rows=rounds, title="Published rounds", testid="published",
+                 empty_message="Nothing published yet.")
+
 
 def open_data_table(rows: Iterable[dict]) -> Table:
     """Allocations per provider as published: the documented keys as the CSV's headers (people

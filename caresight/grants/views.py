@@ -60,7 +60,7 @@ def round_list(request):
         round.own_providers = [] if round.officer else list(
             selectors.own_providers(user=request.user, round=round))
     return render(request, "grants/round_list.html", {
-        "rounds": rounds,
+        "table": grant_tables.rounds_table(rounds),
         "can_manage": tenancy.has_capability(request.user, Capability.MANAGE_GRANTS)})
 
 
@@ -503,8 +503,9 @@ def government_return(request, pk: int):
 
 @login_not_required
 def published_list(request):
-    return render(request, "grants/published_list.html",
-                  {"rounds": selectors.published_rounds().order_by("authority__name", "-pk")})
+    return render(request, "grants/published_list.html", {
+        "table": grant_tables.published_rounds_table(
+            selectors.published_rounds().order_by("authority__name", "-pk"))})
 
 
 @login_not_required

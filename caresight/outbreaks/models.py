@@ -6,6 +6,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from caresight.core.timeutils import long_date
 from caresight.registry.models import Authority, Location
 
 
@@ -106,6 +107,14 @@ class Outbreak(models.Model):
 
     def __str__(self) -> str:
         return f"Outbreak at {self.location} reported {self.reported_on:%-d %B %Y}"
+
+    def closure_text(self, today) -> str:
+        """The closure as people read it: done, expected (while it lies ahead), or held off."""
+        if self.closed_on is None:
+            return "Kept live by an officer"
+        if self.closed_on <= today:
+            return f"Closed on {long_date(self.closed_on)}"
+        return f"Expected to close on {long_date(self.closed_on)}, if no new case"
 
     def is_open_on(self, day) -> bool:
         return self.reported_on <= day and (self.closed_on is None or self.closed_on > day)

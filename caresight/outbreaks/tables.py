@@ -1,8 +1,11 @@
 """The outbreak tracker's tables, declared once for its pages, downloads and `export`."""
 
-from django.urls import reverse
+import datetime as dt
 
-from caresight.core.tables import Book, Column, Kind, Table
+from django.urls import reverse
+from django.utils import timezone
+
+from caresight.core.tables import Book, Button, Column, Kind, Table
 from caresight.core.timeutils import long_date
 
 from .models import Kind as OutbreakKind
@@ -78,3 +81,31 @@ def thresholds_table(rows) -> Table:
                link=lambda r: reverse("outbreaks:thresholds-edit", args=[r[0].ons_code]),
                hidden=lambda r: f" thresholds for {r[0].name}"),
     ], rows=rows, title="Thresholds by authority", caption_size="s", caption_hidden=True)
+
+
+def location_outbreaks_table(location, outbreaks, *, today: dt.date | None = None) -> Table:
+    """A service's outbreaks, each linked to its page; a closure ahead is expected, not done."""
+    today = today or timezone.localdate()
+    return Table(columns=[
+        Column("reported_on", "Reported", kind=Kind.DATE,
+               link=lambda o: reverse("outbreaks:detail", args=[o.pk])),
+        Column("kind", "Suspected or confirmed", choices=OutbreakKind),
+        Column("last_case_on", "Last new case", kind=Kind.DATE),
+        Column("closure", "Closure", value=lambda o: o.closure_text(today)),
+    ], rows=outbreaks, title=f"Outbreaks at {location.name}", caption_size="s",
+        caption_hidden=True, testid="outbreaks", empty_message="No outbreaks recorded.")
+
+
+def imt_actions_table(actions, *, today, can_manage: bool) -> Table:
+    """An IMT meeting's actions: overdue ones tagged, and a button to mark one done for those
+    who manage outbreaks."""
+    return Table(columns=[
+        Column("description", "Action"),
+        Column("owner", "Owner"),
+        Column("due_on", "Due", kind=Kind.DATE, tag_tone="red",
+               tag=lambda a: "Overdue" if not a.done_on and a.due_on < today else None),
+        Column("done_on", "Done", kind=Kind.DATE, empty="" if can_manage else "Not yet",
+               button=lambda a: None if a.done_on or not can_manage else Button(
+                   "Mark done", reverse("outbreaks:imt-action-done", args=[a.pk]),
+                   f": {a.description}")),
+    ], rows=actions, title="Actions", testid="actions", empty_message="No actions yet.")

@@ -121,11 +121,11 @@ def location_outbreaks(request, pk: int):
     location = tenancy.access_location(request.user, pk, Capability.VIEW_OUTBREAKS)
     return render(request, "outbreaks/location.html", {
         "location": location,
-        "outbreaks": selectors.outbreak_list(user=request.user).filter(location=location),
+        "table": tables.location_outbreaks_table(
+            location, selectors.outbreak_list(user=request.user).filter(location=location)),
         "open": selectors.open_outbreak(location),
         "meetings": location.imt_meetings.prefetch_related("actions"),
         "can_manage": tenancy.allows(request.user, Capability.MANAGE_OUTBREAKS, location),
-        "today": timezone.localdate(),
     })
 
 
@@ -161,6 +161,7 @@ def outbreak_detail(request, pk: int):
         "can_manage": tenancy.allows(request.user, Capability.MANAGE_OUTBREAKS,
                                      outbreak.location),
         "is_open": outbreak.is_open_on(today),
+        "closure": outbreak.closure_text(today),
         "deaths": sum(u.deaths for u in updates),
         "cases": sum(u.new_cases for u in updates),
     })
@@ -279,8 +280,9 @@ def imt_detail(request, pk: int):
         if done:
             return done
     return render(request, "outbreaks/imt.html", {
-        "meeting": meeting, "actions": meeting.actions.all(), "form": form,
-        "can_manage": can_manage, "today": timezone.localdate()})
+        "meeting": meeting, "form": form, "can_manage": can_manage,
+        "table": tables.imt_actions_table(meeting.actions.all(), today=timezone.localdate(),
+                                          can_manage=can_manage)})
 
 
 @require_POST

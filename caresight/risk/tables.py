@@ -8,8 +8,9 @@ import datetime as dt
 
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import capfirst
 
-from caresight.core.tables import Column, Kind, Table
+from caresight.core.tables import Column, Kind, Link, Table
 from caresight.core.timeutils import long_date
 
 from . import selectors
@@ -97,3 +98,74 @@ def risk_log_export(*, authority_codes: list[str], date_from: dt.date | None = N
     as_of = date_to or timezone.localdate()
     return risk_log_table(selectors.risk_log_rows(authority_codes=authority_codes,
                                                   as_of=as_of), as_of=as_of)
+
+
+# --- A service's page and the rules ---------------------------------------------------------
+
+def _concern_closed(concern) -> str:
+    if not concern.closed_on:
+        return ""
+    note = f": {concern.closing_note}" if concern.closing_note else ""
+    return f"{long_date(concern.closed_on)}{note}"
+
+
+def concerns_table(concerns, *, can_manage: bool) -> Table:
+    """A service's quality concerns; an open one links to closing it for those who may."""
+    def close_url(concern) -> str | None:
+        return (reverse("risk:concern-close", args=[concern.pk])
+                if can_manage and not concern.closed_on else None)
+
+    return Table(columns=[
+        Column("raised_on", "Raised", kind=Kind.DATE),
+        Column("summary", "Concern", hint=lambda c: c.get_source_display()),
+        Column("closed", "Closed",
+               value=lambda c: _concern_closed(c) or ("Close" if can_manage else "Open"),
+               link=close_url,
+               hidden=lambda c: f" the concern: {c.summary}" if close_url(c) else ""),
+    ], rows=concerns, title="Quality concerns", testid="concerns",
+        empty_message="None recorded.")
+
+
+def overrides_table(overrides) -> Table:
+    return Table(columns=[
+        Column("starts_on", "From", kind=Kind.DATE),
+        Column("expires_on", "Until", kind=Kind.DATE),
+        Column("rating", "Rating", choices=Rating),
+        Column("reason", "Reason",
+               hint=lambda o: f"({o.created_by or 'the operator'})"),
+    ], rows=overrides, title="Overrides", testid="overrides", empty_message="None.")
+
+
+def saved_ratings_table(saved) -> Table:
+    """A service's ratings in the logs officers saved, newest first."""
+    return Table(columns=[
+        Column("as_of", "Log of", kind=Kind.DATE, value="log.as_of"),
+        Column("rating", "Rating", choices=Rating),
+        Column("why", "Why", value=lambda s: "; ".join(f["label"] for f in s.fired)),
+    ], rows=saved, title="In saved risk logs", testid="saved-ratings",
+        empty_message="Not in a saved log yet.")
+
+
+def policy_table(authority, policy, rules) -> Table:
+    """An authority's risk rules as it set them, and how many amber reasons make red."""
+    rows: list[dict] = []
+    for rule in rules:
+        setting = policy.settings.get(rule.code)
+        if setting is None:
+            continue
+        rows.append({
+            "rule": rule.label, "used": "Yes" if setting.enabled else "No",
+            "rating": capfirst(str(setting.rating)),
+            "threshold": f"{rule.threshold_label} {setting.threshold}"
+            if setting.threshold is not None else None})
+    rows.append({"rule": "Amber reasons that make red",
+                 "used": str(policy.ambers_make_red) if policy.ambers_make_red else "Never",
+                 "span": 3})
+    return Table(columns=[
+        Column("rule", "Rule", row_header=True),
+        Column("used", "Used", span=lambda row: row.get("span", 1)),
+        Column("rating", "Rating"),
+        Column("threshold", "Threshold"),
+    ], rows=rows, title=authority.name, caption_link=Link(
+        "Change", reverse("risk:policy-edit", args=[authority.ons_code]),
+        f" the rules for {authority.name}"))

@@ -98,13 +98,16 @@ def log_save(request):
 def location_risk(request, pk: int):
     location = tenancy.access_location(request.user, pk, Capability.VIEW_OUTBREAKS)
     today = timezone.localdate()
+    can_manage = tenancy.allows(request.user, Capability.MANAGE_OUTBREAKS, location)
     return render(request, "risk/location.html", {
         "location": location, "rating": selectors.location_rating(location=location),
-        "overrides": location.risk_overrides.select_related("created_by"),
-        "concerns": location.concerns.all(),
-        "saved": selectors.location_saved_ratings(location=location)[:26],
+        "overrides": risk_tables.overrides_table(
+            location.risk_overrides.select_related("created_by")),
+        "concerns": risk_tables.concerns_table(location.concerns.all(), can_manage=can_manage),
+        "saved": risk_tables.saved_ratings_table(
+            selectors.location_saved_ratings(location=location)[:26]),
         "today": today,
-        "can_manage": tenancy.allows(request.user, Capability.MANAGE_OUTBREAKS, location),
+        "can_manage": can_manage,
     })
 
 
@@ -164,9 +167,8 @@ def concern_close(request, pk: int):
 def policies(request):
     tenancy.require(request.user, Capability.MANAGE_OUTBREAKS)
     return render(request, "risk/policies.html", {
-        "rows": [(a, selectors.policy_for(a.pk))
-                 for a in tenancy.authorities(request.user, Capability.MANAGE_OUTBREAKS)],
-        "rules": rules.RULES})
+        "tables": [risk_tables.policy_table(a, selectors.policy_for(a.pk), rules.RULES)
+                   for a in tenancy.authorities(request.user, Capability.MANAGE_OUTBREAKS)]})
 
 
 def policy_edit(request, code: str):

@@ -297,3 +297,49 @@ class TestDownloadLogPage:
         client.force_login(make_user(role, cambs))
         assert client.get("/downloads/").status_code == 403
         assert "Downloads of record-level data" not in client.get("/accounts/").content.decode()
+
+
+class TestPageCellsWithMore:
+    """Further links, a button, a coloured tag, a cell spanning columns, a caption's link."""
+
+    def test_further_links_on_lines_of_their_own_or_inline(self):
+        columns = [
+            Column("provider", "Provider", value="provider.name",
+                   links=lambda r: [tables.Link("Page", "/p/", " of it"),
+                                    tables.Link("Letter", "/l/")]),
+            Column("files", "Files", value=lambda r: "", empty="", links_inline=True,
+                   links=lambda r: [tables.Link("CSV", "/f.csv"), tables.Link("JSON", "/f.json")]),
+        ]
+        html = render_to_string("includes/table.html", {"table": Table(
+            columns=columns, rows=rows()[:1], title="Files")})
+        assert ('Acorn Care<br><a class="govuk-link" href="/p/">Page<span '
+                'class="govuk-visually-hidden"> of it</span></a><br><a class="govuk-link" '
+                'href="/l/">Letter</a></td>') in html
+        assert ('<td class="govuk-table__cell"><a class="govuk-link" href="/f.csv">CSV</a> · '
+                '<a class="govuk-link" href="/f.json">JSON</a></td>') in html
+
+    def test_a_button_a_red_tag_and_a_cell_that_spans(self):
+        columns = [
+            Column("provider", "Provider", value="provider.name", row_header=True,
+                   tag=lambda r: "Overdue", tag_tone="red"),
+            Column("beds", "Beds", kind=Kind.WHOLE, span=lambda r: 2 if r["beds"] == 34 else 1),
+            Column("signed_on", "Signed", kind=Kind.DATE, empty="",
+                   button=lambda r: tables.Button("Mark done", "/done/", ": it")),
+        ]
+        table = Table(columns=columns, rows=rows(), title="Actions")
+        assert [len(cells) for cells in table.body] == [3, 2]
+        html = render_to_string("includes/table.html", {"table": table,
+                                                        "csrf_token": "t0ken"})
+        assert 'Acorn Care <strong class="govuk-tag govuk-tag--red">Overdue</strong>' in html
+        assert ('<form method="post" action="/done/"><input type="hidden" '
+                'name="csrfmiddlewaretoken" value="t0ken">') in html
+        assert 'Mark done<span class="govuk-visually-hidden">: it</span></button>' in html
+        assert ('<td class="govuk-table__cell govuk-table__cell--numeric" colspan="2">34</td>'
+                '</tr>') in html
+
+    def test_a_link_after_the_caption(self):
+        html = render_to_string("includes/table.html", {"table": Table(
+            columns=COLUMNS, rows=[], title="Devon",
+            caption_link=tables.Link("Change", "/change/", " the rules for Devon"))})
+        assert ('Devon <a class="govuk-link govuk-body" href="/change/">Change<span '
+                'class="govuk-visually-hidden"> the rules for Devon</span></a></caption>') in html
