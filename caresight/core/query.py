@@ -11,7 +11,7 @@ from typing import overload
 
 import django_filters
 from django import forms
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponseBadRequest, JsonResponse
 from django.template.loader import render_to_string
 
 from caresight.core.timeutils import parse_date
@@ -131,6 +131,20 @@ class QueryErrorMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        # No database stores a NUL character in text (PostgreSQL refuses it): a query value
+        # with one is refused before any view reads it.
+        bad = next((name for name, values in request.GET.lists()
+                    if "\x00" in name or any("\x00" in value for value in values)), None)
+        if bad is not None:
+            message = f"{label_for(bad.replace(chr(0), ''))} must not contain a NUL character"
+            if request.path.startswith("/api/"):
+                return JsonResponse({"error": {"status": 400, "code": "invalid",
+                                               "message": message, "fields": {bad: [message]}}},
+                                    status=400)
+            return HttpResponseBadRequest(render_to_string(
+                "core/query_errors.html", {"query_errors": {bad: message},
+                                           "heading": "The page was not shown"},
+                request=request))
         response = self.get_response(request)
         errors = getattr(request, "query_errors", None)
         if not errors or response.status_code != 200 or request.path.startswith("/api/"):
@@ -139,7 +153,5 @@ class QueryErrorMiddleware:
                 "Content-Disposition"):
             response.status_code = 400
             return response
-        from django.http import HttpResponseBadRequest
-
         return HttpResponseBadRequest(render_to_string(
             "core/query_errors.html", {"query_errors": errors}, request=request))

@@ -249,6 +249,11 @@ REST_FRAMEWORK = {
         "rest_framework.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
+    "DEFAULT_PARSER_CLASSES": [
+        "caresight.core.parsers.JSONParser",
+        "caresight.core.parsers.FormParser",
+        "caresight.core.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "caresight.core.api.Pagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

@@ -116,6 +116,34 @@ class TestIdsOfTheWrongType:
 
 
 @pytest.mark.django_db
+class TestNulCharacters:
+    """PostgreSQL stores no NUL in text: a query value with one is refused before a view."""
+
+    @pytest.mark.parametrize("url", ["/api/returns/chase/", "/api/locations/"])
+    def test_the_api_answers_400_naming_the_parameter(self, client, officer, url):
+        assert_json_error(client.get(url, {"authority": "E1\x00"}), 400, "authority")
+
+    @pytest.mark.parametrize("content_type", ["application/json", "multipart"])
+    def test_a_body_with_one_is_a_400_naming_where_it_is(self, client, make_user, cambs,
+                                                         content_type):
+        from caresight.registry.models import Location
+
+        client.force_login(make_user(Role.COMMISSIONER, cambs))
+        body = {"name": "Home", "authority": "E1\x00", "service_type": "other"}
+        if content_type == "multipart":
+            response = client.post("/api/locations/", body)
+        else:
+            response = client.post("/api/locations/", body, content_type=content_type)
+        assert_json_error(response, 400, "authority")
+        assert not Location.objects.filter(name="Home").exists()
+
+    def test_a_page_answers_400_naming_the_field(self, client, officer):
+        response = client.get(reverse("registry:location-list"), {"q": "a\x00b"})
+        assert response.status_code == 400
+        assert "must not contain a NUL character" in response.content.decode()
+
+
+@pytest.mark.django_db
 class TestApiErrorsAreNeverHtml:
     def test_an_unknown_api_address_is_a_json_404(self, client, officer):
         assert_json_error(client.get("/api/no-such-thing/"), 404)
