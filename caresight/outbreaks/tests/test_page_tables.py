@@ -6,23 +6,11 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from caresight.accounts.models import Role
 from caresight.core.tests.page_tables import page_table
 from caresight.core.timeutils import long_date
 from caresight.outbreaks import tables
 from caresight.outbreaks.models import ImtAction, ImtMeeting, Outbreak
 from caresight.outbreaks.tests.test_services import report
-from caresight.registry.tests.factories import LocationFactory
-
-
-@pytest.fixture
-def officer(cambs, make_user):
-    return make_user(Role.PUBLIC_HEALTH, cambs)
-
-
-@pytest.fixture
-def home(cambs):
-    return LocationFactory(authority=cambs, name="Willow Court", cqc_location_id="1-111111111")
 
 
 @pytest.mark.django_db

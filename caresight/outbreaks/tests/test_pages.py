@@ -9,24 +9,12 @@ import openpyxl
 import pytest
 from django.urls import reverse
 
-from caresight.accounts.models import Role
 from caresight.core.models import DownloadRecord, Job
 from caresight.outbreaks.models import ImtAction, ImtMeeting, Outbreak, StatusChange
 from caresight.outbreaks.tests.test_import import ROWS, line_list
 from caresight.outbreaks.tests.test_services import report
 from caresight.registry.tests.factories import LocationFactory
 from caresight.risk.models import Concern, Override
-
-
-@pytest.fixture
-def officer(cambs, make_user):
-    return make_user(Role.PUBLIC_HEALTH, cambs)
-
-
-@pytest.fixture
-def home(cambs):
-    return LocationFactory(authority=cambs, name="Willow Court", cqc_location_id="1-111111111")
-
 
 REPORT = {"reported_on": "2020-06-01", "reported_by": "public_health", "kind": "confirmed",
           "new_cases_residents": "2", "new_cases_staff": "0", "deaths": "0",

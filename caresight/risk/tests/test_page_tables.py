@@ -6,22 +6,10 @@ import datetime as dt
 import pytest
 from django.urls import reverse
 
-from caresight.accounts.models import Role
 from caresight.core.tenancy import OPERATOR
 from caresight.core.tests.page_tables import page_table
-from caresight.registry.tests.factories import LocationFactory
 from caresight.risk import rules, services, tables
 from caresight.risk.models import Concern, Override, Rating, SavedLog, SavedRating
-
-
-@pytest.fixture
-def officer(cambs, make_user):
-    return make_user(Role.PUBLIC_HEALTH, cambs)
-
-
-@pytest.fixture
-def home(cambs):
-    return LocationFactory(authority=cambs, name="Willow Court", cqc_location_id="1-111111111")
 
 
 @pytest.fixture
