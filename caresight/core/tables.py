@@ -856,3 +856,13 @@ def import_outcomes_table(result: Mapping, *, previewed: bool) -> Table:
                testid=lambda o: f"count-{slugify(o['label'])}"),
     ], rows=list(result.get("outcomes") or []),
         title="What will change" if previewed else "What changed")
+
+
+def history_changes_table(changes: list[dict]) -> Table:
+    """One entry of a record's history (core.audit.history_entries): each field's before and
+    after, in words."""
+    return Table(columns=[
+        Column("field", "Field", row_header=True),
+        Column("old", "Before"),
+        Column("new", "After"),
+    ], rows=changes, title="Changes", caption_size="s", caption_hidden=True)

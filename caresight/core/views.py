@@ -16,12 +16,14 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from caresight.core import tenancy
+from caresight.core.audit import history_entries
 from caresight.core.forms import TOKEN_FIELD, ImportUploadForm, add_service_errors
 from caresight.core.imports import get_importer, importers
 from caresight.core.tables import (
     Column,
     Kind,
     Table,
+    history_changes_table,
     import_errors_table,
     import_outcomes_table,
 )
@@ -97,6 +99,15 @@ def handle_form(request, form: forms.BaseForm, service_call: Callable[[dict[str,
     if message:
         messages.success(request, message)
     return redirect(url)
+
+
+def history_page(request, record, *, back_url: str):
+    """A record's history, newest first: who changed what, when and why (core.audit)."""
+    entries = history_entries(record)
+    for entry in entries:
+        entry["table"] = history_changes_table(entry["changes"]) if entry["changes"] else None
+    return render(request, "core/history.html", {
+        "record": record, "entries": entries, "back_url": back_url})
 
 
 def home(request):

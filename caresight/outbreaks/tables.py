@@ -5,7 +5,7 @@ import datetime as dt
 from django.urls import reverse
 from django.utils import timezone
 
-from caresight.core.tables import Book, Button, Column, Kind, Table
+from caresight.core.tables import Book, Button, Column, Kind, Link, Table
 from caresight.core.timeutils import long_date
 
 from .models import Kind as OutbreakKind
@@ -109,3 +109,68 @@ def imt_actions_table(actions, *, today, can_manage: bool) -> Table:
                    "Mark done", reverse("outbreaks:imt-action-done", args=[a.pk]),
                    f": {a.description}")),
     ], rows=actions, title="Actions", testid="actions", empty_message="No actions yet.")
+
+
+def recorded_by(entry) -> str:
+    """Who recorded an update or a status change: a person, an import, the API or Caresight
+    (a change worked out from the days since the last new case)."""
+    if entry.recorded_by:
+        who = str(entry.recorded_by)
+    elif getattr(entry, "source", "") == "import":
+        who = "An import"
+    elif getattr(entry, "source", "") == "api":
+        who = "An API client"
+    elif getattr(entry, "automatic", False):
+        who = "Caresight"
+    else:
+        who = "Not known"
+    if getattr(entry, "source", "") and entry.source != "form":
+        who += f" ({entry.get_source_display()})"
+    return who
+
+
+EXPECTED = {"closed": "Expected to close on", "de_escalation": "Expected to de-escalate on"}
+
+
+def status_changes_table(changes, *, today: dt.date) -> Table:
+    """An outbreak's dated status changes; one still ahead reads as expected, never as done."""
+    def when(change) -> str:
+        if change.on > today:
+            return (f"{EXPECTED.get(change.status, 'Expected from')} {long_date(change.on)}, "
+                    "if no new case")
+        return long_date(change.on)
+
+    return Table(columns=[
+        Column("on", "From", value=when),
+        Column("status", "Status", value=lambda c: c.get_status_display()),
+        Column("how", "How", value=lambda c: "Days since the last new case" if c.automatic
+               else f"Set by hand: {c.reason}"),
+        Column("recorded_by", "Recorded by", value=recorded_by,
+               hint=lambda c: f"on {long_date(timezone.localdate(c.recorded_at))}"
+               if c.recorded_at else None),
+    ], rows=changes, title="Status", testid="status-changes", empty_message="None recorded.")
+
+
+def updates_table(outbreak, updates, *, can_manage: bool) -> Table:
+    """An outbreak's dated updates, with who recorded each and, for those who manage
+    outbreaks, a link to correct it."""
+    def correct(update):
+        if not can_manage:
+            return []
+        return [Link("Correct", reverse("outbreaks:update-correct",
+                                        args=[outbreak.pk, update.on.isoformat()]),
+                     hidden=f" the update of {long_date(update.on)}")]
+
+    def hint(update) -> str | None:
+        parts = [f"on {long_date(timezone.localdate(update.recorded_at))}"
+                 if update.recorded_at else "", update.notes]
+        return " · ".join(p for p in parts if p) or None
+
+    return Table(columns=[
+        Column("on", "Date", kind=Kind.DATE),
+        Column("kind", "Suspected or confirmed", choices=OutbreakKind),
+        Column("new_cases_residents", "New cases (residents)", kind=Kind.WHOLE),
+        Column("new_cases_staff", "New cases (staff)", kind=Kind.WHOLE),
+        Column("deaths", "Deaths", kind=Kind.WHOLE),
+        Column("recorded_by", "Recorded by", value=recorded_by, hint=hint, links=correct),
+    ], rows=updates, title="Updates", testid="updates", empty_message="None recorded.")

@@ -11,12 +11,11 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from caresight.core import tenancy
-from caresight.core.audit import history_entries
 from caresight.core.query import page_date
 from caresight.core.tables import BOOK_FORMATS, download_links, download_response
 from caresight.core.tenancy import Capability
 from caresight.core.timeutils import long_date
-from caresight.core.views import call_and_tell, handle_form
+from caresight.core.views import call_and_tell, handle_form, history_page
 from caresight.registry.selectors import area_choices, location_list
 
 from . import selectors, services, tables
@@ -151,15 +150,15 @@ def outbreak_detail(request, pk: int):
     today = timezone.localdate()
     changes = list(outbreak.status_changes.select_related("recorded_by"))
     updates = list(outbreak.updates.select_related("recorded_by"))
+    can_manage = tenancy.allows(request.user, Capability.MANAGE_OUTBREAKS, outbreak)
     return render(request, "outbreaks/detail.html", {
         "outbreak": outbreak, "location": outbreak.location,
         "status": next((c.status for c in reversed(changes) if c.on <= today), None),
-        "changes": changes, "today": today,
-        "updates": updates,
+        "status_changes": tables.status_changes_table(changes, today=today),
+        "updates_table": tables.updates_table(outbreak, updates, can_manage=can_manage),
         "meetings": outbreak.imt_meetings.prefetch_related("actions"),
         "review": getattr(outbreak, "learning_review", None),
-        "can_manage": tenancy.allows(request.user, Capability.MANAGE_OUTBREAKS,
-                                     outbreak.location),
+        "can_manage": can_manage,
         "is_open": outbreak.is_open_on(today),
         "closure": outbreak.closure_text(today),
         "deaths": sum(u.deaths for u in updates),
@@ -315,10 +314,7 @@ def learning_review(request, pk: int):
 
 def outbreak_history(request, pk: int):
     outbreak = tenancy.access_outbreak(request.user, pk, Capability.VIEW_OUTBREAKS)
-    return render(request, "core/history.html", {
-        "record": outbreak, "entries": history_entries(outbreak),
-        "back_url": reverse("outbreaks:detail", args=[outbreak.pk]),
-    })
+    return history_page(request, outbreak, back_url=reverse("outbreaks:detail", args=[outbreak.pk]))
 
 
 def thresholds(request):

@@ -7,12 +7,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from caresight.core import tenancy
-from caresight.core.audit import history_entries
 from caresight.core.query import page_date
 from caresight.core.tables import download_links, download_response
 from caresight.core.tenancy import Capability
 from caresight.core.timeutils import long_date
-from caresight.core.views import handle_form
+from caresight.core.views import handle_form, history_page
 
 from . import selectors, services, tables
 from .forms import LocationForm, ProviderForm
@@ -102,10 +101,7 @@ def location_edit(request, pk: int):
 
 def location_history(request, pk: int):
     location = tenancy.access_location(request.user, pk, Capability.VIEW_RECORDS)
-    return render(request, "core/history.html", {
-        "record": location, "entries": history_entries(location),
-        "back_url": location_url(location),
-    })
+    return history_page(request, location, back_url=location_url(location))
 
 
 def location_url(location: Location) -> str:
@@ -152,10 +148,7 @@ def provider_edit(request, pk: int):
 
 def provider_history(request, pk: int):
     provider = tenancy.access_provider(request.user, pk, Capability.VIEW_RECORDS)
-    return render(request, "core/history.html", {
-        "record": provider, "entries": history_entries(provider),
-        "back_url": f"/register/providers/{provider.pk}/",
-    })
+    return history_page(request, provider, back_url=f"/register/providers/{provider.pk}/")
 
 
 def locality_list(request):
@@ -166,10 +159,7 @@ def locality_list(request):
 
 def locality_history(request, pk: int):
     locality = tenancy.access_locality(request.user, pk, Capability.VIEW_RECORDS)
-    return render(request, "core/history.html", {
-        "record": locality, "entries": history_entries(locality),
-        "back_url": reverse("registry:locality-list"),
-    })
+    return history_page(request, locality, back_url=reverse("registry:locality-list"))
 
 
 def summary(request):

@@ -14,7 +14,7 @@ from caresight.core.query import page_date
 from caresight.core.tables import BOOK_FORMATS, download_links, download_response
 from caresight.core.tenancy import Capability
 from caresight.core.timeutils import long_date
-from caresight.core.views import handle_form
+from caresight.core.views import handle_form, history_page
 from caresight.registry.selectors import area_choices
 
 from . import selectors, services, tables
@@ -162,7 +162,4 @@ def return_submit(request, pk: int):
 
 def return_history(request, pk: int):
     ret = tenancy.access_return(request.user, pk, Capability.VIEW_RECORDS)
-    return render(request, "core/history.html", {
-        "record": ret, "entries": history_entries(ret),
-        "back_url": reverse("returns:detail", args=[ret.pk]),
-    })
+    return history_page(request, ret, back_url=reverse("returns:detail", args=[ret.pk]))

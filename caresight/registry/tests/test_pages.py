@@ -189,6 +189,11 @@ class TestForms:
         assert changes["Name"] == ("Fen View Care Home", "Fen View")
         assert changes["Registered beds"] == ("30", "31")
         assert entry["who"] == two_councils["commissioner"]
+        # On the page, each entry's changes are a table of the one table layer.
+        html = history.content.decode()
+        assert entry["table"].title == "Changes"
+        assert '<th scope="row" class="govuk-table__header">Name</th>' in html
+        assert "<td class=\"govuk-table__cell\">Fen View Care Home</td>" in html
 
     def test_provider_create_and_edit(self, officer_client):
         page = officer_client.get(reverse("registry:provider-create"))
