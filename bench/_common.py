@@ -272,6 +272,9 @@ class ServiceAnswers:
 # --- Databases ----------------------------------------------------------------------------
 
 
+NATIONAL_FILE_LIMITS = ("CARESIGHT_MAX_IMPORT_BYTES", "CARESIGHT_IMPORT_MAX_UNCOMPRESSED_BYTES")
+
+
 def django_env(database_url: str, **extra: str) -> dict[str, str]:
     """The environment for a process that works on `database_url`, with DEBUG off."""
     env = dict(os.environ)
@@ -279,6 +282,9 @@ def django_env(database_url: str, **extra: str) -> dict[str, str]:
         "DATABASE_URL": database_url,
         "DJANGO_SETTINGS_MODULE": "config.settings.local",
         "DEBUG": "false",  # DEBUG would keep every SQL statement in memory
+        # National files (30,000 CQC API objects are 121 MB of JSON lines) are larger than an
+        # upload may be: an operator importing one raises the import limits, as here.
+        **{name: env.get(name, str(512 << 20)) for name in NATIONAL_FILE_LIMITS},
         "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")])),
         **extra,
     })

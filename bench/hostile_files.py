@@ -19,6 +19,7 @@ shared import layer) for a before/after comparison; `--timeout` bounds each work
 
 import argparse
 import json
+import os
 import random
 import subprocess
 import sys
@@ -208,9 +209,13 @@ def main() -> None:
 
 
 def run_worker_with_timeout(worker_args: list[str], url: str, timeout: int) -> dict:
+    env = _common.django_env(url)
+    for name in _common.NATIONAL_FILE_LIMITS:  # the hostile files meet the default limits
+        if name not in os.environ:
+            env.pop(name)
     proc = subprocess.run(
         [sys.executable, str(SCRIPT), "--worker", "--database-url", url, *worker_args],
-        cwd=_common.ROOT, env=_common.django_env(url), stdout=subprocess.PIPE, text=True,
+        cwd=_common.ROOT, env=env, stdout=subprocess.PIPE, text=True,
         timeout=timeout, check=False)
     for line in proc.stdout.splitlines():
         if line.startswith(_common.RESULT_TAG):
