@@ -224,8 +224,10 @@ class Plan:
     def changes(self) -> list:
         raise NotImplementedError
 
-    def fingerprint(self) -> str:
-        text = json.dumps(self.changes(), sort_keys=True, default=str, separators=(",", ":"))
+    def fingerprint(self, changes: list | None = None) -> str:
+        """A hash of every write (`changes`, when the caller has them already)."""
+        text = json.dumps(self.changes() if changes is None else changes, sort_keys=True,
+                          default=str, separators=(",", ":"))
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
@@ -353,11 +355,12 @@ class Importer:
         context = Context(user=user, scope=scope, errors=errors, checks=checks,
                           progress=progress)
         if dry_run:
-            self._plan_into(result, records, context)
+            self._plan_into(result, records, context, fingerprint=True)
             return result
         with transaction.atomic():
             # Plan again inside the transaction that writes, so nothing changes in between.
-            plan = self._plan_into(result, records, context)
+            plan = self._plan_into(result, records, context,
+                                   fingerprint=expected_fingerprint is not None)
             if not result.ok:
                 return result
             if expected_fingerprint is not None and result.fingerprint != expected_fingerprint:
@@ -368,13 +371,17 @@ class Importer:
             self.apply(plan, user=user, reason=self.reason(file_name), progress=progress)
         return result
 
-    def _plan_into(self, result: ImportResult, records: list, context: Context) -> Plan:
+    def _plan_into(self, result: ImportResult, records: list, context: Context, *,
+                   fingerprint: bool) -> Plan:
+        """Plan the writes; the fingerprint is made where a preview is kept or checked (an
+        import applied at once, from the command line, has nothing to compare it with)."""
         plan = self.plan(records, context)
         result.errors = sorted(context.errors, key=lambda e: (e.row, e.field))
         result.counts = {o.value: plan.counts.get(o.value, 0) for o in self.outcomes}
         changes = plan.changes()
         result.would_change = bool(changes)
-        result.fingerprint = plan.fingerprint()
+        if fingerprint:
+            result.fingerprint = plan.fingerprint(changes)
         return plan
 
 
