@@ -6,6 +6,7 @@ CQC's extracts drop the leading zero ("1392491261"); the register shows "01392 4
 import phonenumbers
 
 REGION = "GB"
+UK_COUNTRY_CODE = 44
 
 
 def phone_display(text: str | None) -> str:
@@ -17,14 +18,17 @@ def phone_display(text: str | None) -> str:
     candidates = [text]
     digits = "".join(ch for ch in text if ch.isdigit())
     if text[:1] not in "+0" and digits and len(digits) in (9, 10):
-        candidates.append("0" + digits)  # a leading zero lost in a spreadsheet
+        # A leading zero lost in a spreadsheet: written nationally, a UK number starts with 0,
+        # so the number with it is tried first (and is the one CQC's extracts hold).
+        candidates.insert(0, "0" + digits)
     for candidate in candidates:
         try:
             number = phonenumbers.parse(candidate, REGION)
         except phonenumbers.NumberParseException:
             continue
         if phonenumbers.is_valid_number(number):
-            uk = phonenumbers.region_code_for_number(number) in ("GB", "GG", "JE", "IM")
+            # +44 is the UK and the Crown Dependencies, all written nationally with a 0.
+            uk = number.country_code == UK_COUNTRY_CODE
             return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL
                                               if uk else
                                               phonenumbers.PhoneNumberFormat.INTERNATIONAL)
