@@ -119,7 +119,7 @@ class OutbreakViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         return Response(self.get_serializer(self.get_queryset().get(pk=outbreak.pk)).data,
                         status=201)
 
-    @extend_schema(request=UpdateSerializer, responses=OutbreakSerializer,
+    @extend_schema(request=UpdateSerializer, responses={201: OutbreakSerializer},
                    summary="Add the day's update (new cases since the last, deaths)")
     @action(detail=True, methods=["post"])
     def updates(self, request, pk=None):
@@ -138,7 +138,7 @@ class OutbreakViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         return Response(self.get_serializer(self.get_queryset().get(pk=outbreak.pk)).data,
                         status=201)
 
-    @extend_schema(request=OverrideSerializer, responses=OutbreakSerializer,
+    @extend_schema(request=OverrideSerializer, responses={201: OutbreakSerializer},
                    summary="Set the status by hand from a day, with the reason")
     @action(detail=True, methods=["post"])
     def status(self, request, pk=None):
