@@ -12,6 +12,7 @@ part-way is refused without its rows having been held in memory. The limits are 
 """
 
 import codecs
+import contextlib
 import csv
 import datetime as dt
 import io
@@ -155,7 +156,7 @@ def read_table(data: bytes, file_name: str = "", *, limits: Limits | None = None
         raise ImportFileError(f"The file is {_mb(len(data))}; the most an import reads is "
                               f"{_mb(limits.file_bytes)}.")
     fmt = detect_format(data, file_name)
-    try:
+    with _file_errors():
         if fmt == "json":
             table = _read_json(data, limits)
         elif fmt == "jsonl":
@@ -166,27 +167,28 @@ def read_table(data: bytes, file_name: str = "", *, limits: Limits | None = None
             table = _read_ods(data, limits)
         else:
             table = _read_csv(data, limits)
-    except UnicodeDecodeError as exc:
-        raise ImportFileError("The file is not text in UTF-8 or Windows-1252.") from exc
-    except csv.Error as exc:
-        raise ImportFileError(f"The CSV cannot be read: {exc}.") from exc
-    except RecursionError as exc:
-        raise ImportFileError("The JSON is nested too deeply to be location data.") from exc
     if check_headers is not None:
         table.layout = check_headers(table.format, table.headers)
     table.rows = _translated_errors(table.rows)
     return table
 
 
-def _translated_errors(rows: Iterator[tuple[int, dict]]) -> Iterator[tuple[int, dict]]:
+@contextlib.contextmanager
+def _file_errors() -> Iterator[None]:
+    """A reader's own errors, as what is wrong with the file (on opening, and row by row)."""
     try:
-        yield from rows
+        yield
     except UnicodeDecodeError as exc:
         raise ImportFileError("The file is not text in UTF-8 or Windows-1252.") from exc
     except csv.Error as exc:
         raise ImportFileError(f"The CSV cannot be read: {exc}.") from exc
     except RecursionError as exc:
         raise ImportFileError("The JSON is nested too deeply to be location data.") from exc
+
+
+def _translated_errors(rows: Iterator[tuple[int, dict]]) -> Iterator[tuple[int, dict]]:
+    with _file_errors():
+        yield from rows
 
 
 def _too_many_rows(limits: Limits) -> ImportFileError:
