@@ -299,16 +299,6 @@ def access_authority(user, code: str, capability: Capability):
     return access(user, "registry.Authority", str(code).upper(), capability, field="ons_code")
 
 
-def locations(user, capability: Capability, queryset: QuerySet) -> QuerySet:
-    """Narrow a queryset of locations to those `user` may use `capability` on."""
-    return in_scope(user, capability, queryset)
-
-
-def providers(user, capability: Capability, queryset: QuerySet) -> QuerySet:
-    """Providers with a service in scope, or added by a council in scope."""
-    return in_scope(user, capability, queryset)
-
-
 def authority_ids(user, capability: Capability) -> frozenset[int]:
     """Authorities where `user` holds `capability` for the whole authority (not one provider)."""
     return scope(user, capability).authority_ids

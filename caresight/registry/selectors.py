@@ -109,7 +109,7 @@ class LocationFilter(django_filters.FilterSet):
 def location_list(*, user, params=None, request=None, as_of: dt.date | None = None,
                   capability: Capability = Capability.VIEW_RECORDS) -> QuerySet[Location]:
     """Locations the user may see, filtered by `params` (the list page's query string)."""
-    queryset = tenancy.locations(
+    queryset = tenancy.in_scope(
         user, capability,
         Location.objects.select_related("provider", "authority", "locality").order_by("name", "pk"),
     )
@@ -132,7 +132,7 @@ def registered_on_q(as_of: dt.date, prefix: str = "") -> Q:
 
 
 def provider_list(*, user) -> QuerySet[Provider]:
-    return tenancy.providers(user, Capability.VIEW_RECORDS, Provider.objects.all())
+    return tenancy.in_scope(user, Capability.VIEW_RECORDS, Provider.objects.all())
 
 
 def provider_locations(*, user, provider: Provider) -> QuerySet[Location]:

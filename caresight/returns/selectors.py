@@ -596,7 +596,7 @@ def latest_returns(*, user, as_of: dt.date, authority: str | None = None) -> Que
 
 def submittable_locations(*, user) -> QuerySet[Location]:
     """Services the user may submit returns for, with the day of their latest return."""
-    return tenancy.locations(
+    return tenancy.in_scope(
         user, Capability.SUBMIT_RETURNS,
         Location.objects.filter(service_type__in=list(SERVICE_GROUP_OF_TYPE))
         .select_related("authority", "provider"),
