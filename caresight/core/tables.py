@@ -29,6 +29,8 @@ from typing import Any
 
 from django.http import HttpResponse
 from django.utils import timezone
+from django.utils.html import conditional_escape
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import capfirst, slugify
 
 from caresight.core.timeutils import long_date
@@ -318,6 +320,64 @@ class Cell:
     button: Button | None = None
     colspan: int = 1
 
+    def html(self, csrf_input: str = "") -> str:
+        """The cell as GOV.UK table HTML, escaped: one cell of a page table's body.
+
+        Written out here rather than in the template because a national page has thousands of
+        cells, and the template's chain of conditionals per cell cost more than the SQL.
+        `csrf_input` is the hidden CSRF field, for a cell with a button.
+        """
+        e = conditional_escape
+        tag = "th" if self.row_header else "td"
+        parts = ['<th scope="row" class="govuk-table__header' if self.row_header
+                 else '<td class="govuk-table__cell']
+        if self.numeric:
+            parts.append(" govuk-table__header--numeric" if self.row_header
+                         else " govuk-table__cell--numeric")
+        parts.append('"')
+        if self.testid and not self.link:
+            parts.append(f' data-testid="{e(self.testid)}"')
+        if self.colspan > 1:
+            parts.append(f' colspan="{self.colspan}"')
+        parts.append(">")
+        hidden = (f'<span class="govuk-visually-hidden">{e(self.hidden)}</span>'
+                  if self.hidden else "")
+        if self.items:
+            parts.append('<ul class="govuk-list govuk-body-s govuk-!-margin-bottom-0">')
+            parts.extend(f"<li>{e(item)}</li>" for item in self.items)
+            parts.append("</ul>")
+        elif self.tag_colour:
+            parts.append(f'<strong class="govuk-tag govuk-tag--{e(self.tag_colour)}">'
+                         f"{e(self.text)}</strong>")
+        elif self.link:
+            testid = f' data-testid="{e(self.testid)}"' if self.testid else ""
+            parts.append(f'<a class="govuk-link" href="{e(self.link)}"{testid}>'
+                         f"{e(self.text)}{hidden}</a>")
+        else:
+            parts.append(f"{e(self.text)}{hidden}")
+        if self.tag:
+            parts.append(f' <strong class="govuk-tag govuk-tag--{e(self.tag_tone)}">'
+                         f"{e(self.tag)}</strong>")
+        for n, link in enumerate(self.links or ()):
+            if self.text or n:
+                parts.append(" · " if self.links_inline else "<br>")
+            link_hidden = (f'<span class="govuk-visually-hidden">{e(link.hidden)}</span>'
+                           if link.hidden else "")
+            parts.append(f'<a class="govuk-link" href="{e(link.url)}">{e(link.text)}'
+                         f"{link_hidden}</a>")
+        if self.button:
+            button = self.button
+            button_hidden = (f'<span class="govuk-visually-hidden">{e(button.hidden)}</span>'
+                             if button.hidden else "")
+            parts.append(f'<form method="post" action="{e(button.action)}">{csrf_input}'
+                         '<button class="govuk-button govuk-button--secondary '
+                         'govuk-!-margin-bottom-0" data-module="govuk-button">'
+                         f"{e(button.text)}{button_hidden}</button></form>")
+        if self.hint:
+            parts.append(f' <br><span class="govuk-body-s">{e(self.hint)}</span>')
+        parts.append(f"</{tag}>")
+        return "".join(parts)
+
 
 @dataclass
 class Table:
@@ -390,6 +450,15 @@ class Table:
                 skip = cell.colspan - 1
                 cells.append(cell)
             yield cells
+
+    def body_html(self, csrf_input: str = "") -> SafeString:
+        """The page table's body rows as HTML (see `Cell.html`), or its empty message."""
+        rows = [f'<tr class="govuk-table__row">{"".join(c.html(csrf_input) for c in cells)}</tr>'
+                for cells in self.body]
+        if not rows:
+            rows = [f'<tr class="govuk-table__row"><td class="govuk-table__cell" '
+                    f'colspan="{self.width}">{conditional_escape(self.empty_message)}</td></tr>']
+        return mark_safe("\n    ".join(rows))  # noqa: S308 - every value above is escaped
 
     @staticmethod
     def _cell(column: Column, row: Any) -> Cell:
