@@ -3,10 +3,14 @@
 CQC's extracts drop the leading zero ("1392491261"); the register shows "01392 491261".
 """
 
+import re
+
 import phonenumbers
 
 REGION = "GB"
 UK_COUNTRY_CODE = 44
+# A UK number written nationally: 0, then a digit other than 0, then digits, spaces or hyphens
+NATIONAL_UK = re.compile(r"0[1-9][0-9 -]*")
 
 
 def phone_display(text: str | None) -> str:
@@ -22,6 +26,9 @@ def phone_display(text: str | None) -> str:
         # so the number with it is tried first (and is the one CQC's extracts hold).
         candidates.insert(0, "0" + digits)
     for candidate in candidates:
+        number = _national_uk(candidate)
+        if number is not None and phonenumbers.is_valid_number_for_region(number, REGION):
+            return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
         try:
             number = phonenumbers.parse(candidate, REGION)
         except phonenumbers.NumberParseException:
@@ -33,3 +40,14 @@ def phone_display(text: str | None) -> str:
                                               if uk else
                                               phonenumbers.PhoneNumberFormat.INTERNATIONAL)
     return text
+
+
+def _national_uk(candidate: str) -> phonenumbers.PhoneNumber | None:
+    """The number `phonenumbers.parse(candidate, "GB")` gives for plain national digits ("01392
+    491261": 44, 1392491261), built directly: parsing is half the cost of a number, and a
+    national import has tens of thousands. The caller still asks `phonenumbers` whether it is
+    valid; anything else is parsed in full."""
+    if not NATIONAL_UK.fullmatch(candidate):
+        return None
+    national = candidate.replace(" ", "").replace("-", "")[1:]
+    return phonenumbers.PhoneNumber(country_code=UK_COUNTRY_CODE, national_number=int(national))

@@ -3,8 +3,13 @@
 import csv
 import importlib
 import io
+import json
+from unittest import mock
 
+import phonenumbers
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from django.apps import apps as django_apps
 
 from caresight.accounts.models import Role
@@ -35,6 +40,12 @@ def provider_csv(rows) -> bytes:
     return out.getvalue().encode()
 
 
+def _full_parse(text: str) -> str:
+    """phone_display's answer with every candidate parsed in full by `phonenumbers`."""
+    with mock.patch("caresight.core.phones._national_uk", return_value=None):
+        return phone_display(text)
+
+
 class TestPhones:
     @pytest.mark.parametrize("text, written", [
         ("1392491261", "01392 491261"), ("01392491261", "01392 491261"),
@@ -44,6 +55,25 @@ class TestPhones:
     ])
     def test_numbers_are_written_the_british_way(self, text, written):
         assert phone_display(text) == written
+
+    @pytest.mark.parametrize("text, written", [
+        ("01534 123456", "01534 123456"),  # Jersey: +44, not valid for GB alone
+        ("0800 123 4567", "0800 123 4567"), ("07700 900123", "07700 900123"),
+        ("01392-491261", "01392 491261"), ("00 33 1 23 45 67 89", "+33 1 23 45 67 89"),
+    ])
+    def test_the_shortcut_for_national_digits_gives_what_phonenumbers_gives(self, text, written):
+        assert phone_display(text) == written == _full_parse(text)
+
+    @settings(max_examples=400, deadline=None)
+    @given(st.from_regex(r"0?[0-9]{8,11}", fullmatch=True) | st.text("0123456789 -+", max_size=16))
+    def test_the_shortcut_never_differs_from_a_full_parse(self, text):
+        assert phone_display(text) == _full_parse(text)
+
+    def test_every_number_in_the_real_extract_reads_as_a_full_parse_gives(self, shared_data):
+        numbers = [json.loads(line).get("mainPhoneNumber") or ""
+                   for line in (shared_data / REAL_FILE).read_text("utf-8").splitlines()]
+        assert len(numbers) > 700
+        assert [phone_display(n) for n in numbers] == [_full_parse(n) for n in numbers]
 
     @pytest.mark.django_db
     def test_the_cqc_extracts_dropped_zero_is_put_back(self, shared_data):
