@@ -35,6 +35,9 @@ CQC_LOCATION_FIELDS = [
     "deregistration_date", "cqc_rating", "cqc_rating_date",
 ]
 BATCH = 2000
+# Field names as full_clean's `exclude` takes them. The import's values name the foreign keys
+# by attname ("authority_id"), so these ("authority") are always left out: they are resolved.
+LOCATION_FIELD_NAMES = [f.name for f in Location._meta.concrete_fields]
 
 
 class LocalityResolver:
@@ -418,10 +421,13 @@ def _plan_cqc_changes(records: list[cqc.CqcRecord], context: Context) -> _CqcPla
         if location.locality_id:
             location.locality = resolver.localities[location.locality_id]  # no query in clean()
         if location.pk is None or changed:
+            # Only what the file sets is checked: the rest is a default or was checked when
+            # saved. Foreign keys were resolved above and the database enforces uniqueness and
+            # the check constraints; checking them again here would cost queries a row.
+            checked = {"cqc_location_id", *values} if location.pk is None else changed
             try:
-                # Foreign keys were resolved above and the database enforces uniqueness and
-                # the check constraints; checking them again here would cost queries a row.
-                location.full_clean(exclude=["provider", "authority", "locality"],
+                location.full_clean(exclude=[name for name in LOCATION_FIELD_NAMES
+                                             if name not in checked],
                                     validate_unique=False, validate_constraints=False)
             except ValidationError as exc:
                 errors += [

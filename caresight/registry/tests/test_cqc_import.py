@@ -239,6 +239,17 @@ class TestBadInput:
         assert message in result.file_error
         self.assert_nothing_written()
 
+    def test_a_value_the_database_cannot_hold_is_refused_for_new_and_changed_services(self):
+        too_many = 10**19  # more than any database's integer holds
+        result = run(jsonl(api_object(numberOfBeds=too_many)))
+        assert [(e.row, e.field) for e in result.errors] == [(1, "numberOfBeds")]
+        assert "less than or equal to" in result.errors[0].message
+        self.assert_nothing_written()
+        assert run(jsonl(api_object())).ok
+        result = run(jsonl(api_object(numberOfBeds=too_many)))
+        assert [(e.row, e.field) for e in result.errors] == [(1, "numberOfBeds")]
+        assert Location.objects.get().registered_beds != too_many
+
     def test_one_bad_row_among_many_writes_nothing(self, shared_data):
         lines = (shared_data / REAL_FILE).read_bytes().splitlines()
         bad = json.loads(lines[100])
