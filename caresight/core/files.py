@@ -97,9 +97,12 @@ class Table:
 HeaderCheck = Callable[[str, list[str]], Any]
 
 
+_NOT_LETTER_OR_DIGIT = re.compile(r"[^a-z0-9]")
+
+
 def normalise_header(header: object) -> str:
     """Match headers case- and punctuation-insensitively: "CQC Location ID" -> "cqclocationid"."""
-    return re.sub(r"[^a-z0-9]", "", str(header or "").lower())
+    return _NOT_LETTER_OR_DIGIT.sub("", str(header or "").lower())
 
 
 def detect_format(data: bytes, file_name: str = "") -> str:

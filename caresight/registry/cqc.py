@@ -117,6 +117,11 @@ RATINGS["notyetrated"] = CqcRating.NOT_RATED
 RATINGS["insufficientevidencetorate"] = CqcRating.NOT_RATED
 RATINGS["inspectedbutnotrated"] = CqcRating.NOT_RATED
 POSTCODE = re.compile(r"^([A-Z]{1,2}\d[A-Z\d]?) ?(\d[A-Z]{2})$")
+CQC_ID = re.compile(CQC_ID_PATTERN)
+WHITESPACE = re.compile(r"\s+")
+WHOLE_NUMBER = re.compile(r"-?\d+")
+LIST_SEPARATOR = re.compile(r"[|;]")
+CLIENT_GROUP_ORDER = list(ClientGroup)  # the order client groups are stored in
 
 
 @dataclass(kw_only=True)
@@ -241,7 +246,7 @@ def _provider_record(row: int, f: dict, labels: dict, errors: list[RowError]
     provider_id, name = _text(f.get("provider_id")), _text(f.get("provider_name"))
     if not provider_id:
         fail("provider_id", "the CQC provider ID is missing")
-    elif not re.match(CQC_ID_PATTERN, provider_id):
+    elif not CQC_ID.match(provider_id):
         fail("provider_id", f"{provider_id!r} is not a CQC provider ID (1- followed by 6 to 12 "
              "digits)")
     if not name:
@@ -357,7 +362,7 @@ def _record(row: int, f: dict, labels: dict, errors: list[RowError]) -> CqcRecor
     ):
         if not value:
             fail(name, f"the CQC {what} ID is missing")
-        elif not re.match(CQC_ID_PATTERN, value):
+        elif not CQC_ID.match(value):
             fail(name, f"{value!r} is not a CQC {what} ID (1- followed by 6 to 12 digits)")
     name = _text(f.get("name"))
     if not name:
@@ -373,7 +378,7 @@ def _record(row: int, f: dict, labels: dict, errors: list[RowError]) -> CqcRecor
     if "phone" in f:
         values["phone"] = phone_display(_text(f["phone"]))
     if "postcode" in f:
-        postcode = re.sub(r"\s+", "", _text(f["postcode"]).upper())
+        postcode = WHITESPACE.sub("", _text(f["postcode"]).upper())
         match = POSTCODE.match(postcode)
         if postcode and not match:
             fail("postcode", f"{_text(f['postcode'])!r} is not a UK postcode")
@@ -389,18 +394,19 @@ def _record(row: int, f: dict, labels: dict, errors: list[RowError]) -> CqcRecor
         values["service_type"] = service_type
 
     if "specialisms" in f:
-        specialisms = [s.strip() for s in re.split(r"[|;]", _text(f["specialisms"])) if s.strip()]
+        specialisms = [s.strip() for s in LIST_SEPARATOR.split(_text(f["specialisms"]))
+                       if s.strip()]
         groups = []
         for specialism in specialisms:
             key = normalise_header(specialism)
             groups += [g for word, g in SPECIALISM_WORDS if word in key and g not in groups]
         values["cqc_specialisms"] = specialisms
-        values["client_groups"] = [g.value for g in ClientGroup if g in groups]
+        values["client_groups"] = [g.value for g in CLIENT_GROUP_ORDER if g in groups]
 
     if "beds" in f:
         beds_text = _text(f["beds"])
         beds = None
-        if beds_text and not re.fullmatch(r"-?\d+", beds_text):
+        if beds_text and not WHOLE_NUMBER.fullmatch(beds_text):
             fail("beds", f"{beds_text!r} is not a whole number of beds")
         elif beds_text and int(beds_text) < 0:
             fail("beds", f"the number of beds cannot be negative ({beds_text})")
