@@ -224,10 +224,13 @@ class Plan:
     def changes(self) -> list:
         raise NotImplementedError
 
-    def fingerprint(self, changes: list | None = None) -> str:
-        """A hash of every write (`changes`, when the caller has them already)."""
-        text = json.dumps(self.changes() if changes is None else changes, sort_keys=True,
-                          default=str, separators=(",", ":"))
+    def has_changes(self) -> bool:
+        """Whether applying the plan would write anything (without listing every write)."""
+        return bool(self.changes())
+
+    def fingerprint(self) -> str:
+        """A hash of every write."""
+        text = json.dumps(self.changes(), sort_keys=True, default=str, separators=(",", ":"))
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
@@ -378,10 +381,9 @@ class Importer:
         plan = self.plan(records, context)
         result.errors = sorted(context.errors, key=lambda e: (e.row, e.field))
         result.counts = {o.value: plan.counts.get(o.value, 0) for o in self.outcomes}
-        changes = plan.changes()
-        result.would_change = bool(changes)
+        result.would_change = plan.has_changes()
         if fingerprint:
-            result.fingerprint = plan.fingerprint(changes)
+            result.fingerprint = plan.fingerprint()
         return plan
 
 

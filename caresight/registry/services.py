@@ -244,7 +244,7 @@ class _CqcPlan(Plan):
         self.changed_providers: list[Provider] = []
         self.new_locations: list[tuple[Location, str]] = []  # with the provider's CQC ID
         self.changed_locations: list[tuple[Location, str, list[str]]] = []
-        self.log: list = []  # every write, with the values before and after
+        self.log: list = []  # every change and new provider, with the values before and after
 
     def count(self) -> None:
         O = CqcOutcome  # noqa: E741, N806
@@ -253,8 +253,18 @@ class _CqcPlan(Plan):
         self.counts[O.PROVIDERS_CREATED] = len(self.new_providers)
         self.counts[O.PROVIDERS_UPDATED] = len(self.changed_providers)
 
+    def has_changes(self) -> bool:
+        return bool(self.log or self.new_locations)
+
     def changes(self) -> list:
-        return self.log
+        # New services are listed from the plan's own objects only when asked (a preview's
+        # fingerprint): a national first import has tens of thousands.
+        return self.log + [
+            ["location+", location.cqc_location_id, provider_cqc_id,
+             {name: getattr(location, name) for name in CQC_LOCATION_FIELDS
+              if name != "provider_id"}]
+            for location, provider_cqc_id in self.new_locations
+        ]
 
 
 def _chunks(items: list, size: int = BATCH):
@@ -400,6 +410,7 @@ def _plan_cqc_changes(records: list[cqc.CqcRecord], context: Context) -> _CqcPla
                                               **record.provider_values}, record.labels)
 
         location = existing
+        is_new = location is None
         values = dict(record.values, authority_id=authority.pk)
         if location is None:
             # A file without service types adds services as "other" until someone says.
@@ -409,22 +420,22 @@ def _plan_cqc_changes(records: list[cqc.CqcRecord], context: Context) -> _CqcPla
             authority.pk, values.get("postcode", location.postcode), location.district_code
         ) or (location.locality_id if location.authority_id == authority.pk else None)
         was_deregistered = location.registration_status == RegistrationStatus.DEREGISTERED
-        changed = {
+        changed = {} if is_new else {
             name: [getattr(location, name), value] for name, value in values.items()
-            if location.pk and getattr(location, name) != value
+            if getattr(location, name) != value
         }
-        if location.pk and provider.pk != location.provider_id:
+        if not is_new and provider.pk != location.provider_id:
             # a new provider has no pk yet, so this is a change
             changed["provider_id"] = [location.provider_id, record.provider_id]
         for name, value in values.items():
             setattr(location, name, value)
         if location.locality_id:
             location.locality = resolver.localities[location.locality_id]  # no query in clean()
-        if location.pk is None or changed:
+        if is_new or changed:
             # Only what the file sets is checked: the rest is a default or was checked when
             # saved. Foreign keys were resolved above and the database enforces uniqueness and
             # the check constraints; checking them again here would cost queries a row.
-            checked = {"cqc_location_id", *values} if location.pk is None else changed
+            checked = {"cqc_location_id", *values} if is_new else changed
             try:
                 location.full_clean(exclude=[name for name in LOCATION_FIELD_NAMES
                                              if name not in checked],
@@ -435,18 +446,15 @@ def _plan_cqc_changes(records: list[cqc.CqcRecord], context: Context) -> _CqcPla
                     for name, messages in exc.message_dict.items()
                 ]
                 continue
-        if location.pk is None:
+        if is_new:
             plan.new_locations.append((location, record.provider_id))
-            plan.log.append(["location+", record.location_id, record.provider_id,
-                             {name: getattr(location, name) for name in CQC_LOCATION_FIELDS
-                              if name != "provider_id"}])
         elif changed:
             plan.changed_locations.append((location, record.provider_id, list(changed)))
             plan.log.append(["location~", record.location_id, changed])
         else:
             plan.counts[CqcOutcome.UNCHANGED] += 1
         if location.registration_status == RegistrationStatus.DEREGISTERED and (
-            location.pk is None or not was_deregistered
+            is_new or not was_deregistered
         ):
             plan.counts[CqcOutcome.DEREGISTERED] += 1
     progress.finish()

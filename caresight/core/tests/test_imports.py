@@ -29,9 +29,9 @@ from caresight.core.imports import (
 from caresight.core.models import Job
 from caresight.core.services import import_job_confirm, import_job_create, job_run
 from caresight.core.tenancy import OPERATOR
-from caresight.registry.models import Authority, Location
+from caresight.registry.models import Authority, LocalityArea, Location
 from caresight.registry.services import CqcOutcome
-from caresight.registry.tests.factories import LocationFactory
+from caresight.registry.tests.factories import LocalityFactory, LocationFactory
 from caresight.registry.tests.test_cqc_import import REAL_FILE, api_object, jsonl
 
 LIMITS = Limits(file_bytes=50 * 1024 * 1024, uncompressed_bytes=100_000_000, rows=200_000,
@@ -271,6 +271,20 @@ class TestPreviewThenConfirm:
         assert job.message == DATA_CHANGED
         location.refresh_from_db()
         assert location.name == "Edited meanwhile"
+
+    def test_a_new_service_that_would_be_saved_otherwise_than_previewed_is_refused(
+            self, officer, django_capture_on_commit_callbacks):
+        job = make_job(officer, jsonl(api_object()), capture=django_capture_on_commit_callbacks)
+        assert job.result["counts"]["created"] == 1
+        # Someone puts the service's postcode district into a locality after the file was
+        # checked: the new service would now be saved in it, which the preview did not say.
+        devon = Authority.objects.get(ons_code="E10000008")
+        LocalityArea.objects.create(
+            locality=LocalityFactory(authority=devon, name="Exeter"), authority=devon,
+            kind=LocalityArea.Kind.POSTCODE_DISTRICT, code="EX1")
+        job = confirm(job, officer, django_capture_on_commit_callbacks)
+        assert job.status == Job.Status.FAILED and job.message == DATA_CHANGED
+        assert not Location.objects.exists()
 
     def test_what_was_previewed_is_applied(self, officer, django_capture_on_commit_callbacks):
         job = make_job(officer, jsonl(api_object()), capture=django_capture_on_commit_callbacks)
