@@ -6,11 +6,10 @@ import io
 import json
 from unittest import mock
 
-import phonenumbers
 import pytest
+from django.apps import apps as django_apps
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from django.apps import apps as django_apps
 
 from caresight.accounts.models import Role
 from caresight.core.phones import phone_display
