@@ -6,12 +6,15 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from caresight.core import views as core_views
 from caresight.core.api import Router
+from caresight.governance import api as governance_api
 from caresight.grants import api as grants_api
 from caresight.grants.urls import public_urlpatterns as published_grants
 from caresight.outbreaks import api as outbreaks_api
+from caresight.plans import api as plans_api
 from caresight.registry import api as registry_api
 from caresight.returns import api as returns_api
 from caresight.risk import api as risk_api
+from caresight.workforce import api as workforce_api
 
 # Django's admin bypasses tenancy, so it is for superusers (technical support) only.
 admin.site.has_permission = (  # type: ignore[method-assign]
@@ -39,6 +42,14 @@ router.register("grant-payment-runs", grants_api.PaymentRunViewSet, basename="gr
 router.register("grant-payments", grants_api.PaymentViewSet, basename="grant-payment")
 router.register("grant-agreements", grants_api.AgreementViewSet, basename="grant-agreement")
 router.register("spend-returns", grants_api.SpendReturnViewSet, basename="spend-return")
+router.register("action-plans", plans_api.ActionPlanViewSet, basename="action-plan")
+router.register("plan-actions", plans_api.PlanActionViewSet, basename="plan-action")
+router.register("winter-responses", plans_api.WinterResponseViewSet, basename="winter-response")
+router.register("risks", governance_api.RiskViewSet, basename="governance-risk")
+router.register("decisions", governance_api.DecisionViewSet, basename="decision")
+router.register("business-cases", governance_api.BusinessCaseViewSet, basename="business-case")
+router.register("workforce-teams", workforce_api.TeamViewSet, basename="workforce-team")
+router.register("workforce-weeks", workforce_api.TeamWeekViewSet, basename="workforce-week")
 
 urlpatterns = [
     path("", core_views.home, name="home"),
@@ -48,6 +59,9 @@ urlpatterns = [
     path("outbreaks/", include("caresight.outbreaks.urls")),
     path("risk/", include("caresight.risk.urls")),
     path("grants/", include("caresight.grants.urls")),
+    path("plans/", include("caresight.plans.urls")),
+    path("governance/", include("caresight.governance.urls")),
+    path("workforce/", include("caresight.workforce.urls")),
     path("open-data/grants/", include((published_grants, "published"))),
     path("jobs/<uuid:pk>/", core_views.job_detail, name="job-detail"),
     path("jobs/<uuid:pk>/confirm/", core_views.job_confirm, name="job-confirm"),

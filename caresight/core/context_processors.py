@@ -14,13 +14,15 @@ NAVIGATION = [
     ("Outbreaks", "outbreaks:tracker", Capability.VIEW_OUTBREAKS),
     ("Risk log", "risk:log", Capability.VIEW_OUTBREAKS),
     ("Infection Control Fund", "grants:list", Capability.VIEW_GRANTS),
+    ("Plans", "plans:index", Capability.VIEW_PLANS),
     ("Import from CQC", "registry:import", Capability.IMPORT),
     ("Import returns", "returns:import", Capability.IMPORT),
 ]
 # Pages under a link's own folder that belong to another link
 SECTION_OF = {"/register/": "registry:location-list", "/returns/": "returns:summary",
               "/outbreaks/": "outbreaks:tracker", "/risk/": "risk:log",
-              "/grants/": "grants:list"}
+              "/grants/": "grants:list", "/plans/": "plans:index",
+              "/governance/": "plans:index", "/workforce/": "plans:index"}
 
 
 def service(request) -> dict:

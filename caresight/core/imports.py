@@ -303,6 +303,7 @@ class Context:
     errors: list[RowError]
     checks: RowChecks
     progress: Progress
+    target: Any = None  # the record imported into (`Importer.find_target`), if the kind has one
 
 
 class Importer:
@@ -318,6 +319,13 @@ class Importer:
     title: ClassVar[str]
     intro: ClassVar[tuple[str, ...]] = ()
     file_hint: ClassVar[str] = ""
+    # An import into one record (an action plan's actions): what the record is called. Its
+    # upload and done pages then take the record's ID, and `find_target` finds it.
+    target_label: ClassVar[str] = ""
+
+    def find_target(self, target: str, user) -> Any:
+        """The record `target` names, if `user` may import into it; else ImportFileError."""
+        return None
 
     def layout(self, fmt: str, headers: list[str]) -> Any:
         """Check the headers (before any row is read); return what `parse` needs to know."""
@@ -336,8 +344,8 @@ class Importer:
         return f"{self.label[:1].upper()}{self.label[1:]} import: {file_name}"[:100]
 
     def run(self, *, data: bytes, file_name: str, user, dry_run: bool,
-            progress: Progress | None = None, expected_fingerprint: str | None = None
-            ) -> ImportResult:
+            progress: Progress | None = None, expected_fingerprint: str | None = None,
+            target: str = "") -> ImportResult:
         """Check a file and, unless `dry_run`, apply it all or nothing.
 
         With `expected_fingerprint` (a preview's), refuse with DATA_CHANGED unless the plan
@@ -346,6 +354,7 @@ class Importer:
         progress = progress or NoProgress()
         result = ImportResult(outcomes=self.outcomes, quiet=self.quiet, dry_run=dry_run)
         try:
+            found = self.find_target(target, user) if self.target_label else None
             table = read_table(data, file_name, check_headers=self.layout)
             records, errors = self.parse(table)
             result.rows = table.rows_read
@@ -356,7 +365,7 @@ class Importer:
         result.coverage = Coverage(scoped=not scope.everywhere)
         checks = RowChecks(scope=scope, errors=errors, coverage=result.coverage)
         context = Context(user=user, scope=scope, errors=errors, checks=checks,
-                          progress=progress)
+                          progress=progress, target=found)
         if dry_run:
             self._plan_into(result, records, context, fingerprint=True)
             return result

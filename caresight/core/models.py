@@ -24,6 +24,8 @@ class Job(models.Model):
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
     phase = models.CharField(max_length=20, default="preview")
     file_name = models.CharField(max_length=255, blank=True)
+    # For an import into one record (say, an action plan): that record's ID.
+    target = models.CharField(max_length=40, blank=True)
     payload = models.BinaryField(blank=True, default=b"")
     done = models.PositiveIntegerField(default=0)
     total = models.PositiveIntegerField(default=0)

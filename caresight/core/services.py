@@ -46,7 +46,7 @@ def download_record(*, user, what: str, path: str, filters: str, file_format: st
     return record
 
 
-def import_job_create(*, kind: str, file_name: str, data: bytes, user) -> Job:
+def import_job_create(*, kind: str, file_name: str, data: bytes, user, target: str = "") -> Job:
     """Keep an uploaded file and start its preview (checks and a dry run) in the background."""
     if kind not in importers():
         raise ValidationError({"kind": f"Unknown import {kind!r}."})
@@ -56,7 +56,7 @@ def import_job_create(*, kind: str, file_name: str, data: bytes, user) -> Job:
         raise ValidationError({"file": "The selected file must be smaller than "
                                f"{settings.CARESIGHT_MAX_IMPORT_BYTES // 1_000_000} MB."})
     job = Job.objects.create(kind=kind, file_name=file_name[:255], payload=data,
-                             created_by=actor(user))
+                             created_by=actor(user), target=str(target or "")[:40])
     _enqueue(job)
     return job
 
@@ -143,6 +143,7 @@ def job_run(*, job_id: str) -> Job:
             job.kind, data=bytes(job.payload), file_name=job.file_name, user=job.created_by,
             dry_run=dry_run, progress=JobProgress(job),
             expected_fingerprint=None if dry_run else job.result.get("fingerprint", ""),
+            target=job.target,
         )
     except Exception:
         logger.exception("Import job %s failed", job.pk)

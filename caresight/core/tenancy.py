@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from functools import reduce
 from operator import or_
+from typing import Any
 
 import rules
 from django.apps import apps
@@ -37,6 +38,11 @@ class Capability(StrEnum):
     MANAGE_GRANTS = "manage_grants"  # rounds, allocations, adjustments, paper agreements
     CONFIRM_PAYMENTS = "confirm_payments"  # confirm payment runs and record recoveries
     RESPOND_GRANTS = "respond_grants"  # a provider signs its agreement and reports spend
+    # Plans, risks and decisions: action plans, the winter plan, the risk register, decisions,
+    # business cases and the council's own workforce.
+    VIEW_PLANS = "view_plans"
+    MANAGE_PLANS = "manage_plans"
+    UPDATE_LED_ACTIONS = "update_led_actions"  # a partner's progress on the actions it leads
 
 
 C = Capability
@@ -46,17 +52,20 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
     Role.ADMIN: frozenset(C),
     Role.COMMISSIONER: frozenset(
         {C.VIEW_RECORDS, C.VIEW_AGGREGATES, C.EDIT_REGISTER, C.IMPORT, C.EXPORT, C.SUBMIT_RETURNS,
-         C.VIEW_OUTBREAKS, C.VIEW_GRANTS, C.MANAGE_GRANTS}
+         C.VIEW_OUTBREAKS, C.VIEW_GRANTS, C.MANAGE_GRANTS, C.VIEW_PLANS, C.MANAGE_PLANS}
     ),
     Role.QUALITY_OFFICER: frozenset(
         {C.VIEW_RECORDS, C.VIEW_AGGREGATES, C.EDIT_REGISTER, C.EXPORT, C.SUBMIT_RETURNS,
-         C.VIEW_OUTBREAKS, C.MANAGE_OUTBREAKS}
+         C.VIEW_OUTBREAKS, C.MANAGE_OUTBREAKS, C.VIEW_PLANS}
     ),
     Role.PUBLIC_HEALTH: frozenset(
-        {C.VIEW_RECORDS, C.VIEW_AGGREGATES, C.EXPORT, C.VIEW_OUTBREAKS, C.MANAGE_OUTBREAKS}),
+        {C.VIEW_RECORDS, C.VIEW_AGGREGATES, C.EXPORT, C.VIEW_OUTBREAKS, C.MANAGE_OUTBREAKS,
+         C.VIEW_PLANS}),
     Role.FINANCE: frozenset({C.VIEW_RECORDS, C.VIEW_AGGREGATES, C.EXPORT, C.VIEW_GRANTS,
-                             C.MANAGE_GRANTS, C.CONFIRM_PAYMENTS}),
-    Role.PARTNER: frozenset({C.VIEW_RECORDS, C.VIEW_AGGREGATES, C.EXPORT, C.VIEW_OUTBREAKS}),
+                             C.MANAGE_GRANTS, C.CONFIRM_PAYMENTS, C.VIEW_PLANS}),
+    # Partners read plans, risks and decisions, and update the actions their organisation leads.
+    Role.PARTNER: frozenset({C.VIEW_RECORDS, C.VIEW_AGGREGATES, C.EXPORT, C.VIEW_OUTBREAKS,
+                             C.VIEW_PLANS, C.UPDATE_LED_ACTIONS}),
     # Provider users see only their own provider's services, and nothing aggregated.
     Role.PROVIDER_USER: frozenset({C.VIEW_RECORDS, C.SUBMIT_RETURNS, C.VIEW_GRANTS,
                                    C.RESPOND_GRANTS}),
@@ -72,6 +81,9 @@ class Scope:
     # (provider id, authority id): a provider user's own services within their authorities.
     provider_grants: frozenset[tuple[int, int]]
     everywhere: bool = False  # the operator's: every record, whatever its authority
+    # For a capability used only on what one's own organisation leads (LEAD_CAPABILITIES):
+    # the organisations; None for every other capability.
+    lead_organisations: frozenset[int] | None = None
 
     def __bool__(self) -> bool:
         return bool(self.everywhere or self.authority_ids or self.provider_grants)
@@ -143,15 +155,20 @@ def scope(user, capability: Capability) -> Scope:
     return user.__dict__["_caresight_scopes"][capability]
 
 
+# Capabilities that reach only the records one's own organisation leads (a plan's actions).
+LEAD_CAPABILITIES = frozenset({C.UPDATE_LED_ACTIONS})
+
+
 def _compute_scopes(user) -> dict[Capability, Scope]:
     from caresight.accounts.models import Membership
 
     grants = Membership.objects.filter(user=user).values_list(
-        "role", "organisation__provider_id", "authorities__id"
+        "role", "organisation_id", "organisation__provider_id", "authorities__id"
     )
     authorities: dict[Capability, set[int]] = {c: set() for c in Capability}
     providers: dict[Capability, set[tuple[int, int]]] = {c: set() for c in Capability}
-    for role, provider_id, authority_id in grants:
+    organisations: dict[Capability, set[int]] = {c: set() for c in Capability}
+    for role, organisation_id, provider_id, authority_id in grants:
         if authority_id is None:
             continue
         for capability in ROLE_CAPABILITIES.get(role, ()):
@@ -160,8 +177,12 @@ def _compute_scopes(user) -> dict[Capability, Scope]:
                     providers[capability].add((provider_id, authority_id))
             else:
                 authorities[capability].add(authority_id)
+                organisations[capability].add(organisation_id)
     return {
-        c: Scope(frozenset(authorities[c]), frozenset(providers[c])) for c in Capability
+        c: Scope(frozenset(authorities[c]), frozenset(providers[c]),
+                 lead_organisations=frozenset(organisations[c]) if c in LEAD_CAPABILITIES
+                 else None)
+        for c in Capability
     }
 
 
@@ -201,6 +222,32 @@ def _through_authority(field: str) -> Callable[[Scope], Q]:
     return lambda s: s.authority_q(field)
 
 
+def _plan_rule(prefix: str) -> Callable[[Scope], Q]:
+    """Action plans (or records reached from one through `prefix`) joint with an authority in
+    scope."""
+    def rule(s: Scope) -> Q:
+        if s.everywhere:
+            return Q()
+        joint = _through("plans.ActionPlan", "authorities").objects.filter(
+            authority_id__in=s.authority_ids).values("actionplan_id")
+        return Q(**{f"{prefix}pk__in" if not prefix else f"{prefix}id__in": joint})
+    return rule
+
+
+def _plan_action_rule(prefix: str) -> Callable[[Scope], Q]:
+    """Actions of plans in scope; with a lead capability, only those its organisations lead."""
+    plan_rule = _plan_rule(f"{prefix}area__plan__")
+
+    def rule(s: Scope) -> Q:
+        q = plan_rule(s)
+        if s.lead_organisations is not None and not s.everywhere:
+            led = _through("plans.PlanAction", "leads").objects.filter(
+                organisation_id__in=s.lead_organisations).values("planaction_id")
+            q &= Q(**{f"{prefix}pk__in" if not prefix else f"{prefix}id__in": led})
+        return q
+    return rule
+
+
 RULES: dict[str, Callable[[Scope], Q]] = {
     "registry.Authority": _through_authority("pk"),
     "registry.Locality": _through_authority("authority_id"),
@@ -229,11 +276,32 @@ RULES: dict[str, Callable[[Scope], Q]] = {
     "grants.Payment": _through_location(""),
     "grants.Recovery": _through_location("payment__"),
     "grants.SpendReturn": _through_location(""),
+    "plans.ActionPlan": _plan_rule(""),
+    "plans.PlanArea": _plan_rule("plan__"),
+    "plans.PlanAction": _plan_action_rule(""),
+    "plans.ProgressUpdate": _plan_action_rule("action__"),
+    "plans.WinterResponse": _through_authority("authority_id"),
+    "plans.WinterResponseUpdate": _through_authority("response__authority_id"),
+    "plans.WinterEvidence": _through_authority("response__authority_id"),
+    "governance.Risk": _through_authority("authority_id"),
+    "governance.RiskReview": _through_authority("risk__authority_id"),
+    "governance.Mitigation": _through_authority("risk__authority_id"),
+    "governance.Decision": _through_authority("authority_id"),
+    "governance.BusinessCase": _through_authority("authority_id"),
+    "governance.BusinessCaseStatus": _through_authority("case__authority_id"),
+    "workforce.Team": _through_authority("authority_id"),
+    "workforce.TeamWeek": _through_authority("team__authority_id"),
 }
 
 
 def _model(label: str) -> type[Model]:
     return apps.get_model(label)
+
+
+def _through(label: str, field: str) -> Any:
+    """The table behind a model's many-to-many field."""
+    model: Any = _model(label)
+    return getattr(model, field).through
 
 
 def _label(model) -> str:
@@ -292,6 +360,17 @@ access_agreement = _door("grants.Agreement")
 access_payment_run = _door("grants.PaymentRun")
 access_payment = _door("grants.Payment")
 access_spend_return = _door("grants.SpendReturn")
+access_action_plan = _door("plans.ActionPlan")
+access_plan_area = _door("plans.PlanArea")
+access_plan_action = _door("plans.PlanAction")
+access_winter_response = _door("plans.WinterResponse")
+access_winter_evidence = _door("plans.WinterEvidence")
+access_risk = _door("governance.Risk")
+access_mitigation = _door("governance.Mitigation")
+access_decision = _door("governance.Decision")
+access_business_case = _door("governance.BusinessCase")
+access_team = _door("workforce.Team")
+access_team_week = _door("workforce.TeamWeek")
 
 
 def access_authority(user, code: str, capability: Capability):

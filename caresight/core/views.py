@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from caresight.core import tenancy
 from caresight.core.audit import history_entries
+from caresight.core.files import ImportFileError
 from caresight.core.forms import TOKEN_FIELD, ImportUploadForm, add_service_errors
 from caresight.core.imports import get_importer, importers
 from caresight.core.tables import (
@@ -121,21 +122,29 @@ def home(request):
     return redirect("accounts:account")
 
 
-def import_upload(request, *, kind: str):
+def import_upload(request, *, kind: str, pk: int | None = None):
     """The upload page every import shares: keep the file in a job, then show its preview.
 
-    The import's registration (core.imports) gives the page its words and who may use it.
+    The import's registration (core.imports) gives the page its words and who may use it; an
+    import into one record (`Importer.target_label`) takes the record's ID as `pk`.
     """
     if kind not in importers():
         raise Http404
     importer = get_importer(kind)
     tenancy.require(request.user, importer.capability)
+    target = ""
+    if importer.target_label:
+        target = str(pk)
+        try:
+            importer.find_target(target, request.user)
+        except ImportFileError:
+            raise Http404("No such record.") from None
     form = ImportUploadForm(request.POST or None, request.FILES or None, hint=importer.file_hint)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
             job = import_job_create(kind=kind, file_name=upload.name, data=upload.read(),
-                                    user=request.user)
+                                    user=request.user, target=target)
         except ValidationError as exc:
             form.add_error("file", exc.messages)
         else:
@@ -153,6 +162,7 @@ def job_detail(request, pk):
     if job.kind in DOCUMENTS:
         return render(request, "core/document_job.html", {"job": job})
     pages = get_importer(job.kind).pages
+    args = [job.target] if job.target else []
     result = job.result
     if "outcomes" not in result and "counts" in result:  # a job from before outcomes had labels
         result = dict(result, outcomes=[{"outcome": k, "label": k, "count": n}
@@ -160,8 +170,8 @@ def job_detail(request, pk):
     return render(request, "core/job_detail.html", {
         "job": job, "result": result, "errors": import_errors_table(result),
         "outcomes": import_outcomes_table(result, previewed=job.status == Job.Status.PREVIEWED),
-        "upload_url": reverse(pages.upload),
-        "done_url": reverse(pages.done), "done_label": pages.done_label,
+        "upload_url": reverse(pages.upload, args=args),
+        "done_url": reverse(pages.done, args=args), "done_label": pages.done_label,
     })
 
 

@@ -53,6 +53,9 @@ INSTALLED_APPS = [
     "caresight.outbreaks",
     "caresight.risk",
     "caresight.grants",
+    "caresight.plans",
+    "caresight.governance",
+    "caresight.workforce",
     "caresight.demo",
 ]
 
@@ -190,6 +193,10 @@ CARESIGHT_IMPORT_MAX_UNCOMPRESSED_BYTES = env.int("CARESIGHT_IMPORT_MAX_UNCOMPRE
                                                   default=100 * 1000 * 1000)
 CARESIGHT_IMPORT_MAX_ROWS = env.int("CARESIGHT_IMPORT_MAX_ROWS", default=200_000)
 CARESIGHT_IMPORT_MAX_COLUMNS = env.int("CARESIGHT_IMPORT_MAX_COLUMNS", default=1_000)
+
+# The risk register's score bands (likelihood × impact): the highest score of each band, in
+# order — 1–6 low, 8–12 medium, 15–25 high.
+CARESIGHT_RISK_BANDS = ((6, "Low"), (12, "Medium"), (25, "High"))
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True

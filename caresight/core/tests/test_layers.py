@@ -11,7 +11,8 @@ from pathlib import Path
 
 import caresight
 
-DOMAIN_APPS = ("accounts", "registry", "returns", "outbreaks", "risk", "grants", "demo")
+DOMAIN_APPS = ("accounts", "registry", "returns", "outbreaks", "risk", "grants", "plans",
+               "governance", "workforce", "demo")
 PACKAGE = Path(caresight.__file__).parent
 CORE = PACKAGE / "core"
 DOTTED = re.compile(rf"^caresight\.({'|'.join(DOMAIN_APPS)})(\.|$)")

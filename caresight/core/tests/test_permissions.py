@@ -254,6 +254,7 @@ def rows(w):
          api(SIGNED_IN)),
         ("admin:index", {}, "get", None, "", page(set(), no=302)),
         *outbreak_rows(w),
+        *(row for app_rows in APP_ROWS for row in app_rows(w)),
     ]
 
 
@@ -429,6 +430,23 @@ def grant_rows(g):
     ]
 
 
+def _app_rows(module: str):
+    """A later app's rows, from `caresight.<app>.tests.permission_rows.rows(w)` (which makes its
+    records once, kept in `w`)."""
+    def app_rows(w):
+        from importlib import import_module
+
+        return import_module(module).rows(w)
+    return app_rows
+
+
+# The apps that keep their own rows, and the names of their API routes.
+APP_ROWS = [_app_rows(f"caresight.{app}.tests.permission_rows")
+            for app in ("plans", "governance", "workforce")]
+API_PREFIXES = ("action-plan-", "plan-action-", "winter-response-", "governance-risk-",
+                "decision-", "business-case-", "workforce-")
+
+
 # Routes not walked, and why.
 NOT_WALKED = {
     "admin": "Django's admin: superusers only; admin:index is walked to prove others are sent away",
@@ -465,7 +483,8 @@ def test_every_route_refuses_what_it_must(role, world, client):
         url = reverse(name, kwargs=kwargs) + (f"?{query}" if query else "")
         through_api = (name.startswith(("api", "authority", "locality-", "provider-",
                                         "location-", "return-", "measure-set-", "outbreak-",
-                                        "risk-", "grant-", "spend-return-"))
+                                        "risk-", "grant-", "spend-return-",
+                                        *API_PREFIXES))
                        and ":" not in name and name not in ("api-schema", "api-docs"))
         response = ask(client, user, through_api, method, url, body)
         if response.status_code != expected[role]:

@@ -29,9 +29,11 @@ class Command(BaseCommand):
         parser.add_argument("--user", metavar="EMAIL",
                             help="import as this user: named in the audit, and only into the "
                             "authorities where they may import (default: every authority)")
+        parser.add_argument("--into", metavar="ID", default="",
+                            help="for an import into one record (action-plan: the plan's ID)")
         parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
-    def handle(self, *args, kind, path, dry_run, user, no_progress, **options):
+    def handle(self, *args, kind, path, dry_run, user, no_progress, into, **options):
         if not path.is_file():
             raise CommandError(f"{path} is not a file.")
         size = path.stat().st_size
@@ -48,7 +50,7 @@ class Command(BaseCommand):
         result = run_import(
             kind, data=path.read_bytes(),
             file_name=f"{path.name} (command line, {getpass.getuser()})",
-            user=actor, dry_run=dry_run, progress=progress,
+            user=actor, dry_run=dry_run, progress=progress, target=into,
         )
         progress.finish()
         for error in result.errors:

@@ -1,0 +1,253 @@
+"""The register, decisions and business cases as tables: pages, downloads and `export`."""
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.urls import reverse
+from django.utils import timezone
+
+from caresight.core.tables import Column, Kind, Link, Table
+from caresight.core.tenancy import OPERATOR
+from caresight.core.timeutils import long_date
+
+from . import scoring, selectors
+from .models import CaseStatus, Category, FundingSource, MitigationStatus, RiskStatus
+
+
+def mitigation_line(mitigation) -> str:
+    """"description (owner, status, due date)", as one line of seed 000's Mitigations."""
+    parts = [mitigation.owner] if mitigation.owner else []
+    parts.append(MitigationStatus(mitigation.status).label)
+    if mitigation.due_on:
+        parts.append(f"due {long_date(mitigation.due_on)}")
+    return f"{mitigation.description} ({', '.join(parts)})"
+
+
+def _risk_cell(row) -> str:
+    risk = row.risk
+    return f"{risk.title}\n{risk.description}" if risk.description else risk.title
+
+
+def _detail(row) -> str:
+    return reverse("governance:risk-detail", args=[row.risk.pk])
+
+
+def _band_colour(label):
+    return scoring.band_colour(label) if label else None
+
+
+# Seed 000's shape first (Risks | Mitigations | Residual Risk), then the scores.
+REGISTER_COLUMNS = [
+    Column("reference", "Reference", value="risk.reference", link=_detail, row_header=True,
+           download=False),
+    Column("title", "Risk", value="risk.title", download=False,
+           hint=lambda r: Category(r.risk.category).label),
+    Column("risks", "Risks", value=_risk_cell, page=False),
+    Column("mitigations", "Mitigations", page=False,
+           value=lambda r: "\n".join(mitigation_line(m) for m in r.mitigations)),
+    Column("mitigation_list", "Mitigations", bullets=True, download=False,
+           value=lambda r: [mitigation_line(m) for m in r.mitigations] or None,
+           empty="None recorded"),
+    Column("residual_risk", "Residual Risk", value="review.residual_narrative"),
+    Column("inherent_score", "Inherent score", kind=Kind.WHOLE, value="score"),
+    Column("residual_score", "Residual score", kind=Kind.WHOLE, value="residual_score"),
+    Column("band", "Band", value="band", tag_colour=_band_colour),
+    Column("owner", "Owner", value="risk.owner", empty="Not recorded"),
+    Column("next_review", "Next review", kind=Kind.DATE, value="review.next_review_on",
+           empty="Not set", tag=lambda r: "Overdue" if r.overdue else None, tag_tone="red"),
+]
+
+
+def register_table(rows, *, as_of: dt.date) -> Table:
+    return Table(columns=REGISTER_COLUMNS, rows=rows, title=f"Risk register, {long_date(as_of)}",
+                 key="risk_register", empty_message="No open risks on that day.",
+                 testid="register")
+
+
+def due_table(rows, *, as_of: dt.date) -> Table:
+    return Table(columns=[
+        Column("reference", "Reference", value="risk.reference", link=_detail, row_header=True),
+        Column("title", "Risk", value="risk.title"),
+        Column("owner", "Owner", value="risk.owner", empty="Not recorded"),
+        Column("residual_score", "Residual score", kind=Kind.WHOLE, value="residual_score"),
+        Column("band", "Band", value="band", tag_colour=_band_colour),
+        Column("next_review", "Next review", kind=Kind.DATE, value="review.next_review_on"),
+        Column("overdue", "Overdue", value="overdue"),
+    ], rows=rows, title=f"Risks due or overdue for review, {long_date(as_of)}", key="risks_due",
+        empty_message="No risk is due for review in the next week.", testid="due")
+
+
+@dataclass(frozen=True)
+class HeatCell:
+    """One square of the heat map: how many risks, and the band its score falls in."""
+
+    count: int
+    score: int
+    band: str
+
+    def __str__(self) -> str:
+        return f"{self.count} · {self.band}"
+
+
+def heat_map_table(grid: list[dict], *, residual: bool) -> Table:
+    """The 5×5 heat map as a table: a row per likelihood, a column per impact; each square
+    says its count and band in words and is coloured by band."""
+    def square(impact: int):
+        def read(row: dict) -> HeatCell:
+            value = row["likelihood"] * impact
+            return HeatCell(row["counts"][impact], value, scoring.band(value))
+        return read
+
+    def likelihood(row: dict) -> str:
+        return f"{row['likelihood']} {scoring.LIKELIHOOD_LABELS[row['likelihood']]}"
+
+    columns = [Column("likelihood", "Likelihood", row_header=True, value=likelihood)]
+    columns += [Column(f"impact_{impact}", f"Impact {impact} {scoring.IMPACT_LABELS[impact]}",
+                       value=square(impact),
+                       tag_colour=lambda cell: scoring.band_colour(cell.band))
+                for impact in scoring.SCALE]
+    which = "Residual" if residual else "Inherent"
+    return Table(columns=columns, rows=grid, title=f"{which} risk: likelihood by impact",
+                 testid="heat-map")
+
+
+def reviews_table(reviews) -> Table:
+    return Table(columns=[
+        Column("reviewed_on", "Reviewed", kind=Kind.DATE, row_header=True),
+        Column("score", "Inherent score", kind=Kind.WHOLE,
+               hint=lambda r: f"Likelihood {r.likelihood} × impact {r.impact}"),
+        Column("residual_score", "Residual score", kind=Kind.WHOLE,
+               hint=lambda r: f"Likelihood {r.residual_likelihood} × impact {r.residual_impact}"),
+        Column("band", "Band", value=lambda r: scoring.band(r.residual_score),
+               tag_colour=_band_colour),
+        Column("residual_narrative", "Residual risk", empty=""),
+        Column("residual_reason", "Why above inherent", empty=""),
+        Column("target_score", "Target", kind=Kind.WHOLE, empty="None"),
+        Column("next_review_on", "Next review", kind=Kind.DATE, empty="Not set"),
+        Column("status", "Status", choices=RiskStatus),
+        Column("note", "Note", empty=""),
+    ], rows=reviews, title="Reviews", empty_message="Not yet reviewed.", testid="reviews")
+
+
+def mitigations_table(mitigations, *, can_manage: bool, title: str = "Mitigations") -> Table:
+    columns = [
+        Column("description", "Mitigation", row_header=True),
+        Column("owner", "Owner", empty="Not recorded"),
+        Column("status", "Status", choices=MitigationStatus),
+        Column("started_on", "Started", kind=Kind.DATE),
+        Column("due_on", "Due", kind=Kind.DATE, empty="No date"),
+    ]
+    if can_manage:
+        columns.append(Column("change", "Change", header_hidden=True, download=False,
+                              value=lambda m: "",
+                              links=lambda m: [Link("Change", reverse(
+                                  "governance:mitigation-edit", args=[m.pk]),
+                                  hidden=f" mitigation {m.description[:40]}")]))
+    return Table(columns=columns, rows=mitigations, title=title,
+                 empty_message="No mitigations recorded.", testid="mitigations")
+
+
+# --- Decisions ---------------------------------------------------------------------------------
+
+
+def _related(decision) -> list[str]:
+    out = []
+    if decision.related_plan:
+        out.append(f"Plan: {decision.related_plan}")
+    if decision.related_risk:
+        out.append(f"Risk: {decision.related_risk}")
+    if decision.related_round:
+        out.append(f"Round: {decision.related_round.name}")
+    return out
+
+
+DECISION_COLUMNS = [
+    Column("decided_on", "Date", kind=Kind.DATE),
+    Column("title", "Decision", row_header=True,
+           link=lambda d: reverse("governance:decision-detail", args=[d.pk])),
+    Column("decided_by", "Decided by"),
+    Column("key_decision", "Key decision"),
+    Column("related", "Related to", value=lambda d: _related(d) or None, bullets=True,
+           empty="Nothing"),
+    Column("financial_implications", "Financial implications", empty="None recorded"),
+    Column("amount", "Amount", kind=Kind.MONEY, empty="None", total=True),
+    Column("authority", "Authority", value="authority.name"),
+]
+
+
+def decisions_table(decisions, *, since: dt.date | None, as_of: dt.date) -> Table:
+    period = (f"from {long_date(since)} to {long_date(as_of)}" if since
+              else f"to {long_date(as_of)}")
+    return Table(columns=DECISION_COLUMNS, rows=decisions, title=f"Decisions made {period}",
+                 key="decisions", empty_message="No decisions in that period.",
+                 testid="decisions")
+
+
+# --- Business cases ----------------------------------------------------------------------------
+
+
+CASE_COLUMNS = [
+    Column("title", "Business case", value="case.title", row_header=True,
+           link=lambda r: reverse("governance:case-detail", args=[r.case.pk])),
+    Column("submitted_to", "Submitted to", value="case.submitted_to.name"),
+    Column("submitted_on", "Submitted", kind=Kind.DATE, value="case.submitted_on",
+           empty="Not submitted"),
+    Column("amount", "Amount", kind=Kind.MONEY, value="case.amount", total=True),
+    Column("funding_source", "Funding source", value="case.funding_source",
+           choices=FundingSource),
+    Column("status", "Status", value="status.status", choices=CaseStatus),
+    Column("status_on", "Status since", kind=Kind.DATE, value="status.on"),
+    Column("decision", "Settled by", value=lambda r: r.decision.title if r.decision else None,
+           empty="Not settled"),
+    Column("authority", "Authority", value="case.authority.name"),
+]
+
+
+def cases_table(rows, *, as_of: dt.date) -> Table:
+    return Table(columns=CASE_COLUMNS, rows=rows, title=f"Business cases, {long_date(as_of)}",
+                 key="business_cases", empty_message="No business cases on that day.",
+                 testid="cases")
+
+
+def cases_by_status_table(counts: list[dict]) -> Table:
+    return Table(columns=[
+        Column("status", "Status", choices=CaseStatus, row_header=True),
+        Column("count", "Cases", kind=Kind.WHOLE, total=True),
+        Column("amount", "Amount", kind=Kind.MONEY, total=True),
+    ], rows=counts, title="Business cases by status", testid="by-status")
+
+
+def case_statuses_table(statuses) -> Table:
+    return Table(columns=[
+        Column("on", "From", kind=Kind.DATE, row_header=True),
+        Column("status", "Status", choices=CaseStatus),
+        Column("decision", "Decision", value=lambda s: s.decision.title if s.decision else None,
+               empty="None"),
+        Column("note", "Note", empty=""),
+    ], rows=statuses, title="Status over time", testid="statuses")
+
+
+# --- `caresight export` ------------------------------------------------------------------------
+
+
+def register_export(*, authority_codes, date_from: dt.date | None = None,
+                    date_to: dt.date | None = None) -> Table:
+    """The register on `date_to` (default today), seed 000's columns."""
+    as_of = date_to or timezone.localdate()
+    return register_table(selectors.register(user=OPERATOR, as_of=as_of,
+                                             authority_codes=authority_codes), as_of=as_of)
+
+
+def decisions_export(*, authority_codes, date_from: dt.date | None = None,
+                     date_to: dt.date | None = None) -> Table:
+    as_of = date_to or timezone.localdate()
+    return decisions_table(selectors.decisions_since(
+        user=OPERATOR, since=date_from, as_of=as_of, authority_codes=authority_codes),
+        since=date_from, as_of=as_of)
+
+
+def cases_export(*, authority_codes, date_from: dt.date | None = None,
+                 date_to: dt.date | None = None) -> Table:
+    as_of = date_to or timezone.localdate()
+    return cases_table(selectors.cases_as_of(user=OPERATOR, as_of=as_of,
+                                             authority_codes=authority_codes), as_of=as_of)
