@@ -10,6 +10,6 @@ class Role(models.TextChoices):
     QUALITY_OFFICER = "quality_officer", "Quality officer"
     PUBLIC_HEALTH = "public_health", "Public health"
     FINANCE = "finance", "Finance"
-    PARTNER = "partner", "Partner (read only)"
+    PARTNER = "partner", "Partner (reads; updates the actions it leads)"
     PROVIDER_USER = "provider_user", "Provider user"
     VIEWER = "viewer", "Regional or national viewer"

@@ -23,6 +23,7 @@ from django.utils import timezone
 from caresight.accounts.models import Role, User
 from caresight.accounts.services import user_create
 from caresight.core.tenancy import OPERATOR
+from caresight.demo import plans_demo
 from caresight.grants import selectors as grants_selectors
 from caresight.grants import services as grants
 from caresight.grants.money import split
@@ -735,6 +736,7 @@ def _write(plan: DemoPlan) -> None:
     _write_returns(random.Random(SEED))
     _write_outbreaks(random.Random(SEED))
     _write_grants(random.Random(SEED))
+    _write_plans(authorities)
     for person in plan.users():
         user_create(
             email=person.email, role=person.role, authority_codes=person.authority_codes,
@@ -742,6 +744,18 @@ def _write(plan: DemoPlan) -> None:
             full_name=person.full_name,
             provider=created[person.organisation] if person.role == Role.PROVIDER_USER else None,
         )
+
+
+def _write_plans(authorities: dict[str, Authority]) -> None:
+    """The support plan and winter plan (both councils), Peterborough's risk register,
+    decisions and business cases, and its commissioning team's absences."""
+    today = timezone.localdate()
+    councils = [authorities[code] for code in COUNCILS]
+    orgs = plans_demo.organisations(council=COUNCILS_ORGANISATION, ccg=CCG_ORGANISATION)
+    plans_demo.write_support_plan(authorities=councils, today=today, orgs=orgs)
+    plans_demo.write_winter_plan(authorities=councils, today=today)
+    plans_demo.write_governance(authority=authorities[PETERBOROUGH], today=today, orgs=orgs)
+    plans_demo.write_workforce(authority=authorities[PETERBOROUGH], today=today)
 
 
 RETURN_WEEKS = 8

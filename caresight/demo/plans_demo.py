@@ -153,3 +153,145 @@ def write_winter_plan(*, authorities: list[Authority], today: dt.date) -> None:
                         requirement=requirement.code, on=today - dt.timedelta(days=4),
                         status=status, owner=owner, due_on=requirement.due,
                         local_actions=actions, user=OPERATOR)
+
+
+# --- The risk register, decisions and business cases ---------------------------------------
+
+# Seed 000's risks: (reference, title, category, inherent L×I, residual L×I, residual risk,
+#                    [mitigations])
+RISKS = [
+    ("R1", "Market capacity", "market_capacity", (4, 5), (3, 4),
+     "Additional extra care and LD accommodation capacity has been approved by the CCG for "
+     "NHSE funding, to be brought online as demand presents itself. Domiciliary care capacity "
+     "is being maintained at a sufficient level.",
+     ["Additional beds purchased from existing providers.",
+      "Temporary 10% resilience payment to meet additional COVID costs.",
+      "Brokerage operating a single function for health and social care, with extended hours "
+      "and 7-day working."]),
+    ("R2", "Lack of PPE", "ppe", (5, 5), (2, 4),
+     "PPE does still remain an issue and requests are still received in varying degrees of "
+     "need, but these requests are diminishing.",
+     ["Council purchasing additional PPE supplies alongside the national supply, coordinated "
+      "with the CCG.",
+      "Single provider contact line and email so that issues are escalated quickly.",
+      "Emergency stock centralised with the CCG."]),
+    ("R3", "Staff capacity", "workforce", (4, 4), (3, 3),
+     "About 10% of the Adults workforce is self-isolating; staff in non-critical roles have "
+     "been redeployed to front-line services, particularly reablement.",
+     ["Redeployment of staff and allocation of volunteers from the hub.",
+      "Staff absence tracked and its impact monitored.",
+      "CCG train-the-trainer model for infection control."]),
+    ("R4", "Discharge delays from hospital", "hospital_discharge", (4, 4), (2, 3),
+     "The discharge to assess pathway is operational and embedding; it has been reviewed and "
+     "lessons learnt incorporated.",
+     ["D2A pathway agreed and established.",
+      "Integrated brokerage for health and social care.",
+      "Local authority agreed as lead commissioner for additional community capacity."]),
+    ("R5", "Lack of funding to meet additional costs associated with COVID", "finance",
+     (5, 4), (4, 4),
+     "MHCLG returns highlight that national funding is not sufficient to meet the additional "
+     "costs of COVID. Savings delivery for both councils will be affected.",
+     ["Funding for additional capacity agreed with the CCG.",
+      "Infection Control Fund passed to providers.",
+      "Regular MHCLG reporting of the additional costs."]),
+]
+
+
+def write_governance(*, authority: Authority, today: dt.date, orgs: dict[str, Organisation]
+                     ) -> None:
+    """The risk register (seed 000's five risks, reviewed over six weeks), decisions and
+    business cases put to the CCG (seeds 000 and 003)."""
+    from caresight.governance import services as governance
+    from caresight.plans.models import ActionPlan
+
+    start = today - dt.timedelta(weeks=6)
+    risks = {}
+    for ref, title, category, (li, ii), (lr, ir), narrative, mitigations in RISKS:
+        risk = governance.risk_create(
+            authority=authority, reference=ref, title=title, category=category,
+            raised_on=start, likelihood=li, impact=ii, residual_likelihood=min(li, lr + 1),
+            residual_impact=ir, residual_narrative=narrative, owner="Head of Commissioning",
+            target_score=6, next_review_on=start + dt.timedelta(weeks=2), user=OPERATOR)
+        governance.risk_review_record(
+            risk=risk, reviewed_on=start + dt.timedelta(weeks=3), likelihood=li, impact=ii,
+            residual_likelihood=lr, residual_impact=ir, residual_narrative=narrative,
+            target_score=6, next_review_on=today + dt.timedelta(days=3 if ref == "R2" else 14)
+            if ref != "R5" else today - dt.timedelta(days=2), user=OPERATOR)
+        for n, text in enumerate(mitigations):
+            governance.mitigation_create(
+                risk=risk, description=text, started_on=start, owner="Head of Commissioning",
+                status=("in_place", "in_progress", "planned")[n % 3],
+                due_on=start + dt.timedelta(weeks=4 + n), user=OPERATOR)
+        risks[ref] = risk
+    plan = ActionPlan.objects.filter(authorities=authority).first()
+    decisions = [
+        ("Temporary 10% resilience payment to providers until the end of June",
+         start - dt.timedelta(weeks=4), "Adults Committee", True, "1200000.00"),
+        ("Centralise emergency PPE stock with the CCG", start + dt.timedelta(days=3),
+         "CCG Governing Body", False, None),
+        ("Care home support plan approved for submission", start - dt.timedelta(days=2),
+         "Executive Director, People and Communities", True, None),
+        ("Infection Control Fund round 1: 75% per bed, 25% discretionary",
+         start + dt.timedelta(weeks=2), "Director of Commissioning", True, "6100000.00"),
+    ]
+    made = []
+    for title, on, by, key, amount in decisions:
+        made.append(governance.decision_create(
+            authority=authority, title=title, decided_on=on, decided_by=by, key_decision=key,
+            amount=amount, related_plan=plan if "support plan" in title else None,
+            related_risk=risks["R2"] if "PPE" in title else None,
+            financial_implications="Met from the COVID-19 grant." if amount else "",
+            user=OPERATOR))
+    cases = [
+        ("Additional LD and extra care accommodation", "250000.00", "nhs_discharge",
+         [("submitted", 5), ("in_discussion", 4), ("approved", 2)]),
+        ("Designated setting beds for COVID-positive discharges", "180000.00", "nhs_discharge",
+         [("submitted", 3), ("in_discussion", 2)]),
+        ("PPE funding shared with the CCG", "95000.00", "other",
+         [("submitted", 5), ("not_approved", 3)]),
+        ("Extended carers' emergency overnight service", "42000.00", "council",
+         [("draft", 2)]),
+        ("Step down beds from the Infection Control Fund", "60000.00",
+         "infection_control_fund", [("submitted", 4), ("withdrawn", 1)]),
+    ]
+    for title, amount, source, statuses in cases:
+        first, weeks = statuses[0]
+        case = governance.business_case_create(
+            authority=authority, title=title, submitted_to=orgs["ccg"], amount=amount,
+            funding_source=source, status=first, status_on=today - dt.timedelta(weeks=weeks),
+            submitted_on=today - dt.timedelta(weeks=weeks) if first != "draft" else None,
+            user=OPERATOR)
+        for status, weeks in statuses[1:]:
+            governance.business_case_status_record(
+                case=case, status=status, on=today - dt.timedelta(weeks=weeks),
+                decision=made[1] if status in ("approved", "not_approved") else None,
+                note="Agreed with the CCG." if status == "approved" else "",
+                user=OPERATOR)
+
+
+# --- The commissioning team's absences --------------------------------------------------------
+
+# Six weeks of the commissioning team (seed 000: 15 absent, all shielding and working from
+# home, in the latest week) and brokerage.
+TEAM_WEEKS = {
+    "Commissioning": [(62, 0, 1, 17, 0, 1, 3), (62, 1, 0, 16, 1, 0, 3), (61, 0, 0, 16, 0, 1, 4),
+                      (61, 0, 1, 15, 0, 0, 4), (60, 0, 0, 15, 0, 1, 5), (60, 0, 0, 15, 0, 0, 5)],
+    "Brokerage": [(24, 1, 1, 2, 1, 0, 1), (24, 0, 2, 2, 0, 1, 1), (25, 0, 1, 2, 0, 0, 1),
+                  (25, 1, 0, 1, 0, 0, 0), (25, 0, 0, 1, 0, 0, 0), (26, 0, 0, 1, 0, 0, 0)],
+}
+
+
+def write_workforce(*, authority: Authority, today: dt.date) -> None:
+    from caresight.workforce import services as workforce
+
+    monday = today - dt.timedelta(days=today.weekday())
+    for name, weeks in TEAM_WEEKS.items():
+        team = workforce.team_create(authority=authority, name=name, user=OPERATOR)
+        for n, (staff, symptoms, household, shielding, positive, other, vacancies) in \
+                enumerate(weeks):
+            workforce.team_week_record(
+                team=team, week_commencing=monday - dt.timedelta(weeks=len(weeks) - 1 - n),
+                staff_in_post=staff, absent_symptoms=symptoms, absent_household=household,
+                absent_shielding=shielding, absent_positive=positive, absent_other=other,
+                vacancies=vacancies, redeployed_in=2 if name == "Brokerage" else 0,
+                redeployed_out=3 if name == "Commissioning" and n > 2 else 0, user=OPERATOR)

@@ -200,7 +200,7 @@ class CaseStatus(models.TextChoices):
     DRAFT = "draft", "Draft"
     SUBMITTED = "submitted", "Submitted"
     IN_DISCUSSION = "in_discussion", "Discussions ongoing"
-    APPROVED = "approved", "Agreed with the CCG"
+    APPROVED = "approved", "Approved"
     NOT_APPROVED = "not_approved", "Not approved"
     WITHDRAWN = "withdrawn", "Withdrawn"
 

@@ -93,7 +93,7 @@ class Migration(migrations.Migration):
             name='HistoricalBusinessCaseStatus',
             fields=[
                 ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('submitted', 'Submitted'), ('in_discussion', 'Discussions ongoing'), ('approved', 'Agreed with the CCG'), ('not_approved', 'Not approved'), ('withdrawn', 'Withdrawn')], max_length=15)),
+                ('status', models.CharField(choices=[('draft', 'Draft'), ('submitted', 'Submitted'), ('in_discussion', 'Discussions ongoing'), ('approved', 'Approved'), ('not_approved', 'Not approved'), ('withdrawn', 'Withdrawn')], max_length=15)),
                 ('on', models.DateField()),
                 ('note', models.TextField(blank=True)),
                 ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
@@ -343,7 +343,7 @@ class Migration(migrations.Migration):
             name='BusinessCaseStatus',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('submitted', 'Submitted'), ('in_discussion', 'Discussions ongoing'), ('approved', 'Agreed with the CCG'), ('not_approved', 'Not approved'), ('withdrawn', 'Withdrawn')], max_length=15)),
+                ('status', models.CharField(choices=[('draft', 'Draft'), ('submitted', 'Submitted'), ('in_discussion', 'Discussions ongoing'), ('approved', 'Approved'), ('not_approved', 'Not approved'), ('withdrawn', 'Withdrawn')], max_length=15)),
                 ('on', models.DateField()),
                 ('note', models.TextField(blank=True)),
                 ('created_at', models.DateTimeField(default=django.utils.timezone.now)),

@@ -36,4 +36,4 @@ def test_decisions_and_business_cases_exports(cambs, tmp_path):
     assert [row[1] for row in rows[1:]] == ["Later decision"]
     make_case(cambs, status="approved")
     rows = exported(tmp_path, "business-cases", "--to", DAY.isoformat())
-    assert rows[0][5] == "Status" and rows[1][5] == "Agreed with the CCG"
+    assert rows[0][5] == "Status" and rows[1][5] == "Approved"
