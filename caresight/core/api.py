@@ -6,13 +6,17 @@ from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
 from django.views import defaults
-from rest_framework import exceptions, serializers, status
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter
+from rest_framework import exceptions, permissions, serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from caresight.core import tenancy
 from caresight.core.query import BadQueryValue, read_date, read_id
+from caresight.core.tenancy import Capability
 from caresight.core.timeutils import check_date_range
 
 
@@ -51,6 +55,25 @@ class Pagination(PageNumberPagination):
             elif parameter["name"] == self.page_size_query_param:
                 parameter["schema"].update(minimum=1, maximum=self.max_page_size)
         return parameters
+
+
+# The `as_of` query parameter of every list that answers as things stood on a day.
+AS_OF = OpenApiParameter("as_of", OpenApiTypes.DATE,
+                         description="Default: today. From 2000-01-01 to 2099-12-31.")
+
+
+def capability_permission(read: Capability, write: Capability) -> type[permissions.BasePermission]:
+    """A permission class: reading (GET, HEAD, OPTIONS, and the view's `reader_actions`) needs
+    `read` somewhere; anything else `write`. Which records is for the tenancy door."""
+
+    class CapabilityPermission(permissions.BasePermission):
+        def has_permission(self, request, view):
+            reading = (request.method in permissions.SAFE_METHODS
+                       or getattr(view, "action", None) in getattr(view, "reader_actions", ()))
+            return tenancy.has_capability(request.user, read if reading else write)
+
+    CapabilityPermission.__doc__ = f"Read: {read}. Write: {write}."
+    return CapabilityPermission
 
 
 def _flatten(detail, prefix: str = "") -> dict[str, list[str]]:
@@ -134,9 +157,9 @@ def service_call(call):
             else {"non_field_errors": exc.messages}) from exc
 
 
-__all__ = ["Pagination", "exception_handler", "error_response", "query_date", "query_id",
-           "service_call", "status", "Router", "handler400", "handler403", "handler404",
-           "handler500"]
+__all__ = ["AS_OF", "capability_permission", "Pagination", "exception_handler",
+           "error_response", "query_date", "query_id", "service_call", "status", "Router",
+           "handler400", "handler403", "handler404", "handler500"]
 
 
 class Router(DefaultRouter):

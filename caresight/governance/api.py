@@ -11,7 +11,7 @@ from rest_framework.response import Response
 
 from caresight.accounts.models import Organisation
 from caresight.core import tenancy
-from caresight.core.api import DateField, query_date, service_call
+from caresight.core.api import AS_OF, DateField, capability_permission, query_date, service_call
 from caresight.core.tenancy import Capability
 from caresight.grants.models import Round
 from caresight.outbreaks.models import Outbreak
@@ -29,19 +29,11 @@ from .models import (
     RiskReview,
 )
 
-AS_OF = OpenApiParameter("as_of", OpenApiTypes.DATE,
-                         description="Default: today. From 2000-01-01 to 2099-12-31.")
 SINCE = OpenApiParameter("since", OpenApiTypes.DATE,
                          description="Decisions made on or after this day (default: all).")
 
 
-class PlansPermission(permissions.BasePermission):
-    """Reading needs VIEW_PLANS; anything else MANAGE_PLANS."""
-
-    def has_permission(self, request, view):
-        capability = (Capability.VIEW_PLANS if request.method in permissions.SAFE_METHODS
-                      else Capability.MANAGE_PLANS)
-        return tenancy.has_capability(request.user, capability)
+PlansPermission = capability_permission(Capability.VIEW_PLANS, Capability.MANAGE_PLANS)
 
 
 def _authority_field():

@@ -71,8 +71,15 @@ class ScoresMixin(forms.Form):
                                      widget=forms.DateInput())
 
 
-class RiskForm(OnceOnlyFormMixin, ScoresMixin, GovukForm):
-    authority = forms.ModelChoiceField(label="Authority", queryset=Authority.objects.none())
+def _link_fields(form: forms.Form, user) -> None:
+    _offer(form, "actions", selectors.action_choices(user=user))
+    _offer(form, "providers", selectors.provider_choices(user=user))
+    _offer(form, "outbreaks", selectors.outbreak_choices(user=user))
+
+
+class RiskEditForm(GovukForm):
+    """What a risk is (its scores change only by a review)."""
+
     reference = forms.CharField(label="Reference", max_length=20, help_text="For example R1.")
     title = forms.CharField(label="Risk", max_length=200)
     description = _text("Description")
@@ -87,38 +94,22 @@ class RiskForm(OnceOnlyFormMixin, ScoresMixin, GovukForm):
                                                queryset=Outbreak.objects.none())
 
     def __init__(self, *args, user, **kwargs):
-        kwargs.setdefault("initial", {"raised_on": timezone.localdate()})
         super().__init__(*args, **kwargs)
-        _authority_field(self, user)
         _link_fields(self, user)
+
+
+class RiskForm(OnceOnlyFormMixin, ScoresMixin, RiskEditForm):
+    """A new risk: what it is, its authority, and its first review's scores."""
+
+    authority = forms.ModelChoiceField(label="Authority", queryset=Authority.objects.none())
+
+    def __init__(self, *args, user, **kwargs):
+        kwargs.setdefault("initial", {"raised_on": timezone.localdate()})
+        super().__init__(*args, user=user, **kwargs)
+        _authority_field(self, user)
 
     field_order = ["authority", "reference", "title", "description", "category", "owner",
                    "raised_on"]
-
-
-def _link_fields(form: forms.Form, user) -> None:
-    _offer(form, "actions", selectors.action_choices(user=user))
-    _offer(form, "providers", selectors.provider_choices(user=user))
-    _offer(form, "outbreaks", selectors.outbreak_choices(user=user))
-
-
-class RiskEditForm(GovukForm):
-    reference = forms.CharField(label="Reference", max_length=20)
-    title = forms.CharField(label="Risk", max_length=200)
-    description = _text("Description")
-    category = forms.ChoiceField(label="Category", choices=Category.choices)
-    owner = forms.CharField(label="Owner", required=False, max_length=200)
-    raised_on = forms.DateField(label="Date raised", widget=forms.DateInput())
-    actions = forms.ModelMultipleChoiceField(label="Plan actions", required=False,
-                                             queryset=PlanAction.objects.none())
-    providers = forms.ModelMultipleChoiceField(label="Providers", required=False,
-                                               queryset=Provider.objects.none())
-    outbreaks = forms.ModelMultipleChoiceField(label="Outbreaks", required=False,
-                                               queryset=Outbreak.objects.none())
-
-    def __init__(self, *args, user, **kwargs):
-        super().__init__(*args, **kwargs)
-        _link_fields(self, user)
 
 
 class RiskReviewForm(OnceOnlyFormMixin, ScoresMixin, GovukForm):

@@ -12,7 +12,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from caresight.core import tenancy
-from caresight.core.api import DateField, query_date, query_id, service_call
+from caresight.core.api import DateField, capability_permission, query_date, query_id, service_call
 from caresight.core.tenancy import Capability
 from caresight.registry.models import Location
 from caresight.registry.selectors import location_list
@@ -73,13 +73,8 @@ class OverrideSerializer(serializers.Serializer):
     reason = serializers.CharField(allow_blank=True, default="")
 
 
-class OutbreakPermission(permissions.BasePermission):
-    """Reading needs the outbreak view capability; anything else, the manage capability."""
-
-    def has_permission(self, request, view):
-        capability = (Capability.VIEW_OUTBREAKS if request.method in permissions.SAFE_METHODS
-                      else Capability.MANAGE_OUTBREAKS)
-        return tenancy.has_capability(request.user, capability)
+OutbreakPermission = capability_permission(Capability.VIEW_OUTBREAKS,
+                                           Capability.MANAGE_OUTBREAKS)
 
 
 class OutbreakViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):

@@ -9,7 +9,7 @@ from rest_framework.decorators import action as route
 from rest_framework.response import Response
 
 from caresight.core import tenancy
-from caresight.core.api import query_date, query_id, service_call
+from caresight.core.api import AS_OF, capability_permission, query_date, query_id, service_call
 from caresight.core.tenancy import Capability
 from caresight.registry.models import Authority
 
@@ -25,19 +25,9 @@ from .models import (
     WinterResponse,
 )
 
-AS_OF = OpenApiParameter("as_of", OpenApiTypes.DATE,
-                         description="Default: today. From 2000-01-01 to 2099-12-31.")
-
-
-class PlansPermission(permissions.BasePermission):
-    """Read: VIEW_PLANS. Write: MANAGE_PLANS, except progress, which a partner records on the
-    actions it leads (the service decides, naming the action)."""
-
-    def has_permission(self, request, view):
-        if request.method in permissions.SAFE_METHODS or getattr(view, "action", "") in (
-                "progress",):
-            return tenancy.has_capability(request.user, Capability.VIEW_PLANS)
-        return tenancy.has_capability(request.user, Capability.MANAGE_PLANS)
+# Read: VIEW_PLANS. Write: MANAGE_PLANS, except progress, which a partner records on the
+# actions it leads (`reader_actions`: the service decides, naming the action).
+PlansPermission = capability_permission(Capability.VIEW_PLANS, Capability.MANAGE_PLANS)
 
 
 def _merged(serializer, names: list[str]) -> dict:
@@ -164,6 +154,7 @@ class PlanActionViewSet(viewsets.GenericViewSet):
 
     serializer_class = PlanActionSerializer
     permission_classes = [permissions.IsAuthenticated, PlansPermission]
+    reader_actions = ("progress",)
     filter_backends: list = []
     pagination_class = None
 

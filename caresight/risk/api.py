@@ -11,7 +11,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from caresight.core import tenancy
-from caresight.core.api import query_date, service_call
+from caresight.core.api import capability_permission, query_date, service_call
 from caresight.core.tenancy import Capability
 from caresight.registry.models import Location
 from caresight.registry.selectors import location_list
@@ -57,11 +57,7 @@ class RiskLogRowSerializer(serializers.Serializer):
     saved = serializers.BooleanField(help_text="Whether the row is from the log as saved.")
 
 
-class RiskPermission(permissions.BasePermission):
-    def has_permission(self, request, view):
-        capability = (Capability.VIEW_OUTBREAKS if request.method in permissions.SAFE_METHODS
-                      else Capability.MANAGE_OUTBREAKS)
-        return tenancy.has_capability(request.user, capability)
+RiskPermission = capability_permission(Capability.VIEW_OUTBREAKS, Capability.MANAGE_OUTBREAKS)
 
 
 class RiskLogViewSet(viewsets.ViewSet):

@@ -14,27 +14,19 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from caresight.core import tenancy
-from caresight.core.api import query_date, query_id, service_call
+from caresight.core.api import AS_OF, capability_permission, query_date, query_id, service_call
 from caresight.core.tenancy import Capability
 from caresight.registry.models import Authority
 
 from . import selectors, services
 from .models import COUNT_FIELDS, Team, TeamWeek
 
-AS_OF = OpenApiParameter("as_of", OpenApiTypes.DATE,
-                         description="Default: today. From 2000-01-01 to 2099-12-31.")
 AUTHORITY = OpenApiParameter("authority", OpenApiTypes.STR,
                              description="ONS code of an authority or region.")
 TEAM = OpenApiParameter("team", OpenApiTypes.INT, description="Only this team's weeks.")
 
 
-class WorkforcePermission(permissions.BasePermission):
-    """Read: VIEW_PLANS. Write: MANAGE_PLANS."""
-
-    def has_permission(self, request, view):
-        capability = (Capability.VIEW_PLANS if request.method in permissions.SAFE_METHODS
-                      else Capability.MANAGE_PLANS)
-        return tenancy.has_capability(request.user, capability)
+WorkforcePermission = capability_permission(Capability.VIEW_PLANS, Capability.MANAGE_PLANS)
 
 
 def _unchanged(serializer, names: list[str]) -> None:
