@@ -164,6 +164,13 @@ CASES_TO_TIME = [
      "&download=csv", None),
     ("decision xlsx", "/governance/decisions/?since={since}&as_of={decisions_as_of}"
      "&download=xlsx", None),
+    # "Decisions made since the last reporting period": the last --recent-days days.
+    ("decision list, recent", "/governance/decisions/?since={recent_since}"
+     "&as_of={decisions_as_of}", "decisions"),
+    ("decision csv, recent", "/governance/decisions/?since={recent_since}"
+     "&as_of={decisions_as_of}&download=csv", None),
+    ("decision xlsx, recent", "/governance/decisions/?since={recent_since}"
+     "&as_of={decisions_as_of}&download=xlsx", None),
     ("business cases", "/governance/cases/?as_of={decisions_as_of}", "cases"),
     ("business cases xlsx", "/governance/cases/?as_of={decisions_as_of}&download=xlsx", None),
     ("business cases csv", "/governance/cases/?as_of={decisions_as_of}&download=csv", None),
@@ -195,6 +202,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--decisions-as-of", type=dt.date.fromisoformat,
                         default=dt.date(2021, 6, 30),
                         help="the day of the decision and business case lists (2021-06-30)")
+    parser.add_argument("--recent-days", type=int, default=30,
+                        help="the recent decision lists are of the last N days to "
+                        "--decisions-as-of (30)")
     parser.add_argument("--seed", type=int, default=2021, help="random seed (default 2021)")
     parser.add_argument("--repeat", type=int, default=15,
                         help="timed requests per URL (default 15)")
@@ -544,7 +554,9 @@ def worker(args: argparse.Namespace) -> None:
     client.force_login(user)
     values = {"plan": filled["plan"], "as_of": args.as_of.isoformat(),
               "winter_as_of": args.winter_as_of.isoformat(), "since": args.since.isoformat(),
-              "decisions_as_of": args.decisions_as_of.isoformat()}
+              "decisions_as_of": args.decisions_as_of.isoformat(),
+              "recent_since": (args.decisions_as_of
+                               - dt.timedelta(days=args.recent_days)).isoformat()}
     results = []
     for label, template, testid in CASES_TO_TIME:
         if args.only and not any(word in label for word in args.only):
@@ -614,7 +626,8 @@ def driver(args: argparse.Namespace) -> None:
         "--risks", str(args.risks), "--decisions", str(args.decisions),
         "--cases", str(args.cases), "--as-of", args.as_of.isoformat(),
         "--winter-as-of", args.winter_as_of.isoformat(), "--since", args.since.isoformat(),
-        "--decisions-as-of", args.decisions_as_of.isoformat(), "--seed", str(args.seed),
+        "--decisions-as-of", args.decisions_as_of.isoformat(),
+        "--recent-days", str(args.recent_days), "--seed", str(args.seed),
         "--repeat", str(args.repeat), "--warmup", str(args.warmup),
         "--explain", str(args.explain),
         *(["--only", *args.only] if args.only else []),

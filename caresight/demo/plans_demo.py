@@ -234,14 +234,13 @@ def write_governance(*, authority: Authority, today: dt.date, orgs: dict[str, Or
         ("Infection Control Fund round 1: 75% per bed, 25% discretionary",
          start + dt.timedelta(weeks=2), "Director of Commissioning", True, "6100000.00"),
     ]
-    made = []
     for title, on, by, key, amount in decisions:
-        made.append(governance.decision_create(
+        governance.decision_create(
             authority=authority, title=title, decided_on=on, decided_by=by, key_decision=key,
             amount=amount, related_plan=plan if "support plan" in title else None,
             related_risk=risks["R2"] if "PPE" in title else None,
             financial_implications="Met from the COVID-19 grant." if amount else "",
-            user=OPERATOR))
+            user=OPERATOR)
     cases = [
         ("Additional LD and extra care accommodation", "250000.00", "nhs_discharge",
          [("submitted", 5), ("in_discussion", 4), ("approved", 2)]),
@@ -254,6 +253,20 @@ def write_governance(*, authority: Authority, today: dt.date, orgs: dict[str, Or
         ("Step down beds from the Infection Control Fund", "60000.00",
          "infection_control_fund", [("submitted", 4), ("withdrawn", 1)]),
     ]
+    settling = {
+        "approved": governance.decision_create(
+            authority=authority, title="NHSE funding for additional LD and extra care "
+            "accommodation agreed", decided_on=today - dt.timedelta(weeks=2),
+            decided_by="CCG Governing Body", key_decision=True, amount="250000.00",
+            related_risk=risks["R1"], financial_implications="Met from NHS discharge funding.",
+            user=OPERATOR),
+        "not_approved": governance.decision_create(
+            authority=authority, title="Shared PPE funding not approved; the council meets "
+            "its own PPE costs", decided_on=today - dt.timedelta(weeks=3),
+            decided_by="CCG Governing Body", related_risk=risks["R2"],
+            financial_implications="PPE costs stay with the council's COVID-19 grant.",
+            user=OPERATOR),
+    }
     for title, amount, source, statuses in cases:
         first, weeks = statuses[0]
         case = governance.business_case_create(
@@ -264,7 +277,7 @@ def write_governance(*, authority: Authority, today: dt.date, orgs: dict[str, Or
         for status, weeks in statuses[1:]:
             governance.business_case_status_record(
                 case=case, status=status, on=today - dt.timedelta(weeks=weeks),
-                decision=made[1] if status in ("approved", "not_approved") else None,
+                decision=settling.get(status),
                 note="Agreed with the CCG." if status == "approved" else "",
                 user=OPERATOR)
 

@@ -144,10 +144,13 @@ class DecisionForm(GovukForm):
                                  "Committee, or an officer's name.")
     key_decision = forms.BooleanField(label="This is a key decision", required=False)
     related_plan = forms.ModelChoiceField(label="Related plan", required=False,
+                                          empty_label="No plan",
                                           queryset=ActionPlan.objects.none())
     related_risk = forms.ModelChoiceField(label="Related risk", required=False,
+                                          empty_label="No risk",
                                           queryset=Risk.objects.none())
     related_round = forms.ModelChoiceField(label="Related Infection Control Fund round",
+                                           empty_label="No round",
                                            queryset=Round.objects.none(), required=False)
     financial_implications = _text("Financial implications")
     amount = MoneyField(label="Amount (£)", required=False, help_text="Optional, for example "
@@ -203,8 +206,9 @@ class CaseNewForm(OnceOnlyFormMixin, CaseForm):
 class CaseStatusForm(OnceOnlyFormMixin, GovukForm):
     status = forms.ChoiceField(label="Status", choices=CaseStatus.choices,
                                widget=forms.RadioSelect)
-    on = forms.DateField(label="From", widget=forms.DateInput())
+    on = forms.DateField(label="Status from (date)", widget=forms.DateInput())
     decision = forms.ModelChoiceField(label="The decision that settled it",
+                                      empty_label="Not settled yet",
                                       queryset=Decision.objects.none(),
                                       required=False,
                                       help_text="For agreed, not approved or withdrawn.")

@@ -22,7 +22,7 @@ class PlanForm(GovukForm):
         widget=forms.CheckboxSelectMultiple)
     submitted_on = forms.DateField(label="Date submitted", required=False,
                                    widget=forms.DateInput(),
-                                   help_text="For example, 2020-05-29. Leave blank for a draft.")
+                                   help_text="Leave blank for a draft.")
     status = forms.ChoiceField(label="Status", choices=ActionPlan.Status.choices,
                                widget=forms.RadioSelect, initial=ActionPlan.Status.DRAFT)
 
@@ -60,9 +60,12 @@ class ActionForm(GovukForm):
                             "Commissioning.")
     started_on = forms.DateField(label="Start date", widget=forms.DateInput())
     status = forms.ChoiceField(label="Status at the start", choices=ActionStatus.choices,
-                               widget=forms.RadioSelect, initial=ActionStatus.NOT_STARTED)
+                               widget=forms.RadioSelect, initial=ActionStatus.NOT_STARTED,
+                               help_text="How the action stood when it started. Its status "
+                               "since is set by Record progress.")
     rag = forms.ChoiceField(label="RAG at the start", choices=Rag.choices,
-                            widget=forms.RadioSelect, initial=Rag.GREEN)
+                            widget=forms.RadioSelect, initial=Rag.GREEN,
+                            help_text="Likewise: later RAG ratings are recorded with progress.")
 
     def __init__(self, *args, areas, leads, **kwargs):
         kwargs.setdefault("initial", {}).setdefault("started_on", timezone.localdate())

@@ -46,7 +46,7 @@ EVIDENCE_TYPES = {  # what an evidence file may be, by its name's ending
 
 def _not_future(day: dt.date | None, field: str, errors: dict) -> None:
     if day is not None and day > timezone.localdate():
-        errors[field] = f"{long_date(day)} is in the future."
+        errors[field] = f"The date must be today or earlier: {long_date(day)} is in the future."
 
 
 def _check_authorities(authorities: list[Authority], user, errors: dict) -> None:

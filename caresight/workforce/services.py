@@ -73,10 +73,9 @@ def _check_counts(counts: dict[str, Any]) -> dict[str, int]:
     if not errors:
         absent = sum(clean[field] for field in ABSENCE_FIELDS)
         if absent > clean["staff_in_post"]:
-            message = (f"An absence count above staff in post: {absent} absent in all, "
-                       f"but {clean['staff_in_post']} staff in post.")
-            for field in ["staff_in_post", *[f for f in ABSENCE_FIELDS if clean[f]]]:
-                errors[field] = message
+            errors["staff_in_post"] = (
+                f"Staff in post ({clean['staff_in_post']}) must be at least the staff absent "
+                f"({absent} in all): an absence count above staff in post.")
     if errors:
         raise ValidationError(errors)
     return clean

@@ -19,7 +19,8 @@ from caresight.governance.models import Decision, Risk
 from .factories import DAY, ccg, make_case, make_decision, make_risk
 
 REGISTER_HEADERS = ["Risks", "Mitigations", "Residual Risk", "Inherent score",
-                    "Residual score", "Band", "Owner", "Next review"]
+                    "Residual score", "Band", "Owner", "Next review", "Reference", "Category",
+                    "Authority"]
 
 
 @pytest.fixture
