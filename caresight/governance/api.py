@@ -166,7 +166,8 @@ class RiskViewSet(_PlansViewSet):
     def list(self, request, *args, **kwargs):
         as_of = query_date(request, "as_of", timezone.localdate())
         rows = selectors.register(user=request.user, as_of=as_of)
-        return Response([{
+        page = self.paginate_queryset(rows)
+        data = [{
             "id": row.risk.pk, "authority": row.risk.authority.ons_code,
             "reference": row.risk.reference, "title": row.risk.title,
             "category": row.risk.category, "owner": row.risk.owner,
@@ -174,7 +175,8 @@ class RiskViewSet(_PlansViewSet):
             "mitigations": [{"id": m.id, "description": m.description, "owner": m.owner,
                              "status": m.status, "started_on": m.started_on.isoformat(),
                              "due_on": m.due_on.isoformat() if m.due_on else None}
-                            for m in row.mitigations]} for row in rows])
+                            for m in row.mitigations]} for row in page]
+        return self.get_paginated_response(data)
 
     @extend_schema(parameters=[AS_OF])
     def retrieve(self, request, *args, **kwargs):

@@ -204,7 +204,7 @@ class PlanActionViewSet(viewsets.GenericViewSet):
     def partial_update(self, request, pk=None):
         return self._update(request, pk, partial=True)
 
-    @extend_schema(request=ProgressSerializer, responses=ActionRowSerializer)
+    @extend_schema(request=ProgressSerializer, responses={201: ActionRowSerializer})
     @route(detail=True, methods=["post"])
     def progress(self, request, pk=None):
         action = tenancy.access_plan_action(request.user, pk, Capability.VIEW_PLANS)
