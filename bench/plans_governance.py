@@ -176,7 +176,10 @@ CASES_TO_TIME = [
     ("business cases csv", "/governance/cases/?as_of={decisions_as_of}&download=csv", None),
     ("API plan actions", "/api/plan-actions/?plan={plan}&as_of={as_of}", None),
     ("API risks", "/api/risks/?as_of={as_of}", None),
+    ("API risks, 500 a page", "/api/risks/?as_of={as_of}&page_size=500", None),
     ("API decisions", "/api/decisions/?since={since}&as_of={decisions_as_of}", None),
+    ("API decisions, 500 a page", "/api/decisions/?since={since}&as_of={decisions_as_of}"
+     "&page_size=500", None),
 ]
 
 

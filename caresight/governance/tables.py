@@ -175,28 +175,30 @@ def mitigations_table(mitigations, *, can_manage: bool, title: str = "Mitigation
 # --- Decisions ---------------------------------------------------------------------------------
 
 
-def _related(decision) -> list[str]:
+def _related(row: dict) -> list[str]:
+    """A decision row's related plan, risk and round (selectors.decision_rows)."""
     out = []
-    if decision.related_plan:
-        out.append(f"Plan: {decision.related_plan}")
-    if decision.related_risk:
-        out.append(f"Risk: {decision.related_risk}")
-    if decision.related_round:
-        out.append(f"Round: {decision.related_round.name}")
+    if row["related_plan__name"]:
+        out.append(f"Plan: {row['related_plan__name']}")
+    if row["related_risk__reference"]:
+        out.append(f"Risk: {row['related_risk__reference']} {row['related_risk__title']}")
+    if row["related_round__name"]:
+        out.append(f"Round: {row['related_round__name']}")
     return out
 
 
+# The columns of decision rows (selectors.decision_rows: plain values, not models).
 DECISION_COLUMNS = [
     Column("decided_on", "Date", kind=Kind.DATE),
     Column("title", "Decision", row_header=True,
-           link=lambda d: _pk_url("governance:decision-detail", d.pk)),
+           link=lambda d: _pk_url("governance:decision-detail", d["pk"])),
     Column("decided_by", "Decided by"),
-    Column("key_decision", "Key decision"),
+    Column("key_decision", "Key decision", choices={True: "Yes", False: "No"}),
     Column("related", "Related to", value=lambda d: _related(d) or None, bullets=True,
            empty="Not recorded"),
     Column("financial_implications", "Financial implications", empty="Not recorded"),
-    Column("amount", "Amount", kind=Kind.MONEY, empty="None", total=True),
-    Column("authority", "Authority", value="authority.name"),
+    Column("amount", "Amount", kind=Kind.MONEY, empty="None"),
+    Column("authority", "Authority", value="authority__name"),
 ]
 
 
@@ -267,8 +269,8 @@ def register_export(*, authority_codes, date_from: dt.date | None = None,
 def decisions_export(*, authority_codes, date_from: dt.date | None = None,
                      date_to: dt.date | None = None) -> Table:
     as_of = date_to or timezone.localdate()
-    return decisions_table(selectors.decisions_since(
-        user=OPERATOR, since=date_from, as_of=as_of, authority_codes=authority_codes),
+    return decisions_table(selectors.decision_rows(selectors.decisions_since(
+        user=OPERATOR, since=date_from, as_of=as_of, authority_codes=authority_codes)),
         since=date_from, as_of=as_of)
 
 

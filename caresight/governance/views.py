@@ -1,6 +1,7 @@
 """Risk register, decision and business case pages: thin views over the selectors and
 services. Reading needs VIEW_PLANS, writing MANAGE_PLANS."""
 
+from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -198,19 +199,30 @@ def mitigation_edit(request, pk: int):
 # --- Decisions ---------------------------------------------------------------------------------
 
 
+DECISIONS_SHOWN = 100  # a page; the downloads have them all
+
+
 def decision_list(request):
     tenancy.require(request.user, VIEW)
     as_of = page_date(request, "as_of", timezone.localdate())
     since = page_date(request, "since", None, label="Decisions made since")
     if since is not None and since > as_of:
         since = as_of
-    table = tables.decisions_table(selectors.decisions_since(user=request.user, since=since,
-                                                             as_of=as_of),
-                                   since=since, as_of=as_of)
+    decisions = selectors.decisions_since(user=request.user, since=since, as_of=as_of)
     if request.GET.get("download"):
-        return _download(request, table, f"decisions-{as_of.isoformat()}")
+        return _download(request, tables.decisions_table(
+            selectors.decision_rows(decisions), since=since, as_of=as_of),
+            f"decisions-{as_of.isoformat()}")
+    page = Paginator(selectors.decision_rows(decisions), DECISIONS_SHOWN).get_page(
+        request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    in_all = selectors.decisions_in_all(decisions)
     return render(request, "governance/decision_list.html", {
-        "as_of": as_of, "since": since, "table": table,
+        "as_of": as_of, "since": since, "page": page, "query": query.urlencode(),
+        "in_all": in_all,
+        "amount_in_all": format_money(in_all["amount"]) if in_all["amount"] else "",
+        "table": tables.decisions_table(page.object_list, since=since, as_of=as_of),
         "can_manage": tenancy.has_capability(request.user, MANAGE),
         "can_export": tenancy.has_capability(request.user, Capability.EXPORT),
         "download_links": download_links(request)})
