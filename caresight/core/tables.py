@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
 from django.http import HttpResponse
@@ -206,7 +207,7 @@ class Column:
         if callable(self.value):
             return self.value(row)
         value = row
-        for part in (self.value or self.key).split("."):
+        for part in self._path:
             if value is None:
                 return None
             if isinstance(value, Mapping):
@@ -216,6 +217,10 @@ class Column:
                 if callable(value) and not isinstance(value, type):
                     value = value()
         return value
+
+    @cached_property
+    def _path(self) -> list[str]:
+        return (self.value if isinstance(self.value, str) else self.key).split(".")
 
     @property
     def numeric(self) -> bool:

@@ -46,6 +46,9 @@ def _form_page(request, form, *, title: str, button: str, back: str, caption: st
 # --- Risks -------------------------------------------------------------------------------------
 
 
+RISKS_SHOWN = 100  # a page of the register; the heat map and the downloads have every risk
+
+
 def risk_list(request):
     tenancy.require(request.user, VIEW)
     as_of = page_date(request, "as_of", timezone.localdate())
@@ -53,11 +56,16 @@ def risk_list(request):
         else ""
     residual = request.GET.get("scores") != "inherent"
     rows = selectors.register(user=request.user, as_of=as_of, category=category)
-    table = tables.register_table(rows, as_of=as_of)
     if request.GET.get("download"):
-        return _download(request, table, f"risk-register-{as_of.isoformat()}")
+        return _download(request, tables.register_table(rows, as_of=as_of),
+                         f"risk-register-{as_of.isoformat()}")
+    page = Paginator(rows, RISKS_SHOWN).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
     return render(request, "governance/risk_list.html", {
-        "as_of": as_of, "as_of_text": long_date(as_of), "table": table, "residual": residual,
+        "as_of": as_of, "as_of_text": long_date(as_of), "residual": residual,
+        "table": tables.register_table(page.object_list, as_of=as_of), "page": page,
+        "query": query.urlencode(), "total": len(rows),
         "heat_map": tables.heat_map_table(selectors.heat_map(rows, residual=residual),
                                           residual=residual),
         "category": category, "categories": Category.choices,
