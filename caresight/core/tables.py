@@ -67,18 +67,22 @@ def safe_cell(value: Any) -> Any:
     return value
 
 
-def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[Any]], *, bom: bool = True
-              ) -> bytes:
+def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[Any]], *, bom: bool = True,
+              rows_safe: bool = False) -> bytes:
     """CSV of `header` and `rows`, every text cell through `safe_cell`.
 
     Numbers (int, Decimal, float) are written as they are, so a negative amount stays a number;
     only text is neutralised. With `bom`, a byte-order mark lets Excel read the file as UTF-8.
+    `rows_safe` says the rows' cells went through `safe_cell` already (a Table's flat rows).
     """
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow([safe_cell(h) for h in header])
-    for row in rows:
-        writer.writerow(["" if v is None else safe_cell(v) for v in row])
+    if rows_safe:
+        writer.writerows(rows)  # None is written as an empty cell
+    else:
+        for row in rows:
+            writer.writerow(["" if v is None else safe_cell(v) for v in row])
     return out.getvalue().encode("utf-8-sig" if bom else "utf-8")
 
 
@@ -288,6 +292,11 @@ class Column:
 
     def flat(self, value: Any) -> Any:
         """The value for a spreadsheet or CSV cell: a typed value, or text made safe."""
+        if type(value) is str and self.kind is Kind.TEXT and self.choices is None:
+            # Most cells of a big download: what `typed` and `safe_cell` would make of them.
+            if not value:
+                return None
+            return "'" + value if value.startswith(FORMULA_STARTS) else value
         value = self.typed(value)
         if isinstance(value, list | tuple):
             value = "; ".join(str(v) for v in value)
@@ -594,7 +603,7 @@ def render(table: Table, fmt: str) -> tuple[bytes, int]:
         return body, rows.count
     flat = _Counted(table.flat_rows())
     if fmt == "csv":
-        return csv_bytes(table.headers(), flat, bom=table.csv_bom), flat.count
+        return csv_bytes(table.headers(), flat, bom=table.csv_bom, rows_safe=True), flat.count
     if fmt == "xlsx":
         return _xlsx([(table, flat)]), flat.count
     return _ods([(table, flat)]), flat.count
