@@ -740,15 +740,15 @@ def _xlsx_text(text: str) -> str:
     return html.escape(_XML_ILLEGAL.sub("", text), quote=False)
 
 
-def _xlsx_cell(ref: str, column: Column, value: Any) -> str:
-    """One cell's XML, or "" for an empty cell."""
+def _xlsx_cell(column: Column, value: Any) -> str:
+    """One cell's XML (an empty cell for None). Cells carry no reference: a row's cells are
+    in column order, which the format allows, and that is a tenth of the sheet's size."""
     if value is None or value == "":
-        return ""
-    if isinstance(value, str):
-        return (f'<c r="{ref}" t="inlineStr"><is><t xml:space="preserve">{_xlsx_text(value)}'
-                "</t></is></c>")
+        return "<c/>"
+    if type(value) is str:
+        return f'<c t="inlineStr"><is><t xml:space="preserve">{_xlsx_text(value)}</t></is></c>'
     if isinstance(value, bool):
-        return f'<c r="{ref}" t="b"><v>{int(value)}</v></c>'
+        return f'<c t="b"><v>{int(value)}</v></c>'
     kind = column.kind
     if isinstance(value, dt.datetime):
         value = (value.replace(tzinfo=None) - _EXCEL_EPOCH) / dt.timedelta(days=1)
@@ -757,11 +757,11 @@ def _xlsx_cell(ref: str, column: Column, value: Any) -> str:
     elif kind is Kind.PERCENT and isinstance(value, int | float | Decimal):
         value = float(value) / 100
     if not isinstance(value, int | float | Decimal):
-        return (f'<c r="{ref}" t="inlineStr"><is><t xml:space="preserve">'
-                f"{_xlsx_text(str(value))}</t></is></c>")
+        return (f'<c t="inlineStr"><is><t xml:space="preserve">{_xlsx_text(str(value))}'
+                "</t></is></c>")
     style = _XLSX_STYLE_OF.get(kind)
     number = format(value, "f") if isinstance(value, Decimal) else repr(value)
-    return f'<c r="{ref}"{f" s={chr(34)}{style}{chr(34)}" if style else ""}><v>{number}</v></c>'
+    return f'<c s="{style}"><v>{number}</v></c>' if style else f"<c><v>{number}</v></c>"
 
 
 def _xlsx_sheet(table: Table, rows: Iterable[list]) -> tuple[str, str]:
@@ -779,8 +779,8 @@ def _xlsx_sheet(table: Table, rows: Iterable[list]) -> tuple[str, str]:
     for row in rows:
         number += 1
         body.append(f'<row r="{number}">' + "".join(
-            _xlsx_cell(f"{letter}{number}", column, value)
-            for letter, column, value in zip(letters, columns, row, strict=True)) + "</row>")
+            _xlsx_cell(column, value) for column, value in zip(columns, row, strict=True))
+            + "</row>")
     ref = f"A1:{letters[-1]}{number}"
     xml = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
            '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
