@@ -77,20 +77,20 @@ def action_rows(*, user, as_of: dt.date, plan: ActionPlan | None = None,
     latest = (ProgressUpdate.objects.order_by().only("on", "text", "status", "rag")
               .in_bulk([a["latest_id"] for a in found if a["latest_id"]]))
     rows = []
-    for action in found:
-        update = latest.get(action["latest_id"])
-        status = update.status if update else action["status"]
+    for item in found:
+        update = latest.get(item["latest_id"])
+        status = update.status if update else item["status"]
         rows.append({
-            "action_id": action["pk"], "plan_id": action["area__plan_id"],
-            "plan": action["area__plan__name"], "area": action["area__name"],
-            "title": action["title"], "description": action["description"],
-            "timeline": action["timeline"], "due_on": action["due_on"],
-            "leads": ", ".join(leads.get(action["pk"], ())), "owner": action["owner"],
-            "started_on": action["started_on"],
-            "status": status, "rag": update.rag if update else action["rag"],
+            "action_id": item["pk"], "plan_id": item["area__plan_id"],
+            "plan": item["area__plan__name"], "area": item["area__name"],
+            "title": item["title"], "description": item["description"],
+            "timeline": item["timeline"], "due_on": item["due_on"],
+            "leads": ", ".join(leads.get(item["pk"], ())), "owner": item["owner"],
+            "started_on": item["started_on"],
+            "status": status, "rag": update.rag if update else item["rag"],
             "progress": update.text if update else "",
             "progress_on": update.on if update else None,
-            "overdue": is_overdue(timeline=action["timeline"], due_on=action["due_on"],
+            "overdue": is_overdue(timeline=item["timeline"], due_on=item["due_on"],
                                   status=status, as_of=as_of),
         })
     return rows
