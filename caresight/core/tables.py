@@ -210,8 +210,11 @@ class Column:
         """The raw value of this column in `row`."""
         if callable(self.value):
             return self.value(row)
+        path = self._path
+        if type(row) is dict and len(path) == 1:  # a plain row (values()): most big tables
+            return row.get(path[0])
         value = row
-        for part in self._path:
+        for part in path:
             if value is None:
                 return None
             if isinstance(value, Mapping):
@@ -297,6 +300,8 @@ class Column:
             if not value:
                 return None
             return "'" + value if value.startswith(FORMULA_STARTS) else value
+        if type(value) is dt.date and self.kind is Kind.DATE:
+            return value
         value = self.typed(value)
         if isinstance(value, list | tuple):
             value = "; ".join(str(v) for v in value)
