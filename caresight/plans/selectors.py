@@ -31,7 +31,7 @@ from .models import (
 
 def plan_list(*, user) -> QuerySet:
     return (tenancy.in_scope(user, Capability.VIEW_PLANS, ActionPlan)
-            .prefetch_related("authorities", "partners")
+            .prefetch_related("authorities", "partners", "areas")
             .annotate(action_count=Count("areas__actions", distinct=True)).order_by("name", "pk"))
 
 
