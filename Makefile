@@ -23,6 +23,7 @@ run: $(BIN)/.installed
 	$(BIN)/caresight demo
 	@trap 'kill 0' INT TERM EXIT; \
 	$(BIN)/caresight db_worker --no-reload >/dev/null 2>&1 & \
+	$(BIN)/caresight scheduler >/dev/null 2>&1 & \
 	$(BIN)/caresight runserver 127.0.0.1:8000
 
 ## test: the whole suite (SQLite, or the database in DATABASE_URL), then ruff, mypy and bandit

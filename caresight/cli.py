@@ -47,6 +47,11 @@ People and access
   token create --email E        create an API token for a person or machine client
   changepassword EMAIL          set a user's password
 
+Email
+  email retry [--limit N]       send the emails that are due (run it from a scheduler)
+  email test --to ADDRESS       send a test message and say what the mail server answered
+  email status                  how many emails are waiting, sent and failed
+
 --authority CODE: an authority's ONS code, a region's (E12…) or england.
 
 The database is SQLite (caresight.sqlite3) unless DATABASE_URL names another, e.g.

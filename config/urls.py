@@ -12,6 +12,7 @@ from caresight.grants.urls import public_urlpatterns as published_grants
 from caresight.outbreaks import api as outbreaks_api
 from caresight.plans import api as plans_api
 from caresight.registry import api as registry_api
+from caresight.reports import api as reports_api
 from caresight.returns import api as returns_api
 from caresight.risk import api as risk_api
 from caresight.workforce import api as workforce_api
@@ -50,6 +51,7 @@ router.register("decisions", governance_api.DecisionViewSet, basename="decision"
 router.register("business-cases", governance_api.BusinessCaseViewSet, basename="business-case")
 router.register("workforce-teams", workforce_api.TeamViewSet, basename="workforce-team")
 router.register("workforce-weeks", workforce_api.TeamWeekViewSet, basename="workforce-week")
+router.register("reports", reports_api.PublishedReportViewSet, basename="published-report")
 
 urlpatterns = [
     path("", core_views.home, name="home"),
@@ -62,11 +64,13 @@ urlpatterns = [
     path("plans/", include("caresight.plans.urls")),
     path("governance/", include("caresight.governance.urls")),
     path("workforce/", include("caresight.workforce.urls")),
+    path("reports/", include("caresight.reports.urls")),
     path("open-data/grants/", include((published_grants, "published"))),
     path("jobs/<uuid:pk>/", core_views.job_detail, name="job-detail"),
     path("jobs/<uuid:pk>/confirm/", core_views.job_confirm, name="job-confirm"),
     path("jobs/<uuid:pk>/download/", core_views.job_download, name="job-download"),
     path("downloads/", core_views.download_list, name="download-list"),
+    path("emails/", core_views.email_list, name="email-list"),
     path("api/", include(router.urls)),
     path("api/schema/", login_not_required(SpectacularAPIView.as_view()), name="api-schema"),
     # The split view serves its script from a URL, as the Content-Security-Policy allows no

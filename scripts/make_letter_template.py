@@ -11,9 +11,9 @@ and commit the regenerated caresight/grants/data/letter.docx.
 
 from pathlib import Path
 
-from docx import Document
 from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.shared import Mm, Pt, RGBColor
+from docx.shared import Pt
+from docx_page import a4_document
 
 OUT = Path(__file__).resolve().parent.parent / "caresight" / "grants" / "data" / "letter.docx"
 
@@ -43,23 +43,7 @@ def table(document, headings: list[str], loop: str, cells: list, total: list[str
 
 
 def main() -> None:
-    document = Document()
-    section = document.sections[0]
-    section.page_height, section.page_width = Mm(297), Mm(210)
-    for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
-        setattr(section, side, Mm(18))
-    normal = document.styles["Normal"]
-    normal.font.name = "Liberation Sans"
-    normal.font.size = Pt(10)
-    # Plain black headings in the body font, not Word's coloured theme headings.
-    for name, size in (("Heading 1", 14), ("Heading 2", 11)):
-        style = document.styles[name]
-        style.font.name, style.font.size = "Liberation Sans", Pt(size)
-        style.font.color.rgb = RGBColor(0x0B, 0x0C, 0x0C)
-        fonts = style.element.rPr.rFonts
-        for attribute in list(fonts.attrib):
-            if attribute.endswith("Theme") or attribute.endswith("theme"):
-                del fonts.attrib[attribute]  # a theme font would win over the one named
+    document = a4_document({"Heading 1": 14, "Heading 2": 11})
 
     head = document.add_paragraph()
     head.add_run("{{ authority }}").bold = True

@@ -7,7 +7,7 @@ from simple_history.models import HistoricalRecords
 
 from caresight.core.roles import Role
 
-__all__ = ["Membership", "Organisation", "Role", "User", "UserManager"]
+__all__ = ["Invitation", "Membership", "Organisation", "Role", "User", "UserManager"]
 
 
 class UserManager(BaseUserManager["User"]):
@@ -109,3 +109,34 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} — {self.get_role_display()} at {self.organisation}"
+
+
+class Invitation(models.Model):
+    """An administrator's invitation to set a password and start using Caresight: a link with a
+    random token (only its hash is kept) that works once, until `expires_at`."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="invitations")
+    role = models.CharField(max_length=20, choices=Role.choices)
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    authorities = models.ManyToManyField("registry.Authority", related_name="+")
+    invited_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    # A newer invitation to the same person replaces this one.
+    replaced_at = models.DateTimeField(null=True, blank=True)
+
+    history = HistoricalRecords(excluded_fields=["token_hash"], m2m_fields=[authorities])
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"Invitation to {self.user.email}"
+
+    @property
+    def is_open(self) -> bool:
+        return (self.accepted_at is None and self.replaced_at is None
+                and self.expires_at > timezone.now())

@@ -33,3 +33,52 @@ def membership_list(*, user: User) -> QuerySet[Membership]:
         .select_related("organisation")
         .prefetch_related("authorities")
     )
+
+
+def user_for_sign_in(pk) -> User:
+    """The user a half-finished sign-in (password given, code awaited) belongs to."""
+    return User.objects.get(pk=pk)
+
+
+def user_list(*, user) -> QuerySet[User]:
+    """People with a role in an authority `user` administers, with those roles."""
+    from caresight.core import tenancy
+    from caresight.core.tenancy import Capability
+
+    return (tenancy.in_scope(user, Capability.MANAGE_USERS, User)
+            .prefetch_related("memberships__organisation", "memberships__authorities",
+                              "invitations")
+            .order_by("full_name", "email"))
+
+
+def user_memberships(*, user, person: User) -> QuerySet[Membership]:
+    """`person`'s roles that `user` administers (at least one of their authorities)."""
+    from caresight.core import tenancy
+    from caresight.core.tenancy import Capability
+
+    return (tenancy.in_scope(user, Capability.MANAGE_USERS, Membership).filter(user=person)
+            .select_related("organisation").prefetch_related("authorities"))
+
+
+def organisations_for(*, user):
+    """Organisations someone administering these authorities may invite people into: those
+    with people in their authorities."""
+    from caresight.core import tenancy
+    from caresight.core.tenancy import Capability
+
+    from .models import Organisation
+
+    held = tenancy.in_scope(user, Capability.MANAGE_USERS, Membership).values("organisation_id")
+    return Organisation.objects.filter(pk__in=held).order_by("name")
+
+
+def account_status(person: User) -> str:
+    """Active, invited (not yet accepted), invitation expired, or deactivated."""
+    if not person.is_active:
+        return "Deactivated"
+    if person.has_usable_password():
+        return "Active"
+    invitations = sorted(person.invitations.all(), key=lambda i: i.created_at, reverse=True)
+    if invitations and invitations[0].is_open:
+        return "Invited"
+    return "Invitation expired" if invitations else "No password set"

@@ -29,6 +29,21 @@ matplotlib.rcParams.update({"svg.fonttype": "none", "font.family": "sans-serif",
 def line_chart_svg(*, dates: Sequence[dt.date], series: Sequence[tuple[str, Sequence]],
                    y_label: str = "", percent: bool = False) -> str:
     """Lines over time; gaps (None) break a line rather than pretending to be zero."""
+    return _svg(_line_figure(dates=dates, series=series, y_label=y_label, percent=percent))
+
+
+def line_chart_png(*, dates: Sequence[dt.date], series: Sequence[tuple[str, Sequence]],
+                   y_label: str = "", percent: bool = False) -> bytes:
+    """The same chart as a PNG, for Word documents (which draw no SVG everywhere)."""
+    figure = _line_figure(dates=dates, series=series, y_label=y_label, percent=percent)
+    out = io.BytesIO()
+    with _lock:
+        figure.savefig(out, format="png", dpi=150, metadata={"Software": None})
+    return out.getvalue()
+
+
+def _line_figure(*, dates: Sequence[dt.date], series: Sequence[tuple[str, Sequence]],
+                 y_label: str, percent: bool) -> Figure:
     figure = Figure(figsize=(7.5, 3.2), dpi=96)
     axes = figure.add_subplot()
     x = mdates.date2num(list(dates))
@@ -48,7 +63,7 @@ def line_chart_svg(*, dates: Sequence[dt.date], series: Sequence[tuple[str, Sequ
     if len(series) > 1:
         axes.legend(loc="upper left", bbox_to_anchor=(1, 1), frameon=False, fontsize=9)
     figure.tight_layout()
-    return _svg(figure)
+    return figure
 
 
 _STYLE_ATTRIBUTE = re.compile(r' style="([^"]*)"')

@@ -90,3 +90,73 @@ class DownloadRecord(models.Model):
         if self.user is None:
             return "Command line (operator)"
         return getattr(self.user, "email", str(self.user))
+
+
+class OutgoingEmail(models.Model):
+    """One message as written (subject, bodies, attachments), sent to each of its recipients as
+    a delivery of its own (core.email). Kept so that a retry sends exactly what was queued."""
+
+    kind = models.CharField(max_length=40, help_text="What sort of message: invitation, report…")
+    subject = models.CharField(max_length=255)
+    text = models.TextField()
+    html = models.TextField(blank=True)
+    from_email = models.CharField(max_length=254)
+    # Who or what caused it: the person (None for the system) and the record.
+    caused_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                  on_delete=models.SET_NULL, related_name="+")
+    cause_type = models.ForeignKey("contenttypes.ContentType", null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    cause_id = models.CharField(max_length=64, blank=True)
+    # The authorities it concerns: their administrators see its deliveries.
+    authorities = models.ManyToManyField("registry.Authority", blank=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return self.subject
+
+
+class EmailAttachment(models.Model):
+    """A file sent with an email, kept with it so that a retry can send it again."""
+
+    email = models.ForeignKey(OutgoingEmail, on_delete=models.CASCADE, related_name="attachments")
+    name = models.CharField(max_length=255)
+    content = models.BinaryField()
+    mimetype = models.CharField(max_length=100)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class EmailDelivery(models.Model):
+    """One email to one recipient: queued until sent, or until it has finally failed and why.
+
+    A delivery moves queued → sending → sent (or back to queued to try again later, or to
+    failed); each move is one conditional UPDATE, so two workers never both send it.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Waiting to be sent"
+        SENDING = "sending", "Being sent"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+
+    email = models.ForeignKey(OutgoingEmail, on_delete=models.CASCADE, related_name="deliveries")
+    recipient = models.EmailField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    queued_at = models.DateTimeField(default=timezone.now)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-queued_at", "-pk"]
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="email_due")]
+        verbose_name_plural = "email deliveries"
+
+    def __str__(self) -> str:
+        return f"{self.recipient}: {self.get_status_display()}"

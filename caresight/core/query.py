@@ -79,6 +79,12 @@ def read_id(params, name: str, label: str | None = None) -> int | None:
     return int(text)
 
 
+def note_error(request: HttpRequest, name: str, message: str) -> None:
+    """Note a bad query value a page read itself (an authority not the user's): the page
+    shows its default with the error summary naming the field, and answers 400."""
+    _note(request, BadQueryValue(name, message))
+
+
 def _note(request: HttpRequest, exc: BadQueryValue) -> None:
     errors = getattr(request, "query_errors", None)
     if errors is None:

@@ -11,6 +11,7 @@ CARESIGHT_SESSION_MAX_HOURS and CARESIGHT_RATE_LIMITS.
 import ipaddress
 import time
 from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
@@ -136,6 +137,15 @@ def _sign_in_paths() -> tuple[str, ...]:
     return (reverse("accounts:sign-in"), reverse("accounts:sign-in-code"))
 
 
+def _posted_to(request, url_name: str) -> bool:
+    return request.method == "POST" and request.path_info == reverse(url_name)
+
+
+def _address(group, request) -> str:
+    """The email address a form posts, as the rate limit's key (case and spaces ignored)."""
+    return request.POST.get("email", "").strip().lower()
+
+
 def _is_upload(request) -> bool:
     """A POST that carries a file (forms without files may be multipart too)."""
     return (request.method == "POST" and request.content_type == "multipart/form-data"
@@ -145,10 +155,15 @@ def _is_upload(request) -> bool:
 # Which requests each limit counts, and whom it counts them for: a limit per name in
 # CARESIGHT_RATE_LIMITS. Declared here rather than as decorators on views so that every upload
 # form (any POST carrying a file, now or later) and every open-data page is covered.
-RATE_LIMIT_RULES: list[tuple[str, Callable[[HttpRequest], bool], str]] = [
+RATE_LIMIT_RULES: list[tuple[str, Callable[[HttpRequest], bool], Any]] = [
     ("sign_in", lambda r: r.method == "POST" and r.path_info in _sign_in_paths(), "ip"),
     ("upload", _is_upload, "user_or_ip"),
     ("open_data", lambda r: r.path_info.startswith(OPEN_DATA_PREFIX), "ip"),
+    # Posts that send an email to an address someone types: per client and per address.
+    ("password_reset", lambda r: _posted_to(r, "accounts:password-reset"), "ip"),
+    ("password_reset_address", lambda r: _posted_to(r, "accounts:password-reset"), _address),
+    ("invite", lambda r: _posted_to(r, "accounts:user-invite"), "user_or_ip"),
+    ("invite_address", lambda r: _posted_to(r, "accounts:user-invite"), _address),
 ]
 
 

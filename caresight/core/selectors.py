@@ -6,7 +6,7 @@ from caresight.core import tenancy
 from caresight.core.roles import Role
 from caresight.core.tenancy import Capability
 
-from .models import DownloadRecord
+from .models import DownloadRecord, EmailDelivery
 
 
 def is_administrator(user) -> bool:
@@ -24,3 +24,12 @@ def download_list(*, user) -> QuerySet[DownloadRecord]:
         return queryset
     organisations = user.memberships.filter(role=Role.ADMIN).values("organisation_id")
     return queryset.filter(user__memberships__organisation_id__in=organisations).distinct()
+
+
+def email_delivery_list(*, user, status: str = "") -> QuerySet[EmailDelivery]:
+    """Email deliveries the administrator `user` may see, newest first: a superuser every one,
+    an administrator those of emails about their authorities."""
+    queryset = EmailDelivery.objects.select_related("email").order_by("-queued_at", "-pk")
+    if not user.is_superuser:
+        queryset = tenancy.in_scope(user, Capability.MANAGE_USERS, queryset)
+    return queryset.filter(status=status) if status else queryset

@@ -566,6 +566,48 @@ class Table:
             yield {c.key: c.json(read(c, row)) for c in columns}
 
 
+# --- Frozen tables (a report's figures) -------------------------------------------------------
+
+
+def freeze(table: Table, *, download: bool = False) -> dict[str, Any]:
+    """The table as plain JSON figures: its title, each column's header and kind, each row's
+    values (typed as in JSON: money as "1234.56", ISO dates, labels not codes) and its totals.
+    A published report keeps these, so it is shown again exactly as built (`thaw`) and compared
+    number by number with a fresh build. The page's columns by default; `download` takes the
+    file's (a seed's shape, such as the risk register's)."""
+    columns = table.download_columns if download else table.page_columns
+    rows = table.row_list
+    frozen: dict[str, Any] = {
+        "title": table.title, "empty": table.empty_message,
+        "columns": [{"header": c.header, "kind": str(c.kind), "bullets": c.bullets}
+                    for c in columns],
+        "rows": [[c.json(c.read(row)) for c in columns] for row in rows]}
+    if any(c.total for c in columns) and rows:
+        totals = table.totals()
+        frozen["totals"] = [c.json(totals[c.key]) if c.key in totals else None
+                            for c in columns]
+    return frozen
+
+
+def _frozen_value(index: int) -> Callable[[Sequence], Any]:
+    return lambda row: row[index]
+
+
+def _frozen_total(total: Any) -> Callable[[list], Any]:
+    return lambda rows: total
+
+
+def thaw(frozen: Mapping[str, Any], **options: Any) -> Table:
+    """A frozen table (`freeze`) as a `Table` again, for a page, a PDF or a download."""
+    columns = [Column(f"c{n}", spec["header"], value=_frozen_value(n), kind=Kind(spec["kind"]),
+                      bullets=spec.get("bullets", False),
+                      total=_frozen_total(frozen["totals"][n])
+                      if frozen.get("totals") and frozen["totals"][n] is not None else False)
+               for n, spec in enumerate(frozen["columns"])]
+    return Table(columns=columns, rows=frozen["rows"], title=frozen["title"],
+                 empty_message=frozen.get("empty") or "Nothing to show.", **options)
+
+
 # --- Files ------------------------------------------------------------------------------------
 
 FORMATS = {

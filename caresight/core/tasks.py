@@ -8,3 +8,11 @@ def run_job(job_id: str) -> None:
     from .services import job_run
 
     job_run(job_id=job_id)
+
+
+@task()
+def send_email_deliveries(ids: list[int]) -> None:
+    """Send queued email deliveries (core.email); those not due or already sent are left."""
+    from .email import send_deliveries
+
+    send_deliveries(ids)

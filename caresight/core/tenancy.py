@@ -43,6 +43,11 @@ class Capability(StrEnum):
     VIEW_PLANS = "view_plans"
     MANAGE_PLANS = "manage_plans"
     UPDATE_LED_ACTIONS = "update_led_actions"  # a partner's progress on the actions it leads
+    # Generated reports: read them (built live, or published), write the narrative entries
+    # officers add during a reporting period, and publish (freeze) a report.
+    VIEW_REPORTS = "view_reports"
+    WRITE_NARRATIVE = "write_narrative"
+    PUBLISH_REPORTS = "publish_reports"
 
 
 C = Capability
@@ -52,20 +57,22 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
     Role.ADMIN: frozenset(C),
     Role.COMMISSIONER: frozenset(
         {C.VIEW_RECORDS, C.VIEW_AGGREGATES, C.EDIT_REGISTER, C.IMPORT, C.EXPORT, C.SUBMIT_RETURNS,
-         C.VIEW_OUTBREAKS, C.VIEW_GRANTS, C.MANAGE_GRANTS, C.VIEW_PLANS, C.MANAGE_PLANS}
+         C.VIEW_OUTBREAKS, C.VIEW_GRANTS, C.MANAGE_GRANTS, C.VIEW_PLANS, C.MANAGE_PLANS,
+         C.VIEW_REPORTS, C.WRITE_NARRATIVE, C.PUBLISH_REPORTS}
     ),
     Role.QUALITY_OFFICER: frozenset(
         {C.VIEW_RECORDS, C.VIEW_AGGREGATES, C.EDIT_REGISTER, C.EXPORT, C.SUBMIT_RETURNS,
-         C.VIEW_OUTBREAKS, C.MANAGE_OUTBREAKS, C.VIEW_PLANS}
+         C.VIEW_OUTBREAKS, C.MANAGE_OUTBREAKS, C.VIEW_PLANS, C.VIEW_REPORTS, C.WRITE_NARRATIVE}
     ),
     Role.PUBLIC_HEALTH: frozenset(
         {C.VIEW_RECORDS, C.VIEW_AGGREGATES, C.EXPORT, C.VIEW_OUTBREAKS, C.MANAGE_OUTBREAKS,
-         C.VIEW_PLANS}),
+         C.VIEW_PLANS, C.VIEW_REPORTS, C.WRITE_NARRATIVE}),
     Role.FINANCE: frozenset({C.VIEW_RECORDS, C.VIEW_AGGREGATES, C.EXPORT, C.VIEW_GRANTS,
-                             C.MANAGE_GRANTS, C.CONFIRM_PAYMENTS, C.VIEW_PLANS}),
+                             C.MANAGE_GRANTS, C.CONFIRM_PAYMENTS, C.VIEW_PLANS, C.VIEW_REPORTS,
+                             C.WRITE_NARRATIVE}),
     # Partners read plans, risks and decisions, and update the actions their organisation leads.
     Role.PARTNER: frozenset({C.VIEW_RECORDS, C.VIEW_AGGREGATES, C.EXPORT, C.VIEW_OUTBREAKS,
-                             C.VIEW_PLANS, C.UPDATE_LED_ACTIONS}),
+                             C.VIEW_PLANS, C.UPDATE_LED_ACTIONS, C.VIEW_REPORTS}),
     # Provider users see only their own provider's services, and nothing aggregated.
     Role.PROVIDER_USER: frozenset({C.VIEW_RECORDS, C.SUBMIT_RETURNS, C.VIEW_GRANTS,
                                    C.RESPOND_GRANTS}),
@@ -234,6 +241,20 @@ def _plan_rule(prefix: str) -> Callable[[Scope], Q]:
     return rule
 
 
+def _every_authority_rule(label: str) -> Callable[[Scope], Q]:
+    """Records of one or more authorities (a joint area's report) whose every authority is in
+    scope: a Peterborough officer does not read a report that also covers Cambridgeshire."""
+    def rule(s: Scope) -> Q:
+        if s.everywhere:
+            return Q()
+        through = _through(label, "authorities")
+        outside = through.objects.exclude(authority_id__in=s.authority_ids)
+        column = f"{_model(label)._meta.model_name}_id"
+        inside = through.objects.filter(authority_id__in=s.authority_ids)
+        return Q(pk__in=inside.values(column)) & ~Q(pk__in=outside.values(column))
+    return rule
+
+
 def _plan_action_rule(prefix: str) -> Callable[[Scope], Q]:
     """Actions of plans in scope; with a lead capability, only those its organisations lead."""
     plan_rule = _plan_rule(f"{prefix}area__plan__")
@@ -248,7 +269,26 @@ def _plan_action_rule(prefix: str) -> Callable[[Scope], Q]:
     return rule
 
 
+def _m2m_rule(label: str, field: str, column: str, prefix: str = "pk") -> Callable[[Scope], Q]:
+    """Records reached through a many-to-many field to authorities (`column` is the through
+    table's column naming the record): those with an authority in scope."""
+    def rule(s: Scope) -> Q:
+        if s.everywhere:
+            return Q()
+        linked = _through(label, field).objects.filter(
+            authority_id__in=s.authority_ids).values(column)
+        return Q(**{f"{prefix}__in": linked})
+    return rule
+
+
 RULES: dict[str, Callable[[Scope], Q]] = {
+    # People with a role in an authority in scope; their memberships and invitations likewise.
+    "accounts.User": _m2m_rule("accounts.Membership", "authorities", "membership__user_id"),
+    "accounts.Membership": _m2m_rule("accounts.Membership", "authorities", "membership_id"),
+    "accounts.Invitation": _m2m_rule("accounts.Invitation", "authorities", "invitation_id"),
+    # An email's deliveries, seen by the administrators of the authorities it concerns.
+    "core.EmailDelivery": _m2m_rule("core.OutgoingEmail", "authorities", "outgoingemail_id",
+                                    prefix="email_id"),
     "registry.Authority": _through_authority("pk"),
     "registry.Locality": _through_authority("authority_id"),
     "registry.Provider": _provider_rule,
@@ -291,6 +331,11 @@ RULES: dict[str, Callable[[Scope], Q]] = {
     "governance.BusinessCaseStatus": _through_authority("case__authority_id"),
     "workforce.Team": _through_authority("authority_id"),
     "workforce.TeamWeek": _through_authority("team__authority_id"),
+    "reports.ReportSettings": _through_authority("authority_id"),
+    "reports.NarrativeEntry": _through_authority("authority_id"),
+    "reports.PublishedReport": _every_authority_rule("reports.PublishedReport"),
+    "reports.ReportSchedule": _through_authority("authority_id"),
+    "reports.ScheduledRun": _through_authority("schedule__authority_id"),
 }
 
 
@@ -371,6 +416,12 @@ access_decision = _door("governance.Decision")
 access_business_case = _door("governance.BusinessCase")
 access_team = _door("workforce.Team")
 access_team_week = _door("workforce.TeamWeek")
+access_user = _door("accounts.User")
+access_membership = _door("accounts.Membership")
+access_report_settings = _door("reports.ReportSettings")
+access_narrative_entry = _door("reports.NarrativeEntry")
+access_published_report = _door("reports.PublishedReport")
+access_report_schedule = _door("reports.ReportSchedule")
 
 
 def access_authority(user, code: str, capability: Capability):

@@ -12,11 +12,13 @@ from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from caresight.core import tenancy
 from caresight.core.audit import history_entries
+from caresight.core.dashboards import landing
 from caresight.core.files import ImportFileError
 from caresight.core.forms import TOKEN_FIELD, ImportUploadForm, add_service_errors
 from caresight.core.imports import get_importer, importers
@@ -32,7 +34,7 @@ from caresight.core.tenancy import Capability
 from caresight.core.timeutils import long_date
 
 from . import selectors
-from .models import Job
+from .models import EmailDelivery, Job
 from .services import (
     DOCUMENTS,
     import_job_confirm,
@@ -112,6 +114,11 @@ def history_page(request, record, *, back_url: str):
 
 
 def home(request):
+    """The landing page: the dashboard the dashboards app registered (core.dashboards), or,
+    without one, the first page the user's role has."""
+    view = landing()
+    if view is not None:
+        return view(request)
     if (tenancy.has_capability(request.user, Capability.SUBMIT_RETURNS)
             and not tenancy.has_capability(request.user, Capability.VIEW_AGGREGATES)):
         return redirect("returns:submit-list")  # a provider's staff
@@ -224,4 +231,48 @@ DOWNLOAD_COLUMNS = [
            empty="No filters"),
     Column("file_format", "Format", value=lambda r: r.file_format.upper()),
     Column("rows", "Rows", kind=Kind.WHOLE),
+]
+
+
+@never_cache
+def email_list(request):
+    """The emails Caresight has sent (or is trying to), one row per recipient, for
+    administrators: the status of each and, for one not sent, why."""
+    if not selectors.is_administrator(request.user):
+        raise PermissionDenied
+    status = request.GET.get("status", "")
+    status = status if status in EmailDelivery.Status.values else ""
+    page = Paginator(selectors.email_delivery_list(user=request.user, status=status), 100
+                     ).get_page(request.GET.get("page"))
+    table = Table(columns=EMAIL_COLUMNS, rows=page.object_list, title="Emails",
+                  caption=f"Emails, page {page.number} of {page.paginator.num_pages}",
+                  caption_hidden=True, empty_message="No emails yet.")
+    return render(request, "core/email_list.html", {
+        "page": page, "table": table, "status": status, "statuses": EmailDelivery.Status.choices,
+        "query": f"status={status}" if status else ""})
+
+
+STATUS_COLOURS = {EmailDelivery.Status.QUEUED: "blue", EmailDelivery.Status.SENDING: "blue",
+                  EmailDelivery.Status.SENT: "green", EmailDelivery.Status.FAILED: "red"}
+EMAIL_KINDS = {"invitation": "Invitation", "password_reset": "Password reset"}
+
+
+def _email_why(delivery: EmailDelivery) -> str:
+    if delivery.status == EmailDelivery.Status.QUEUED and delivery.attempts:
+        again = timezone.localtime(delivery.next_attempt_at)
+        return f"{delivery.last_error} Trying again at {again:%H:%M} on {long_date(again.date())}."
+    return delivery.last_error
+
+
+EMAIL_COLUMNS = [
+    Column("queued_at", "Queued", kind=Kind.DATETIME, row_header=True),
+    Column("recipient", "To"),
+    Column("subject", "Subject", value="email.subject"),
+    Column("kind", "Kind", value=lambda d: EMAIL_KINDS.get(
+        d.email.kind, d.email.kind.replace("_", " ").capitalize())),
+    Column("status", "Status", choices=EmailDelivery.Status,
+           tag_colour=lambda v: STATUS_COLOURS.get(v)),
+    Column("attempts", "Attempts", kind=Kind.WHOLE),
+    Column("sent_at", "Sent", kind=Kind.DATETIME, empty="Not sent"),
+    Column("reason", "Reason", value=_email_why, empty=""),
 ]

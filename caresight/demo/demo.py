@@ -23,7 +23,7 @@ from django.utils import timezone
 from caresight.accounts.models import Role, User
 from caresight.accounts.services import user_create
 from caresight.core.tenancy import OPERATOR
-from caresight.demo import plans_demo
+from caresight.demo import plans_demo, reports_demo
 from caresight.grants import selectors as grants_selectors
 from caresight.grants import services as grants
 from caresight.grants.money import split
@@ -748,7 +748,8 @@ def _write(plan: DemoPlan) -> None:
 
 def _write_plans(authorities: dict[str, Authority]) -> None:
     """The support plan and winter plan (both councils), Peterborough's risk register,
-    decisions and business cases, and its commissioning team's absences."""
+    decisions and business cases, its commissioning team's absences, and the joint highlight
+    report: last week's published, this week's narrative so far."""
     today = timezone.localdate()
     councils = [authorities[code] for code in COUNCILS]
     orgs = plans_demo.organisations(council=COUNCILS_ORGANISATION, ccg=CCG_ORGANISATION)
@@ -756,6 +757,7 @@ def _write_plans(authorities: dict[str, Authority]) -> None:
     plans_demo.write_winter_plan(authorities=councils, today=today)
     plans_demo.write_governance(authority=authorities[PETERBOROUGH], today=today, orgs=orgs)
     plans_demo.write_workforce(authority=authorities[PETERBOROUGH], today=today)
+    reports_demo.write_reports(authorities=councils, today=today)
 
 
 RETURN_WEEKS = 8

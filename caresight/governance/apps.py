@@ -16,6 +16,17 @@ class GovernanceConfig(AppConfig):
         tables.register_export("business-cases", help="business cases and their status as of "
                                "--to", build=_cases)
 
+        from . import tiles
+
+        tiles.register()  # the dashboard's tiles (core.dashboards)
+
+        from caresight.core.report_sections import register_section
+
+        from .report_sections import SECTIONS
+
+        for section in SECTIONS:  # the generated reports' sections (core.report_sections)
+            register_section(section)
+
 
 def _register(**options):
     from .tables import register_export

@@ -7,7 +7,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, OuterRef, QuerySet, Subquery, Sum
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 
 from caresight.accounts.models import Organisation
@@ -311,3 +311,20 @@ def provider_choices(*, user):
 def outbreak_choices(*, user):
     return tenancy.in_scope(user, Capability.VIEW_PLANS, "outbreaks.Outbreak").select_related(
         "location").order_by("-reported_on", "pk")
+
+
+def due_for_review_count(*, user, as_of: dt.date, authority_codes=None) -> dict:
+    """The dashboard's risks due for review on `as_of` (as `due_for_review` lists them: open,
+    next review within DUE_WITHIN_DAYS or past) and the open risks (`open`), in one
+    aggregate statement over each risk's review in force."""
+    risks = _authority_filter(risk_list(user=user), authority_codes).filter(raised_on__lte=as_of)
+    latest = RiskReview.objects.filter(risk=OuterRef("pk"), reviewed_on__lte=as_of).order_by(
+        "-reviewed_on")
+    horizon = as_of + dt.timedelta(days=DUE_WITHIN_DAYS)
+    found = (risks.order_by()
+             .annotate(status_then=Subquery(latest.values("status")[:1]),
+                       next_review=Subquery(latest.values("next_review_on")[:1]))
+             .filter(status_then=RiskStatus.OPEN)
+             .aggregate(open=Count("pk"), due=Count("pk", filter=Q(next_review__lte=horizon)),
+                        overdue=Count("pk", filter=Q(next_review__lt=as_of))))
+    return {"open": found["open"], "due": found["due"], "overdue": found["overdue"]}

@@ -14,3 +14,13 @@ class GrantsConfig(AppConfig):
 
         register_summary(SUMMARY)
         document_register("grant-letters", "caresight.grants.letters.letters_job")
+
+        from . import tiles
+
+        tiles.register()  # the dashboard's tiles (core.dashboards)
+
+        from caresight.core.report_sections import register_section
+
+        from .report_sections import SECTION
+
+        register_section(SECTION)  # the generated reports' section (core.report_sections)

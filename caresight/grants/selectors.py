@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import Count, Min, Q, QuerySet, Sum
+from django.utils import timezone
 
 from caresight.core import tenancy
 from caresight.core.tenancy import Capability
@@ -26,6 +27,7 @@ from .models import (
     Agreement,
     Allocation,
     ConditionKind,
+    Instalment,
     Payment,
     PaymentRun,
     Recovery,
@@ -303,10 +305,14 @@ def reconciliation(*, user, round: Round) -> dict:
     return {"rows": rows, "totals": totals, "fund": fund}
 
 
-def spend_by_category(round: Round) -> list[dict]:
+def spend_by_category(round: Round, *, as_of: dt.date | None = None) -> list[dict]:
     """Spend reported in each of the round's categories, with whole-percent proportions that
-    add up to 100% (largest remainder), as in the return to government."""
-    amounts = dict(SpendLine.objects.filter(spend_return__round=round).values_list("category")
+    add up to 100% (largest remainder), as in the return to government (in the spend returns
+    sent by the end of `as_of`, when given)."""
+    lines = SpendLine.objects.filter(spend_return__round=round)
+    if as_of is not None:
+        lines = lines.filter(spend_return__submitted_at__lt=_end_of(as_of))
+    amounts = dict(lines.values_list("category")
                    .annotate(total=Sum("amount")).values_list("category", "total").order_by())
     labels = round.category_labels()
     spent = {code: _pence(amounts.get(code)) for code in labels}
@@ -340,12 +346,15 @@ def spend_outstanding(*, user, round: Round) -> list[dict]:
              "email": p.email} for p in providers]
 
 
-def government_return(round: Round) -> dict:
+def government_return(round: Round, *, as_of: dt.date | None = None) -> dict:
     """The return to government for a round: allocations, payments, providers and spend.
 
-    Money is Decimal here; `as_json` turns it into strings. About ten statements a round,
-    so every authority's return for a national round takes seconds.
+    With `as_of`, as it stood at the end of that day: payments of runs confirmed by then,
+    recoveries made, adjustments and spend returns recorded by then (the allocations are the
+    round's as confirmed). Money is Decimal here; `as_json` turns it into strings. About ten
+    statements a round, so every authority's return for a national round takes seconds.
     """
+    end = _end_of(as_of) if as_of is not None else None
     allocations = Allocation.objects.filter(round=round)
     by_element: dict[int, Any] = {row["element_id"]: row for row in allocations.values(
         "element_id").annotate(
@@ -358,6 +367,8 @@ def government_return(round: Round) -> dict:
                  "services": by_element.get(e.pk, {}).get("services", 0)}
                 for e in round.elements.all()]
     payments = Payment.objects.filter(run__round=round)
+    if end is not None:
+        payments = payments.filter(run__confirmed_at__lt=end)
     by_instalment: dict[int, Any] = {row["instalment_id"]: row for row in payments.values(
         "instalment_id").annotate(total=Sum("amount"),
                                   providers=Count("provider_id", distinct=True)).order_by()}
@@ -365,11 +376,17 @@ def government_return(round: Round) -> dict:
                     "paid": _pence(by_instalment.get(i.pk, {}).get("total")),
                     "providers_paid": by_instalment.get(i.pk, {}).get("providers", 0)}
                    for i in round.instalments.order_by("number")]
-    spend = spend_by_category(round)
+    spend = spend_by_category(round, as_of=as_of)
     allocated = sum((e["allocated"] for e in elements), ZERO)
     paid = sum((i["paid"] for i in instalments), ZERO)
-    recovered = _pence(Recovery.objects.filter(payment__run__round=round)
-                       .aggregate(t=Sum("amount"))["t"])
+    recoveries = Recovery.objects.filter(payment__run__round=round)
+    adjustments = Adjustment.objects.filter(allocation__round=round)
+    spend_returns = SpendReturn.objects.filter(round=round)
+    if end is not None:
+        recoveries = recoveries.filter(recovered_on__lte=as_of)
+        adjustments = adjustments.filter(created_at__lt=end)
+        spend_returns = spend_returns.filter(submitted_at__lt=end)
+    recovered = _pence(recoveries.aggregate(t=Sum("amount"))["t"])
     spent = sum((row["amount"] for row in spend), ZERO)
     return {
         "round": round.pk, "name": round.name, "authority": round.authority.ons_code,
@@ -377,14 +394,13 @@ def government_return(round: Round) -> dict:
         "eligibility_date": round.eligibility_date,
         "confirmed": round.is_confirmed,
         "allocated": allocated,
-        "adjusted": _pence(Adjustment.objects.filter(allocation__round=round)
-                           .aggregate(t=Sum("amount"))["t"]),
+        "adjusted": _pence(adjustments.aggregate(t=Sum("amount"))["t"]),
         "paid": paid, "recovered": recovered, "spent": spent,
         "unspent": paid - recovered - spent,
         "providers_allocated": allocations.values("provider_id").distinct().count(),
         "providers_paid": payments.values("provider_id").distinct().count(),
         "services_allocated": sum(e["services"] for e in elements),
-        "spend_returns_received": SpendReturn.objects.filter(round=round).count(),
+        "spend_returns_received": spend_returns.count(),
         "elements": elements, "instalments": instalments, "spend": spend,
     }
 
@@ -419,3 +435,77 @@ def open_data_rows(round: Round) -> list[dict]:
              "allocated": money["allocated"][p.pk] + money["adjusted"].get(p.pk, ZERO),
              "paid": money["paid"].get(p.pk, ZERO)} for p in providers]
 
+
+
+# --- The dashboard's figures ------------------------------------------------------------------
+
+DUE_SOON_DAYS = 14  # an unpaid instalment is "due" on the dashboard from this many days ahead
+
+
+def _end_of(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min))
+
+
+def officer_counts(*, user, as_of: dt.date, authority_codes=()) -> dict:
+    """The fund's figures for officers on `as_of`, over the rounds of their authorities
+    (confirmed by then): instalments due within DUE_SOON_DAYS or past due with no confirmed
+    payment run (`due`, the soonest `next_due`), services withheld in runs confirmed by then
+    (`withheld`, over `runs_confirmed` runs), runs prepared and not yet confirmed
+    (`awaiting`), and the rounds (`rounds`)."""
+    end = _end_of(as_of)
+    rounds = Round.objects.filter(
+        authority_id__in=tenancy.authority_ids(user, Capability.VIEW_GRANTS),
+        confirmed_at__lt=end)
+    if authority_codes:
+        rounds = rounds.filter(authority__ons_code__in=list(authority_codes))
+    paid = PaymentRun.objects.filter(confirmed_at__lt=end).values("instalment_id")
+    due = (Instalment.objects.filter(round__in=rounds, due_on__lte=as_of + dt.timedelta(
+        days=DUE_SOON_DAYS)).exclude(pk__in=paid).order_by()
+        .aggregate(n=Count("pk"), next_due=Min("due_on")))
+    runs = PaymentRun.objects.filter(round__in=rounds, created_at__lt=end)
+    confirmed = list(runs.filter(confirmed_at__lt=end).values_list("withheld", flat=True))
+    awaiting = runs.filter(Q(confirmed_at__isnull=True) | Q(confirmed_at__gte=end)).count()
+    return {"rounds": rounds.count(), "due": due["n"], "next_due": due["next_due"],
+            "withheld": sum(len(withheld) for withheld in confirmed),
+            "runs_confirmed": len(confirmed), "awaiting": awaiting}
+
+
+def provider_counts(*, user, as_of: dt.date) -> dict:
+    """For a provider's staff on `as_of`: of the rounds (confirmed by then) they have an
+    allocation from (`letters`: each has its allocation letter), agreements not yet answered
+    (`to_sign`) and spend returns owed for rounds that paid them (`spend_due`). Counted per
+    round and provider."""
+    end = _end_of(as_of)
+    allocations = tenancy.in_scope(user, Capability.RESPOND_GRANTS, Allocation).filter(
+        round__confirmed_at__lt=end)
+    pairs = set(allocations.order_by().values_list("round_id", "provider_id").distinct())
+    answered = set(Agreement.objects.filter(responded_on__lte=as_of,
+                                            round_id__in={r for r, _ in pairs})
+                   .values_list("round_id", "provider_id"))
+    paid = set(tenancy.in_scope(user, Capability.RESPOND_GRANTS, Payment)
+               .filter(created_at__lt=end).order_by()
+               .values_list("run__round_id", "provider_id").distinct())
+    returned = set(SpendReturn.objects.filter(submitted_at__lt=end,
+                                              round_id__in={r for r, _ in paid})
+                   .values_list("round_id", "provider_id"))
+    return {"letters": len(pairs), "to_sign": len(pairs - answered),
+            "spend_due": len(paid - returned)}
+
+
+def instalments_on(round: Round, *, as_of: dt.date) -> list[dict]:
+    """Each instalment of the round at the end of `as_of`: when it is due, the payment runs
+    confirmed for it by then (`runs`), and what the latest of them withheld (`withheld`, its
+    amount, over `withheld_services` services)."""
+    end = _end_of(as_of)
+    runs: dict[int, list[PaymentRun]] = defaultdict(list)
+    for run in round.payment_runs.filter(confirmed_at__lt=end).order_by("confirmed_at", "pk"):
+        runs[run.instalment_id].append(run)
+    rows = []
+    for instalment in round.instalments.order_by("number"):
+        confirmed = runs.get(instalment.pk, [])
+        withheld = confirmed[-1].withheld if confirmed else []
+        rows.append({"number": instalment.number, "share": instalment.share,
+                     "due_on": instalment.due_on, "runs": len(confirmed),
+                     "withheld": sum((Decimal(w["amount"]) for w in withheld), ZERO),
+                     "withheld_services": len(withheld)})
+    return rows

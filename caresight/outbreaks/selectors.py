@@ -7,7 +7,8 @@ was known to be true on that day (given what has been recorded since).
 import datetime as dt
 from collections import Counter
 
-from django.db.models import Max, Q, QuerySet
+from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from caresight.core import tenancy
@@ -50,14 +51,17 @@ def statuses_on(outbreaks: QuerySet[Outbreak], day: dt.date) -> dict[int, str]:
 
 
 def tracker_rows(*, user, as_of: dt.date, since: dt.date | None = None,
-                 authority: str | None = None) -> list[dict]:
+                 authority: str | None = None, authority_codes=()) -> list[dict]:
     """Every outbreak that was on the tracker on `as_of`, or was reported or closed in the
-    period from `since` to `as_of`, with its status that day and which lists it is in."""
+    period from `since` to `as_of`, with its status that day and which lists it is in (of one
+    area, `authority`, and/or of the authorities `authority_codes`, when given)."""
     since = since or default_since(as_of)
     queryset = outbreak_list(user=user).filter(reported_on__lte=as_of).filter(
         Q(closed_on__isnull=True) | Q(closed_on__gte=since))
     if authority:
         queryset = queryset.filter(location__authority_id__in=area_authority_ids(authority))
+    if authority_codes:
+        queryset = queryset.filter(location__authority__ons_code__in=list(authority_codes))
     statuses = statuses_on(queryset, as_of)
     last_cases = dict(
         Update.objects.filter(outbreak__in=queryset.values("pk"), on__lte=as_of)
@@ -127,9 +131,10 @@ def tracker_summary(rows: list[dict], *, as_of: dt.date, since: dt.date,
 
 
 def tracker(*, user, as_of: dt.date, since: dt.date | None = None,
-            authority: str | None = None) -> tuple[dict, list[dict]]:
+            authority: str | None = None, authority_codes=()) -> tuple[dict, list[dict]]:
     since = since or default_since(as_of)
-    rows = tracker_rows(user=user, as_of=as_of, since=since, authority=authority)
+    rows = tracker_rows(user=user, as_of=as_of, since=since, authority=authority,
+                        authority_codes=authority_codes)
     return tracker_summary(rows, as_of=as_of, since=since, authority=authority), rows
 
 
@@ -151,3 +156,37 @@ def outbreak_export(*, authority_codes: list[str], date_from: dt.date | None = N
                              since=date_from or default_since(as_of),
                              authority=code)
     return rows
+
+
+def dashboard_counts(*, user, as_of: dt.date, since: dt.date | None = None, authority_codes=(),
+                     capability: Capability = Capability.VIEW_OUTBREAKS) -> dict[int, dict]:
+    """authority ID -> the tracker's `live` and `new` counts on `as_of` (new: reported from
+    `since`, default the tracker's period, to `as_of`), as the tracker counts them, in one
+    aggregate statement: each outbreak's status that day is its last status change on or
+    before it (live before any)."""
+    since = since or default_since(as_of)
+    outbreaks = tenancy.in_scope(user, capability, Outbreak).filter(reported_on__lte=as_of)
+    if authority_codes:
+        outbreaks = outbreaks.filter(location__authority__ons_code__in=list(authority_codes))
+    status = Subquery(StatusChange.objects.filter(outbreak=OuterRef("pk"), on__lte=as_of)
+                      .order_by("-on", "-pk").values("status")[:1])
+    rows = (outbreaks.order_by().annotate(status_then=Coalesce(status, Value(Status.LIVE)))
+            .values("location__authority_id")
+            .annotate(live=Count("pk", filter=Q(status_then=Status.LIVE)),
+                      new=Count("pk", filter=Q(reported_on__gte=since)))
+            .values_list("location__authority_id", "live", "new"))
+    return {authority_id: {"live": live, "new": new} for authority_id, live, new in rows}
+
+
+def weekly_live(*, user, as_of: dt.date, weeks: int = 8, authority_codes=(),
+                capability: Capability = Capability.VIEW_OUTBREAKS) -> list[dict]:
+    """Live outbreaks and new ones (reported in the week) on `as_of` and each week before it,
+    for a chart: one aggregate statement a week."""
+    points = []
+    for back in range(weeks - 1, -1, -1):
+        day = as_of - dt.timedelta(weeks=back)
+        counts = dashboard_counts(user=user, as_of=day, since=day - dt.timedelta(days=6),
+                                  authority_codes=authority_codes, capability=capability)
+        points.append({"date": day, "live": sum(c["live"] for c in counts.values()),
+                       "new": sum(c["new"] for c in counts.values())})
+    return points

@@ -8,7 +8,8 @@ plan. So any past week's table is reproduced from the same rows.
 import datetime as dt
 from collections import Counter
 
-from django.db.models import Count, OuterRef, QuerySet, Subquery
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from caresight.accounts.models import Organisation
 from caresight.core import tenancy
@@ -168,3 +169,21 @@ def winter_response(*, authority: Authority, checklist: str, requirement: str
     """The response kept for one requirement (its authority already checked by the caller)."""
     return WinterResponse.objects.filter(authority=authority, checklist=checklist,
                                          requirement=requirement).first()
+
+
+def overdue_count(*, user, as_of: dt.date, authority_codes=()) -> dict:
+    """The dashboard's overdue actions on `as_of` (as `action_rows` marks them overdue) and the
+    actions in the plans then (`actions`), in one aggregate statement."""
+    actions = tenancy.in_scope(user, Capability.VIEW_PLANS, PlanAction).filter(
+        started_on__lte=as_of)
+    if authority_codes:
+        joint = ActionPlan.authorities.through.objects.filter(
+            authority__ons_code__in=list(authority_codes)).values("actionplan_id")
+        actions = actions.filter(area__plan_id__in=joint)
+    status = Subquery(ProgressUpdate.objects.filter(action=OuterRef("pk"), on__lte=as_of)
+                      .order_by("-on", "-pk").values("status")[:1])
+    found = actions.order_by().annotate(status_then=Coalesce(status, F("status"))).aggregate(
+        actions=Count("pk"),
+        overdue=Count("pk", filter=Q(timeline=Timeline.BY_DATE, due_on__lt=as_of)
+                      & ~Q(status_then=ActionStatus.COMPLETE)))
+    return {"actions": found["actions"], "overdue": found["overdue"]}

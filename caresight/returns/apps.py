@@ -24,6 +24,16 @@ class ReturnsConfig(AppConfig):
 
         register(CapacityTrackerImporter())
 
+        from . import tiles
+
+        tiles.register()  # the dashboard's tiles (core.dashboards)
+
+        from caresight.core.report_sections import register_section
+
+        from .report_sections import SECTION
+
+        register_section(SECTION)  # the generated reports' section (core.report_sections)
+
 
 def _export_table(*, authority_codes, date_from=None, date_to=None):
     from .selectors import measure_list_every, return_export

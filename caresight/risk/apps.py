@@ -13,6 +13,16 @@ class RiskConfig(AppConfig):
         history_written.connect(_rating_inputs_changed, dispatch_uid="risk_rating_inputs")
         tables.register_export("risk-log", help="the risk log on --to", build=_risk_log_table)
 
+        from . import tiles
+
+        tiles.register()  # the dashboard's tiles (core.dashboards)
+
+        from caresight.core.report_sections import register_section
+
+        from .report_sections import SECTION
+
+        register_section(SECTION)  # the generated reports' section (core.report_sections)
+
 
 def _rating_inputs_changed(sender, pks, **kwargs) -> None:
     from . import services

@@ -29,12 +29,16 @@ SERVICE_TYPE_LABELS = dict(ServiceType.choices)
 
 
 def rated_locations(*, user, as_of: dt.date, authority: str | None = None,
-                    capability: Capability = Capability.VIEW_OUTBREAKS) -> QuerySet[Location]:
-    """The services on the log: registered on `as_of`, where the user holds `capability`."""
+                    capability: Capability = Capability.VIEW_OUTBREAKS,
+                    authority_codes=()) -> QuerySet[Location]:
+    """The services on the log: registered on `as_of`, where the user holds `capability` (of
+    one area, `authority`, and/or of the authorities `authority_codes`, when given)."""
     queryset = Location.objects.filter(registered_on_q(as_of))
     queryset = tenancy.in_scope(user, capability, queryset)
     if authority:
         queryset = queryset.filter(authority_id__in=area_authority_ids(authority))
+    if authority_codes:
+        queryset = queryset.filter(authority__ons_code__in=list(authority_codes))
     return queryset
 
 

@@ -108,7 +108,8 @@ def _rows_of(ratings: QuerySet[SavedRating]) -> list[dict]:
 
 
 def risk_log(*, user, as_of: dt.date, authority: str | None = None,
-             use_saved: bool | None = None) -> RiskLog:
+             use_saved: bool | None = None,
+             capability: Capability = Capability.VIEW_OUTBREAKS, authority_codes=()) -> RiskLog:
     """Every service's rating on `as_of` in the user's scope.
 
     Where that day's log was saved, the saved ratings are given for a past day (the log as
@@ -119,7 +120,8 @@ def risk_log(*, user, as_of: dt.date, authority: str | None = None,
     """
     if use_saved is None:
         use_saved = as_of < timezone.localdate()
-    locations = rated_locations(user=user, as_of=as_of, authority=authority)
+    locations = rated_locations(user=user, as_of=as_of, authority=authority,
+                                capability=capability, authority_codes=authority_codes)
     authority_ids = set(locations.order_by().values_list("authority_id", flat=True).distinct())
     saved = (dict(SavedLog.objects.filter(kind=SavedLog.Kind.SAVED, as_of=as_of,
                                           authority_id__in=authority_ids)
@@ -154,6 +156,20 @@ def current_logs(*, authority_ids, as_of: dt.date) -> dict[int, int]:
 
 
 PRIORITY_RATINGS: list[str] = [Rating.RED, Rating.AMBER]
+
+
+def counts_by_authority(log: RiskLog) -> dict[int, dict[str, int]]:
+    """authority ID -> the count of each rating in the log (the dashboard's by authority),
+    counted in the database for the kept and saved ratings."""
+    found: dict[int, Counter] = {}
+    for authority_id, rating, n in (log.ratings.order_by()
+                                    .values_list("location__authority_id", "rating")
+                                    .annotate(n=Count("pk"))):
+        found.setdefault(authority_id, Counter())[rating] += n
+    for row in log.worked_out:
+        found.setdefault(row["authority_id"], Counter())[row["rating"]] += 1
+    return {authority_id: {rating: c.get(rating, 0) for rating in Rating.values}
+            for authority_id, c in found.items()}
 
 
 def priorities(log: RiskLog, limit: int | None = None) -> list[dict]:

@@ -13,6 +13,12 @@ class WorkforceConfig(AppConfig):
             "workforce", help="every team's weeks up to --to (from --from), with COVID-19 "
             "absences by reason", build=_weeks_export)
 
+        from caresight.core.report_sections import register_section
+
+        from .report_sections import SECTION
+
+        register_section(SECTION)  # the generated reports' section (core.report_sections)
+
 
 def _weeks_export(*, authority_codes, date_from=None, date_to=None):
     from .selectors import weeks_export

@@ -31,7 +31,7 @@ def team_list(*, user, capability: Capability = Capability.VIEW_PLANS,
 
 def week_list(*, user, capability: Capability = Capability.VIEW_PLANS,
               as_of: dt.date | None = None, team: int | None = None,
-              authority: str | None = None) -> QuerySet[TeamWeek]:
+              authority: str | None = None, authority_codes=()) -> QuerySet[TeamWeek]:
     """Weeks recorded, newest first: those that had started by `as_of` (when given), of one
     team or area (when given)."""
     weeks = tenancy.in_scope(user, capability, TeamWeek).select_related(
@@ -42,16 +42,19 @@ def week_list(*, user, capability: Capability = Capability.VIEW_PLANS,
         weeks = weeks.filter(team_id=team)
     if authority:
         weeks = weeks.filter(team__authority_id__in=area_authority_ids(authority))
+    if authority_codes:
+        weeks = weeks.filter(team__authority__ons_code__in=list(authority_codes))
     return weeks.order_by("team__authority__name", "team__name", "-week_commencing")
 
 
 def weeks_as_of(*, user, as_of: dt.date, team: int | None = None,
-                authority: str | None = None) -> list[TeamWeek]:
+                authority: str | None = None, authority_codes=()) -> list[TeamWeek]:
     """Each team's latest week commencing on or before `as_of` (teams with none are left
-    out), in team order."""
+    out), in team order (of the authorities `authority_codes`, when given)."""
     latest = (TeamWeek.objects.filter(team_id=OuterRef("team_id"), week_commencing__lte=as_of)
               .order_by("-week_commencing").values("week_commencing")[:1])
-    return list(week_list(user=user, as_of=as_of, team=team, authority=authority)
+    return list(week_list(user=user, as_of=as_of, team=team, authority=authority,
+                          authority_codes=authority_codes)
                 .filter(week_commencing=Subquery(latest)))
 
 

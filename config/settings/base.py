@@ -56,6 +56,8 @@ INSTALLED_APPS = [
     "caresight.plans",
     "caresight.governance",
     "caresight.workforce",
+    "caresight.reports",
+    "caresight.dashboards",
     "caresight.demo",
 ]
 
@@ -198,6 +200,11 @@ CARESIGHT_IMPORT_MAX_COLUMNS = env.int("CARESIGHT_IMPORT_MAX_COLUMNS", default=1
 # order — 1–6 low, 8–12 medium, 15–25 high.
 CARESIGHT_RISK_BANDS = ((6, "Low"), (12, "Medium"), (25, "High"))
 
+# Small-number suppression in aggregates (dashboards for regional and national viewers, and
+# their downloads): counts from 1 to this less one are shown as "fewer than 5", so that no
+# figure points at one home. 0 is shown as 0.
+CARESIGHT_SUPPRESS_BELOW = env.int("CARESIGHT_SUPPRESS_BELOW", default=5)
+
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
@@ -235,6 +242,11 @@ CARESIGHT_RATE_LIMITS = {
     "sign_in": env("RATE_LIMIT_SIGN_IN", default="20/m"),
     "upload": env("RATE_LIMIT_UPLOAD", default="30/h"),
     "open_data": env("RATE_LIMIT_OPEN_DATA", default="120/m"),
+    # Forgotten-password and invitation emails: per client, and per address they are sent to.
+    "password_reset": env("RATE_LIMIT_PASSWORD_RESET", default="10/h"),
+    "password_reset_address": env("RATE_LIMIT_PASSWORD_RESET_ADDRESS", default="3/h"),
+    "invite": env("RATE_LIMIT_INVITE", default="60/h"),
+    "invite_address": env("RATE_LIMIT_INVITE_ADDRESS", default="3/h"),
 }
 RATELIMIT_IP_META_KEY = "caresight.core.security.client_ip"
 
@@ -244,6 +256,32 @@ TASKS = {
         "QUEUES": ["default"],
     }
 }
+
+# Email (caresight.core.email): every message is kept as a delivery record per recipient and
+# sent by the background worker through this backend. EMAIL_URL sets it in one go
+# (smtp+tls://USER:PASSWORD@smtp.example.org:587, smtp+ssl://…:465, consolemail://); or set
+# EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD, EMAIL_USE_TLS one by one.
+EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+EMAIL_HOST = env("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
+if env("EMAIL_URL", default=""):
+    vars().update({key: value for key, value in env.email_url("EMAIL_URL").items()
+                   if value not in (None, "")})
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)  # seconds; a silent server is tried later
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Caresight <caresight@localhost>")
+SERVER_EMAIL = env("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
+# A delivery the server cannot take now is tried again after 1, 2, 4, 8… times this wait, up
+# to this many attempts in all; a recipient refused for good (5xx) fails at once.
+CARESIGHT_EMAIL_MAX_ATTEMPTS = env.int("CARESIGHT_EMAIL_MAX_ATTEMPTS", default=6)
+CARESIGHT_EMAIL_RETRY_SECONDS = env.int("CARESIGHT_EMAIL_RETRY_SECONDS", default=60)
+# How long an invitation link to set up an account works.
+CARESIGHT_INVITATION_DAYS = env.int("CARESIGHT_INVITATION_DAYS", default=7)
+# How long a forgotten-password link works (Django's PASSWORD_RESET_TIMEOUT, in seconds).
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=60 * 60)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

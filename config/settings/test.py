@@ -15,7 +15,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 # limits); elsewhere, and in the browser tests that sign in many times, they would only make
 # tests flaky.
 REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_CLASSES": []}  # noqa: F405
-CARESIGHT_RATE_LIMITS = {"sign_in": "", "upload": "", "open_data": ""}
+CARESIGHT_RATE_LIMITS = {"sign_in": "", "upload": "", "open_data": "", "password_reset": "",
+                         "password_reset_address": "", "invite": "", "invite_address": ""}
 AXES_ENABLED = True
 # Each test process counts in its own memory (see local.py).
 SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]

@@ -114,7 +114,9 @@ def test_sign_in_shows_errors_then_lands_on_the_register(page, market, commissio
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
 
-    expect(page).to_have_url(re.compile(r"/register/locations/$"))
+    expect(page).to_have_url(re.compile(r"/$"))  # the dashboard (tests/e2e/test_dashboards.py)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Dashboard")
+    page.goto("/register/locations/")
     expect(page.get_by_role("heading", level=1)).to_have_text("Care provider register")
     expect(page.locator(".govuk-error-summary")).to_have_count(0)
     expect(result_count(page)).to_have_text("8 services")
@@ -133,6 +135,7 @@ def test_sign_in_shows_errors_then_lands_on_the_register(page, market, commissio
 
 def test_search_and_filter_the_register(page, market, commissioner):
     sign_in(page, commissioner.email)
+    page.get_by_role("navigation", name="Menu").get_by_role("link", name="Register").click()
     expect(result_count(page)).to_have_text("8 services")
     expect(service_links(page)).to_have_text(ALL_CAMBS)
     audit(page, "register list")
@@ -195,6 +198,7 @@ def test_search_and_filter_the_register(page, market, commissioner):
 
 def test_edit_a_service_then_read_its_history(page, market, commissioner):
     sign_in(page, commissioner.email)
+    page.get_by_role("navigation", name="Menu").get_by_role("link", name="Register").click()
     page.get_by_role("link", name="Fen View Care Home").click()
 
     expect(page.get_by_role("heading", level=1)).to_have_text("Fen View Care Home")
@@ -331,6 +335,8 @@ def test_a_viewer_sees_the_summary_but_not_the_register(page, market, cambs, mak
     viewer = make_user(Role.VIEWER, cambs, email="val@region.example")
     sign_in(page, viewer.email)
 
+    expect(page.get_by_role("heading", level=1)).to_have_text("Figures by authority")
+    page.goto("/register/summary/")
     expect(page).to_have_url(re.compile(r"/register/summary/$"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Register summary")
     # Cambridgeshire only: 262 beds across eight services; Devon's home is not counted.

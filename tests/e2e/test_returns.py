@@ -79,6 +79,8 @@ def test_a_care_home_manager_submits_corrects_and_resubmits(page, home, manager)
     return_submit(location=home, for_date=yesterday, answers=care_home_answers(), user=manager)
 
     sign_in(page, manager.email)
+    expect(page.get_by_role("heading", level=1)).to_have_text("What is due from you")
+    page.get_by_test_id("link-provider_returns_due").click()
     expect(page).to_have_url(re.compile(r"/returns/submit/$"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Submit a return")
     rows = page.get_by_test_id("submit-list").locator("tbody tr")

@@ -159,7 +159,7 @@ def rows(w):
     own_p, other_p = w["own_provider"].pk, w["other_provider"].pk
     api_body = {"name": "Renamed by API"}
     return [
-        ("home", {}, "get", None, "", page(SIGNED_IN, yes=302)),
+        ("home", {}, "get", None, "", page(SIGNED_IN)),
         ("registry:location-list", {}, "get", None, "", page(VIEW)),
         ("registry:location-list", {}, "get", None, "download=csv", page(EXPORT)),
         ("registry:location-create", {}, "get", None, "", page(EDIT)),
@@ -195,6 +195,7 @@ def rows(w):
         ("accounts:account", {}, "get", None, "", page(SIGNED_IN)),
         ("accounts:two-factor-setup", {}, "get", None, "", page(STAFF, no=302)),
         ("accounts:two-factor-disable", {}, "post", {}, "", page(SIGNED_IN, yes=302)),
+        *account_rows(w),
         ("api-schema", {}, "get", None, "", page(SIGNED_IN, anon=200)),
         ("api-docs", {}, "get", None, "", page(SIGNED_IN, anon=200)),
         ("api-root", {}, "get", None, "", api(SIGNED_IN)),
@@ -255,6 +256,34 @@ def rows(w):
         ("admin:index", {}, "get", None, "", page(set(), no=302)),
         *outbreak_rows(w),
         *(row for app_rows in APP_ROWS for row in app_rows(w)),
+    ]
+
+
+def account_rows(w):
+    """Administrators manage the people of their own authorities; links sent by email."""
+    admins = {Role.ADMIN}
+    own = w["users"][Role.COMMISSIONER]
+    other = w["job"].created_by  # an administrator in Devon
+    own_role, other_role = own.memberships.get(), other.memberships.get()
+    everyone = {role: 200 for role in ROLES}
+    return [
+        ("accounts:user-list", {}, "get", None, "", page(admins)),
+        ("accounts:user-invite", {}, "get", None, "", page(admins)),
+        ("accounts:user-detail", {"pk": own.pk}, "get", None, "", record(admins)),
+        ("accounts:user-detail", {"pk": other.pk}, "get", None, "", hidden()),
+        ("accounts:user-reactivate", {"pk": own.pk}, "post", {}, "", record(admins, yes=302)),
+        ("accounts:user-reactivate", {"pk": other.pk}, "post", {}, "", hidden()),
+        ("accounts:user-deactivate", {"pk": other.pk}, "post", {}, "", hidden()),
+        ("accounts:membership-edit", {"pk": own_role.pk}, "get", None, "", record(admins)),
+        ("accounts:membership-edit", {"pk": other_role.pk}, "post", {}, "", hidden()),
+        ("accounts:invitation-open", {"token": "not-a-token"}, "get", None, "",
+         {role: 302 for role in ROLES}),
+        ("accounts:invitation-accept", {}, "get", None, "", {role: 400 for role in ROLES}),
+        ("accounts:password-reset", {}, "get", None, "", everyone),
+        ("accounts:password-reset-sent", {}, "get", None, "", everyone),
+        ("accounts:password-reset-confirm", {"uidb64": "MQ", "token": "nope"}, "get", None, "",
+         {role: 400 for role in ROLES}),
+        ("email-list", {}, "get", None, "", page(admins)),
     ]
 
 
@@ -442,9 +471,9 @@ def _app_rows(module: str):
 
 # The apps that keep their own rows, and the names of their API routes.
 APP_ROWS = [_app_rows(f"caresight.{app}.tests.permission_rows")
-            for app in ("plans", "governance", "workforce")]
+            for app in ("plans", "governance", "workforce", "reports", "dashboards")]
 API_PREFIXES = ("action-plan-", "plan-action-", "winter-response-", "governance-risk-",
-                "decision-", "business-case-", "workforce-")
+                "decision-", "business-case-", "workforce-", "published-report-")
 
 
 # Routes not walked, and why.

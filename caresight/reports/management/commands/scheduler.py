@@ -1,0 +1,63 @@
+"""caresight scheduler — build and email each authority's scheduled reports when they are due.
+
+An APScheduler BlockingScheduler with one job, every minute: `schedules_run_due`, which
+records each run that has come due and queues its background task (run by `caresight
+db_worker`). `--once` runs the due schedules once and exits, for cron."""
+
+import contextlib
+import logging
+
+from django.core.management.base import BaseCommand
+from django.db import close_old_connections
+from django.utils import timezone
+
+from caresight.reports.services import LONDON, schedules_run_due
+
+logger = logging.getLogger(__name__)
+
+
+class Command(BaseCommand):
+    help = ("Build and email the authorities' scheduled reports when they are due: every "
+            "minute, record each run that has come due (one per schedule and report date, "
+            "never two) and queue its background task, which publishes the report (or reuses "
+            "the publication already made) and emails it to the schedule's distribution list. "
+            "Run `caresight db_worker` beside it. --once: run the due schedules once and exit "
+            "(for cron: `* * * * * caresight scheduler --once`).")
+
+    def add_arguments(self, parser):
+        parser.add_argument("--once", action="store_true",
+                            help="run the schedules that are due now, once, and exit")
+
+    def handle(self, *args, once: bool, **options):
+        if once:
+            self.stdout.write(self._tick())
+            return
+        from apscheduler.schedulers.blocking import BlockingScheduler
+
+        scheduler = BlockingScheduler(timezone=LONDON)
+        scheduler.add_job(self._job, "cron", minute="*", id="schedules_run_due",
+                          max_instances=1, coalesce=True, misfire_grace_time=50,
+                          next_run_time=timezone.now())
+        self.stdout.write("Scheduler started: the due reports are looked for every minute "
+                          "(Ctrl-C to stop).")
+        with contextlib.suppress(KeyboardInterrupt, SystemExit):
+            scheduler.start()
+
+    def _tick(self) -> str:
+        runs = schedules_run_due()
+        if not runs:
+            return "No scheduled report is due."
+        return "\n".join(
+            f"Queued {run.schedule.kind} for {run.schedule.authority.name}, "
+            f"{run.period_from} to {run.as_of} (run {run.pk})." for run in runs)
+
+    def _job(self) -> None:
+        # A long-running process: a database connection that broke or grew old is dropped
+        # before and after each pass, as Django does around a request.
+        close_old_connections()
+        try:
+            logger.info(self._tick())
+        except Exception:  # the scheduler keeps going; the next minute tries again
+            logger.exception("Looking for due scheduled reports failed")
+        finally:
+            close_old_connections()
