@@ -52,6 +52,11 @@ Email
   email test --to ADDRESS       send a test message and say what the mail server answered
   email status                  how many emails are waiting, sent and failed
 
+Notifications
+  notify run-daily [--date DATE]  returns due and overdue, agreements to sign, spend returns
+                                due, ratings turned red (the scheduler runs it at 07:00)
+  notify send-digests           email the daily digests now
+
 --authority CODE: an authority's ONS code, a region's (E12…) or england.
 
 The database is SQLite (caresight.sqlite3) unless DATABASE_URL names another, e.g.

@@ -65,6 +65,7 @@ urlpatterns = [
     path("governance/", include("caresight.governance.urls")),
     path("workforce/", include("caresight.workforce.urls")),
     path("reports/", include("caresight.reports.urls")),
+    path("notifications/", include("caresight.notifications.urls")),
     path("open-data/grants/", include((published_grants, "published"))),
     path("jobs/<uuid:pk>/", core_views.job_detail, name="job-detail"),
     path("jobs/<uuid:pk>/confirm/", core_views.job_confirm, name="job-confirm"),

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "caresight.governance",
     "caresight.workforce",
     "caresight.reports",
+    "caresight.notifications",
     "caresight.dashboards",
     "caresight.demo",
 ]
@@ -204,6 +205,10 @@ CARESIGHT_RISK_BANDS = ((6, "Low"), (12, "Medium"), (25, "High"))
 # their downloads): counts from 1 to this less one are shown as "fewer than 5", so that no
 # figure points at one home. 0 is shown as 0.
 CARESIGHT_SUPPRESS_BELOW = env.int("CARESIGHT_SUPPRESS_BELOW", default=5)
+
+# The service's own address, for the links in emails sent by the worker (notifications,
+# scheduled reports), which has no request to take it from.
+CARESIGHT_SITE_URL = env("CARESIGHT_SITE_URL", default="http://127.0.0.1:8000")
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True

@@ -471,7 +471,8 @@ def _app_rows(module: str):
 
 # The apps that keep their own rows, and the names of their API routes.
 APP_ROWS = [_app_rows(f"caresight.{app}.tests.permission_rows")
-            for app in ("plans", "governance", "workforce", "reports", "dashboards")]
+            for app in ("plans", "governance", "workforce", "reports", "dashboards",
+                        "notifications")]
 API_PREFIXES = ("action-plan-", "plan-action-", "winter-response-", "governance-risk-",
                 "decision-", "business-case-", "workforce-", "published-report-")
 

@@ -2,7 +2,8 @@
 
 An APScheduler BlockingScheduler with one job, every minute: `schedules_run_due`, which
 records each run that has come due and queues its background task (run by `caresight
-db_worker`). `--once` runs the due schedules once and exits, for cron."""
+db_worker`); and one at 07:00 (London): the day's notifications and the daily digests
+(`caresight/notifications`). `--once` runs the due schedules once and exits, for cron."""
 
 import contextlib
 import logging
@@ -21,6 +22,8 @@ class Command(BaseCommand):
             "minute, record each run that has come due (one per schedule and report date, "
             "never two) and queue its background task, which publishes the report (or reuses "
             "the publication already made) and emails it to the schedule's distribution list. "
+            "At 07:00 it also makes the day's notifications and sends the daily digests "
+            "(`caresight notify run-daily`, `caresight notify send-digests`). "
             "Run `caresight db_worker` beside it. --once: run the due schedules once and exit "
             "(for cron: `* * * * * caresight scheduler --once`).")
 
@@ -38,6 +41,9 @@ class Command(BaseCommand):
         scheduler.add_job(self._job, "cron", minute="*", id="schedules_run_due",
                           max_instances=1, coalesce=True, misfire_grace_time=50,
                           next_run_time=timezone.now())
+        scheduler.add_job(self._notifications, "cron", hour=7, minute=0,
+                          id="notifications_daily", max_instances=1, coalesce=True,
+                          misfire_grace_time=3600)
         self.stdout.write("Scheduler started: the due reports are looked for every minute "
                           "(Ctrl-C to stop).")
         with contextlib.suppress(KeyboardInterrupt, SystemExit):
@@ -59,5 +65,18 @@ class Command(BaseCommand):
             logger.info(self._tick())
         except Exception:  # the scheduler keeps going; the next minute tries again
             logger.exception("Looking for due scheduled reports failed")
+        finally:
+            close_old_connections()
+
+    def _notifications(self) -> None:
+        """The day's notifications, then the digests (each idempotent: safe if run twice)."""
+        from caresight.notifications.services import notifications_run_daily, send_digests
+
+        close_old_connections()
+        try:
+            logger.info("Daily notifications: %s", notifications_run_daily())
+            logger.info("Daily digests queued: %s", send_digests())
+        except Exception:  # the scheduler keeps going
+            logger.exception("The daily notifications failed")
         finally:
             close_old_connections()
