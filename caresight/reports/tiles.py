@@ -25,7 +25,7 @@ def _due(user, as_of, codes) -> Figure:
                        f"{long_date(sunday)}",
                   url=list_link("reports:index", kind="highlight", as_of=sunday,
                                 **{"from": monday}),
-                  link_text="Build and publish it")
+                  link_text="Build and publish it" if found["due"] else "See the reports")
 
 
 def register() -> None:
