@@ -182,13 +182,19 @@ def job_detail(request, pk):
     })
 
 
+def attachment_response(content: bytes, content_type: str, file_name: str) -> HttpResponse:
+    """A file to save (not to show): every download of a stored or drawn file."""
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{file_name}"'
+    return response
+
+
 def job_download(request, pk):
     """The document a finished document job made, for the person who asked for it."""
     job = get_object_or_404(Job, pk=pk, created_by=request.user, kind__in=list(DOCUMENTS),
                             status=Job.Status.DONE)
-    response = HttpResponse(bytes(job.payload), content_type=job.result["content_type"])
-    response["Content-Disposition"] = f'attachment; filename="{job.result["file_name"]}"'
-    return response
+    return attachment_response(bytes(job.payload), job.result["content_type"],
+                               job.result["file_name"])
 
 
 @require_POST

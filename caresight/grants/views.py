@@ -10,7 +10,7 @@ import io
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -23,7 +23,7 @@ from caresight.core.services import (
 )
 from caresight.core.tenancy import Capability
 from caresight.core.timeutils import long_date
-from caresight.core.views import call_and_tell, handle_form
+from caresight.core.views import attachment_response, call_and_tell, handle_form
 
 from . import letters, selectors, services
 from . import tables as grant_tables
@@ -226,12 +226,6 @@ def adjustment_add(request, pk: int):
 
 # --- Letters --------------------------------------------------------------------------------
 
-def _file(data: bytes, content_type: str, name: str) -> HttpResponse:
-    response = HttpResponse(data, content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
-
-
 PDF = "application/pdf"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
@@ -255,9 +249,9 @@ def letter(request, pk: int, provider: int, fmt: str):
     found = get_object_or_404(selectors.own_providers(user=request.user, round=round),
                               pk=provider)
     if fmt == "pdf":
-        return _file(letters.letters_pdf(round, [found]), PDF,
+        return attachment_response(letters.letters_pdf(round, [found]), PDF,
                      f"allocation-letter-{round.pk}-{found.pk}.pdf")
-    return _file(letters.letter_docx(round, found), DOCX,
+    return attachment_response(letters.letter_docx(round, found), DOCX,
                  f"allocation-letter-{round.pk}-{found.pk}.docx")
 
 

@@ -1,7 +1,7 @@
 """Action plan and winter plan pages: thin views over the plans selectors and services."""
 
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -9,7 +9,7 @@ from django.utils import timezone
 from caresight.core import tables, tenancy
 from caresight.core.query import page_date
 from caresight.core.tenancy import Capability
-from caresight.core.views import handle_form, history_page
+from caresight.core.views import attachment_response, handle_form, history_page
 
 from . import selectors, services, winter_plan
 from . import tables as plan_tables
@@ -324,7 +324,5 @@ def winter_evidence(request, pk: int):
     item = tenancy.access_winter_evidence(request.user, pk, Capability.VIEW_PLANS)
     if not item.file_name:
         raise Http404("No such file.")
-    response = HttpResponse(bytes(item.content), content_type=item.content_type)
-    response["Content-Disposition"] = f'attachment; filename="{item.file_name}"'
-    return response
+    return attachment_response(bytes(item.content), item.content_type, item.file_name)
 

@@ -1,6 +1,5 @@
 """The published reports in the API: a list, one report with its figures' hash, and its files."""
 
-from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, permissions, serializers, viewsets
@@ -11,7 +10,7 @@ from caresight.core.tenancy import Capability
 
 from . import selectors
 from .models import PublishedReport
-from .views import FILE_TYPES, _file_stem
+from .views import FILE_TYPES, _file, _file_stem
 
 FORMATS = list(FILE_TYPES)
 
@@ -75,10 +74,4 @@ class PublishedReportViewSet(viewsets.ReadOnlyModelViewSet):
         if fmt not in FILE_TYPES:
             raise exceptions.ValidationError({"file": "Give pdf, docx or html."})
         report = selectors.published_report(request.user, pk)
-        content = {"pdf": lambda: bytes(report.pdf), "docx": lambda: bytes(report.docx),
-                   "html": lambda: report.html.encode()}[fmt]()
-        response: HttpResponse = HttpResponse(content, content_type=FILE_TYPES[fmt][0])
-        response["Content-Disposition"] = (f'attachment; filename="'
-                                           f'{_file_stem(report.figures, draft=False)}.'
-                                           f'{FILE_TYPES[fmt][1]}"')
-        return response
+        return _file(report.file(fmt), fmt, _file_stem(report.figures, draft=False))

@@ -103,6 +103,10 @@ class PublishedReport(models.Model):
     def __str__(self) -> str:
         return f"{self.title}, {self.area_name}, {self.as_of}"
 
+    def file(self, fmt: str) -> bytes:
+        """The kept file: "pdf", "docx" or "html"."""
+        return self.html.encode() if fmt == "html" else bytes(getattr(self, fmt))
+
 
 class ReportSchedule(models.Model):
     """An authority's report built and emailed by itself: which report (for the authority, or a

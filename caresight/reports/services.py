@@ -131,8 +131,6 @@ def report_publish(*, user, kind: str, authority_codes, as_of: dt.date,
     it is never rebuilt."""
     authorities = selectors.area_authorities(user, authority_codes,
                                              Capability.PUBLISH_REPORTS)
-    period_from = selectors.check_period(kinds()[kind], as_of, period_from) \
-        if kind in kinds() else period_from
     figures = selectors.report_figures(user=user, kind=kind, authority_codes=authority_codes,
                                        as_of=as_of, period_from=period_from)
     _refuse_if_published(kind, authorities, dt.date.fromisoformat(figures["period_from"]),
@@ -289,13 +287,18 @@ def schedules_run_due(now: dt.datetime | None = None) -> list[ScheduledRun]:
     no second run. Runs left waiting by a worker that stopped are queued again."""
     now = now or timezone.now()
     made: list[ScheduledRun] = []
-    schedules = ReportSchedule.objects.filter(active=True).select_related("authority")
-    for schedule in schedules:
+    due_now = []
+    for schedule in ReportSchedule.objects.filter(active=True).select_related("authority"):
         due = schedule_last_due(schedule, now)
-        if due < schedule.created_at:
-            continue  # its first time has not come yet
-        period_from, as_of = schedule_period(schedule, due.astimezone(LONDON).date())
-        if ScheduledRun.objects.filter(schedule=schedule, as_of=as_of).exists():
+        if due >= schedule.created_at:  # else its first time has not come yet
+            due_now.append((schedule, due, *schedule_period(schedule,
+                                                           due.astimezone(LONDON).date())))
+    # Every minute, so the runs already made are read in one query, not one a schedule.
+    made_before = set(ScheduledRun.objects.filter(
+        schedule__in=[s for s, *_ in due_now], as_of__in={a for *_, a in due_now}
+    ).values_list("schedule_id", "as_of"))
+    for schedule, due, period_from, as_of in due_now:
+        if (schedule.pk, as_of) in made_before:
             continue
         try:
             with transaction.atomic():
@@ -310,8 +313,9 @@ def schedules_run_due(now: dt.datetime | None = None) -> list[ScheduledRun]:
     stale = ScheduledRun.objects.filter(status__in=[RunStatus.QUEUED, RunStatus.BUILT],
                                         updated_at__lt=now - STALE_RUN,
                                         ).exclude(pk__in=[r.pk for r in made])
-    for pk in stale.values_list("pk", flat=True):
-        ScheduledRun.objects.filter(pk=pk).update(updated_at=now)
+    stale_pks = list(stale.values_list("pk", flat=True))
+    ScheduledRun.objects.filter(pk__in=stale_pks).update(updated_at=now)
+    for pk in stale_pks:
         transaction.on_commit(functools.partial(_enqueue_run, pk))
     return made
 

@@ -17,7 +17,7 @@ from caresight.core.query import page_date
 from caresight.core.report_sections import sections as data_sections
 from caresight.core.tenancy import OPERATOR, Capability
 from caresight.core.timeutils import long_date
-from caresight.core.views import handle_form, history_page
+from caresight.core.views import attachment_response, handle_form, history_page
 
 from . import rendering, selectors, services, tables
 from .forms import EntryEditForm, EntryForm, ScheduleEditForm, ScheduleForm, SettingsForm
@@ -123,10 +123,7 @@ def _file_stem(figures: dict, *, draft: bool) -> str:
 
 def _file(content: bytes, fmt: str, stem: str) -> HttpResponse:
     content_type, extension = FILE_TYPES[fmt]
-    response = HttpResponse(content, content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="{stem}.{extension}"'
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return attachment_response(content, content_type, f"{stem}.{extension}")
 
 
 @require_POST
@@ -183,9 +180,7 @@ def published_file(request, pk: int, fmt: str):
     report = selectors.published_report(request.user, pk)
     if fmt not in FILE_TYPES:
         raise Http404("No such format.")
-    content = {"pdf": lambda: bytes(report.pdf), "docx": lambda: bytes(report.docx),
-               "html": lambda: report.html.encode()}[fmt]()
-    return _file(content, fmt, _file_stem(report.figures, draft=False))
+    return _file(report.file(fmt), fmt, _file_stem(report.figures, draft=False))
 
 
 # --- Narrative entries -------------------------------------------------------------------------
