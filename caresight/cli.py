@@ -12,7 +12,7 @@ Getting started
   migrate                       create or update the database tables
   demo                          load the fictional demo area and print demo sign-ins
   runserver 127.0.0.1:8000      serve the pages and API for development
-  db_worker                     run background work (imports) as it is queued
+  db_worker                     run background work (imports, emails, reports) as it is queued
 
 Register
   import cqc PATH               import CQC locations (JSON, JSON lines, CSV or XLSX)
@@ -41,6 +41,19 @@ Infection Control Fund
   grants pay --round ID --instalment N [--as-of DATE] [--output FILE]
                                 confirm a payment run and write the finance CSV
   summary grants --round ID [--format json]   the return to government and reconciliation
+
+Plans, risks and decisions
+  import action-plan PATH --into PLAN_ID [--dry-run]   a plan's actions from a spreadsheet
+  export action-plan|winter-plan|risk-register|decisions|business-cases|workforce
+      [--to DATE] [--from DATE] [--authority CODE] [--format F] [--output FILE]
+
+Reports
+  report build highlight|committee|outbreak-update --authority CODE --as-of DATE
+      [--from DATE] --format html|pdf|docx --output FILE   from the live figures
+  report publish …same report options…   build it and keep it, frozen (once per period)
+  report send …same report options… [--to ADDRESS …]   email a published report
+  scheduler [--once]            build and email the scheduled reports when due, and run the
+                                daily notifications at 07:00
 
 People and access
   user create --email E --role R --authority CODE [--organisation NAME]
