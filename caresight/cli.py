@@ -47,6 +47,12 @@ Plans, risks and decisions
   export action-plan|winter-plan|risk-register|decisions|business-cases|workforce
       [--to DATE] [--from DATE] [--authority CODE] [--format F] [--output FILE]
 
+Beds and hospital discharge
+  import bed-schemes|placements PATH [--dry-run]   existing bed lists and placements
+  export beds|placements --as-of DATE [--authority CODE] [--format F] [--output FILE]
+  summary beds --as-of DATE [--authority CODE] [--format json]
+                                commissioned, occupied and free beds, by kind, overstays
+
 Reports
   report build highlight|committee|outbreak-update --authority CODE --as-of DATE
       [--from DATE] --format html|pdf|docx --output FILE   from the live figures
@@ -67,7 +73,8 @@ Email
 
 Notifications
   notify run-daily [--date DATE]  returns due and overdue, agreements to sign, spend returns
-                                due, ratings turned red (the scheduler runs it at 07:00)
+                                due, ratings turned red, overstays (the scheduler runs it at
+                                07:00)
   notify send-digests           email the daily digests now
 
 --authority CODE: an authority's ONS code, a region's (E12…) or england.

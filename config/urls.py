@@ -4,6 +4,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.urls import include, path, reverse_lazy
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from caresight.beds import api as beds_api
 from caresight.core import views as core_views
 from caresight.core.api import Router
 from caresight.governance import api as governance_api
@@ -52,6 +53,9 @@ router.register("business-cases", governance_api.BusinessCaseViewSet, basename="
 router.register("workforce-teams", workforce_api.TeamViewSet, basename="workforce-team")
 router.register("workforce-weeks", workforce_api.TeamWeekViewSet, basename="workforce-week")
 router.register("reports", reports_api.PublishedReportViewSet, basename="published-report")
+router.register("beds/schemes", beds_api.SchemeViewSet, basename="bed-scheme")
+router.register("beds/placements", beds_api.PlacementViewSet, basename="placement")
+router.register("beds", beds_api.BedsViewSet, basename="beds")
 
 urlpatterns = [
     path("", core_views.home, name="home"),
@@ -64,6 +68,7 @@ urlpatterns = [
     path("plans/", include("caresight.plans.urls")),
     path("governance/", include("caresight.governance.urls")),
     path("workforce/", include("caresight.workforce.urls")),
+    path("beds/", include("caresight.beds.urls")),
     path("reports/", include("caresight.reports.urls")),
     path("notifications/", include("caresight.notifications.urls")),
     path("open-data/grants/", include((published_grants, "published"))),

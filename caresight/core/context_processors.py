@@ -15,6 +15,7 @@ NAVIGATION = [
     ("Risk log", "risk:log", Capability.VIEW_OUTBREAKS),
     ("Infection Control Fund", "grants:list", Capability.VIEW_GRANTS),
     ("Plans", "plans:index", Capability.VIEW_PLANS),
+    ("Beds", "beds:occupancy", Capability.VIEW_BEDS),
     ("Reports", "reports:index", Capability.VIEW_REPORTS),
     ("Import from CQC", "registry:import", Capability.IMPORT),
     ("Import returns", "returns:import", Capability.IMPORT),

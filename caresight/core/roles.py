@@ -10,6 +10,7 @@ class Role(models.TextChoices):
     QUALITY_OFFICER = "quality_officer", "Quality officer"
     PUBLIC_HEALTH = "public_health", "Public health"
     FINANCE = "finance", "Finance"
+    BROKERAGE = "brokerage", "Brokerage officer"
     PARTNER = "partner", "Partner (reads; updates the actions it leads)"
     PROVIDER_USER = "provider_user", "Provider user"
     VIEWER = "viewer", "Regional or national viewer"

@@ -48,6 +48,14 @@ class Capability(StrEnum):
     VIEW_REPORTS = "view_reports"
     WRITE_NARRATIVE = "write_narrative"
     PUBLISH_REPORTS = "publish_reports"
+    # Beds and hospital discharge: see the schemes, placements and occupancy; place people
+    # (and discharge them); set up schemes and their capacity; record what was claimed from
+    # the NHS. A partner's beds capabilities reach only the schemes its organisation
+    # commissions (FUNDER_CAPABILITIES).
+    VIEW_BEDS = "view_beds"
+    PLACE_BEDS = "place_beds"
+    MANAGE_BEDS = "manage_beds"
+    RECORD_BED_CLAIMS = "record_bed_claims"
 
 
 C = Capability
@@ -58,24 +66,31 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
     Role.COMMISSIONER: frozenset(
         {C.VIEW_RECORDS, C.VIEW_AGGREGATES, C.EDIT_REGISTER, C.IMPORT, C.EXPORT, C.SUBMIT_RETURNS,
          C.VIEW_OUTBREAKS, C.VIEW_GRANTS, C.MANAGE_GRANTS, C.VIEW_PLANS, C.MANAGE_PLANS,
-         C.VIEW_REPORTS, C.WRITE_NARRATIVE, C.PUBLISH_REPORTS}
+         C.VIEW_REPORTS, C.WRITE_NARRATIVE, C.PUBLISH_REPORTS, C.VIEW_BEDS, C.PLACE_BEDS,
+         C.MANAGE_BEDS, C.RECORD_BED_CLAIMS}
     ),
     Role.QUALITY_OFFICER: frozenset(
         {C.VIEW_RECORDS, C.VIEW_AGGREGATES, C.EDIT_REGISTER, C.EXPORT, C.SUBMIT_RETURNS,
-         C.VIEW_OUTBREAKS, C.MANAGE_OUTBREAKS, C.VIEW_PLANS, C.VIEW_REPORTS, C.WRITE_NARRATIVE}
+         C.VIEW_OUTBREAKS, C.MANAGE_OUTBREAKS, C.VIEW_PLANS, C.VIEW_REPORTS, C.WRITE_NARRATIVE,
+         C.VIEW_BEDS}
     ),
     Role.PUBLIC_HEALTH: frozenset(
         {C.VIEW_RECORDS, C.VIEW_AGGREGATES, C.EXPORT, C.VIEW_OUTBREAKS, C.MANAGE_OUTBREAKS,
-         C.VIEW_PLANS, C.VIEW_REPORTS, C.WRITE_NARRATIVE}),
+         C.VIEW_PLANS, C.VIEW_REPORTS, C.WRITE_NARRATIVE, C.VIEW_BEDS}),
     Role.FINANCE: frozenset({C.VIEW_RECORDS, C.VIEW_AGGREGATES, C.EXPORT, C.VIEW_GRANTS,
                              C.MANAGE_GRANTS, C.CONFIRM_PAYMENTS, C.VIEW_PLANS, C.VIEW_REPORTS,
-                             C.WRITE_NARRATIVE}),
+                             C.WRITE_NARRATIVE, C.VIEW_BEDS, C.RECORD_BED_CLAIMS}),
+    # Brokerage finds free beds and places people; it sees the services' outbreaks and ratings
+    # so as not to place someone into a home in outbreak unknowingly.
+    Role.BROKERAGE: frozenset({C.VIEW_RECORDS, C.VIEW_AGGREGATES, C.EXPORT, C.VIEW_OUTBREAKS,
+                               C.VIEW_REPORTS, C.VIEW_BEDS, C.PLACE_BEDS}),
     # Partners read plans, risks and decisions, and update the actions their organisation leads.
     Role.PARTNER: frozenset({C.VIEW_RECORDS, C.VIEW_AGGREGATES, C.EXPORT, C.VIEW_OUTBREAKS,
-                             C.VIEW_PLANS, C.UPDATE_LED_ACTIONS, C.VIEW_REPORTS}),
+                             C.VIEW_PLANS, C.UPDATE_LED_ACTIONS, C.VIEW_REPORTS, C.VIEW_BEDS,
+                             C.PLACE_BEDS}),
     # Provider users see only their own provider's services, and nothing aggregated.
     Role.PROVIDER_USER: frozenset({C.VIEW_RECORDS, C.SUBMIT_RETURNS, C.VIEW_GRANTS,
-                                   C.RESPOND_GRANTS}),
+                                   C.RESPOND_GRANTS, C.VIEW_BEDS}),
     Role.VIEWER: frozenset({C.VIEW_AGGREGATES}),
 }
 
@@ -91,9 +106,13 @@ class Scope:
     # For a capability used only on what one's own organisation leads (LEAD_CAPABILITIES):
     # the organisations; None for every other capability.
     lead_organisations: frozenset[int] | None = None
+    # (organisation id, authority id): for a partner's FUNDER_CAPABILITIES, the bed schemes its
+    # organisation commissions in that authority. Only the beds rules read these.
+    funder_grants: frozenset[tuple[int, int]] = frozenset()
 
     def __bool__(self) -> bool:
-        return bool(self.everywhere or self.authority_ids or self.provider_grants)
+        return bool(self.everywhere or self.authority_ids or self.provider_grants
+                    or self.funder_grants)
 
     def location_q(self, prefix: str = "") -> Q:
         """A filter for locations (or rows reached from a location through `prefix`)."""
@@ -111,6 +130,21 @@ class Scope:
     def authority_q(self, field: str = "authority_id") -> Q:
         """A filter for records of a whole authority (through `field`)."""
         return Q() if self.everywhere else Q(**{f"{field}__in": self.authority_ids})
+
+    def scheme_q(self, prefix: str = "") -> Q:
+        """A filter for bed schemes (or rows reached from one through `prefix`): the whole
+        authority's, those an organisation in scope commissions, and, for a provider user,
+        the schemes in their own services."""
+        if self.everywhere:
+            return Q()
+        parts = [Q(**{f"{prefix}authority_id__in": self.authority_ids})] if self.authority_ids \
+            else []
+        parts += [Q(**{f"{prefix}commissioned_by_id": o, f"{prefix}authority_id": a})
+                  for o, a in sorted(self.funder_grants)]
+        if self.provider_grants:
+            parts.append(Scope(frozenset(), self.provider_grants).location_q(
+                f"{prefix}location__"))
+        return reduce(or_, parts) if parts else Q(pk__in=[])
 
     def allows_location(self, location) -> bool:
         return self.everywhere or location.authority_id in self.authority_ids or (
@@ -164,6 +198,8 @@ def scope(user, capability: Capability) -> Scope:
 
 # Capabilities that reach only the records one's own organisation leads (a plan's actions).
 LEAD_CAPABILITIES = frozenset({C.UPDATE_LED_ACTIONS})
+# Capabilities a partner holds only over the bed schemes its organisation commissions.
+FUNDER_CAPABILITIES = frozenset({C.VIEW_BEDS, C.PLACE_BEDS})
 
 
 def _compute_scopes(user) -> dict[Capability, Scope]:
@@ -175,6 +211,7 @@ def _compute_scopes(user) -> dict[Capability, Scope]:
     authorities: dict[Capability, set[int]] = {c: set() for c in Capability}
     providers: dict[Capability, set[tuple[int, int]]] = {c: set() for c in Capability}
     organisations: dict[Capability, set[int]] = {c: set() for c in Capability}
+    funders: dict[Capability, set[tuple[int, int]]] = {c: set() for c in Capability}
     for role, organisation_id, provider_id, authority_id in grants:
         if authority_id is None:
             continue
@@ -182,13 +219,15 @@ def _compute_scopes(user) -> dict[Capability, Scope]:
             if role == Role.PROVIDER_USER:
                 if provider_id:
                     providers[capability].add((provider_id, authority_id))
+            elif role == Role.PARTNER and capability in FUNDER_CAPABILITIES:
+                funders[capability].add((organisation_id, authority_id))
             else:
                 authorities[capability].add(authority_id)
                 organisations[capability].add(organisation_id)
     return {
         c: Scope(frozenset(authorities[c]), frozenset(providers[c]),
                  lead_organisations=frozenset(organisations[c]) if c in LEAD_CAPABILITIES
-                 else None)
+                 else None, funder_grants=frozenset(funders[c]))
         for c in Capability
     }
 
@@ -227,6 +266,10 @@ def _through_location(prefix: str) -> Callable[[Scope], Q]:
 
 def _through_authority(field: str) -> Callable[[Scope], Q]:
     return lambda s: s.authority_q(field)
+
+
+def _through_scheme(prefix: str) -> Callable[[Scope], Q]:
+    return lambda s: s.scheme_q(prefix)
 
 
 def _plan_rule(prefix: str) -> Callable[[Scope], Q]:
@@ -336,6 +379,10 @@ RULES: dict[str, Callable[[Scope], Q]] = {
     "reports.PublishedReport": _every_authority_rule("reports.PublishedReport"),
     "reports.ReportSchedule": _through_authority("authority_id"),
     "reports.ScheduledRun": _through_authority("schedule__authority_id"),
+    "beds.BedScheme": _through_scheme(""),
+    "beds.BedCapacity": _through_scheme("scheme__"),
+    "beds.Placement": _through_scheme("scheme__"),
+    "beds.NhsClaim": _through_authority("authority_id"),
 }
 
 
@@ -422,6 +469,10 @@ access_report_settings = _door("reports.ReportSettings")
 access_narrative_entry = _door("reports.NarrativeEntry")
 access_published_report = _door("reports.PublishedReport")
 access_report_schedule = _door("reports.ReportSchedule")
+access_bed_scheme = _door("beds.BedScheme")
+access_bed_capacity = _door("beds.BedCapacity")
+access_placement = _door("beds.Placement")
+access_nhs_claim = _door("beds.NhsClaim")
 
 
 def access_authority(user, code: str, capability: Capability):

@@ -22,8 +22,9 @@ from django.utils import timezone
 
 from caresight.accounts.models import Role, User
 from caresight.accounts.services import user_create
+from caresight.beds.models import BedScheme, Placement
 from caresight.core.tenancy import OPERATOR
-from caresight.demo import plans_demo, reports_demo
+from caresight.demo import beds_demo, plans_demo, reports_demo
 from caresight.grants import selectors as grants_selectors
 from caresight.grants import services as grants
 from caresight.grants.money import split
@@ -265,6 +266,7 @@ COUNCIL_PEOPLE = {
     Role.QUALITY_OFFICER: "Tom Fletcher",
     Role.PUBLIC_HEALTH: "Dr Hannah Okoye",
     Role.FINANCE: "Gareth Lewis",
+    Role.BROKERAGE: "Lindsey Ward",
 }
 
 
@@ -645,13 +647,16 @@ class DemoSummary:
     returns: int
     outbreaks: int
     seconds: float
+    bed_schemes: int = 0
+    placements: int = 0
 
     def message(self) -> str:
         what = (f"{self.localities} localities, {self.providers} providers, "
                 f"{self.care_homes} care homes ({self.nursing_homes} with nursing, "
                 f"{self.beds} beds), {self.other_services} other services "
                 f"({self.deregistered} deregistered), {self.returns} weekly returns, "
-                f"{self.outbreaks} outbreaks, {self.users} demo users")
+                f"{self.outbreaks} outbreaks, {self.bed_schemes} bed schemes with "
+                f"{self.placements} placements, {self.users} demo users")
         if self.already_loaded:
             return f"The demo area is already loaded: {what}. Nothing was changed."
         return f"Loaded the demo area in {self.seconds:.1f} s: {what}."
@@ -670,7 +675,7 @@ def signin_table(plan: DemoPlan) -> str:
               for row in rows]
     lines += [
         "",
-        "  Council staff (the first five) work for both Cambridgeshire and Peterborough; the",
+        "  Council staff (the first six) work for both Cambridgeshire and Peterborough; the",
         f"  partner is the CCG; the provider user sees only {plan.user_provider.fields['name']}'s",
         "  services; the viewer sees totals for the East of England.",
         "  Everything in the demo area except the councils and the CCG is fictional.",
@@ -744,6 +749,9 @@ def _write(plan: DemoPlan) -> None:
             full_name=person.full_name,
             provider=created[person.organisation] if person.role == Role.PROVIDER_USER else None,
         )
+    # After the users, so that the placements are placed by the demo's brokerage officer.
+    beds_demo.write_beds(authorities=authorities, today=timezone.localdate(),
+                         council=COUNCILS_ORGANISATION, ccg=CCG_ORGANISATION, seed=SEED)
 
 
 def _write_plans(authorities: dict[str, Authority]) -> None:
@@ -957,4 +965,6 @@ def _summary(*, already_loaded: bool, started: float) -> DemoSummary:
         returns=Return.objects.filter(location__in=locations).count(),
         outbreaks=Outbreak.objects.filter(location__in=locations).count(),
         seconds=time.monotonic() - started,
+        bed_schemes=BedScheme.objects.filter(authority__ons_code__in=COUNCILS).count(),
+        placements=Placement.objects.filter(scheme__authority__ons_code__in=COUNCILS).count(),
     )

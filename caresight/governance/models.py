@@ -193,6 +193,7 @@ class FundingSource(models.TextChoices):
     NHS_DISCHARGE = "nhs_discharge", "NHS discharge funding"
     INFECTION_CONTROL_FUND = "infection_control_fund", "Infection Control Fund"
     COUNCIL = "council", "Council"
+    NHS_PARTNER = "nhs_partner", "NHS partner"
     OTHER = "other", "Other"
 
 

@@ -12,6 +12,13 @@ def _outbreak_saved(sender, instance, created, raw=False, **kwargs):
     if created and not raw:
         pk = instance.pk
         services.notify_safely(lambda: services.outbreak_reported(pk), f"outbreak {pk}")
+        services.notify_safely(lambda: _beds_outbreak(pk), f"outbreak {pk} (beds)")
+
+
+def _beds_outbreak(pk):
+    from caresight.beds.notify import outbreak_in_schemes
+
+    return outbreak_in_schemes(pk)  # brokerage: an outbreak where their council has beds
 
 
 def _payment_run_saved(sender, instance, created, raw=False, **kwargs):

@@ -17,6 +17,8 @@ class Kind(models.TextChoices):
     RETURN_DUE = "return_due", "A return due or overdue"
     AGREEMENT_TO_SIGN = "agreement_to_sign", "An agreement to sign"
     SPEND_RETURN_DUE = "spend_return_due", "A spend return due"
+    BEDS_OUTBREAK = "beds_outbreak", "An outbreak where your council has commissioned beds"
+    BED_OVERSTAY = "bed_overstay", "Someone you placed has stayed past the intended stay"
 
 
 OFFICER_KINDS = (Kind.OUTBREAK_REPORTED, Kind.RATING_RED, Kind.PAYMENT_RUN,

@@ -26,6 +26,13 @@ def kinds_for(user) -> list[str]:
     kinds: list[str] = []
     if roles - {Role.PROVIDER_USER, Role.VIEWER}:
         kinds += OFFICER_KINDS
+    # The beds' kinds go only to those whose work they are: brokerage, of an outbreak where
+    # their council has beds; whoever places people in beds, of an overstay.
+    if Role.BROKERAGE in roles:
+        kinds.append(Kind.BEDS_OUTBREAK)
+    if any(Capability.PLACE_BEDS in ROLE_CAPABILITIES.get(role, ()) for role in roles
+           - {Role.PROVIDER_USER, Role.VIEWER}):
+        kinds.append(Kind.BED_OVERSTAY)
     if Role.PROVIDER_USER in roles:
         kinds += PROVIDER_KINDS
     return kinds

@@ -270,12 +270,14 @@ def import_finished(job_id, status: str) -> list[Notification]:
 
 def notifications_run_daily(today: dt.date | None = None) -> dict[str, int]:
     """Everything the day brings: returns due tomorrow and overdue (to the provider's users
-    and the service's contact on the register), agreements to sign, spend returns due, and
-    services whose rating turned red. Safe to run again the same day (dedupe keys)."""
+    and the service's contact on the register), agreements to sign, spend returns due,
+    services whose rating turned red, and people placed in a bed past its scheme's intended
+    stay (to whoever placed them). Safe to run again the same day (dedupe keys)."""
     today = today or timezone.localdate()
     counts = {}
     for name, step in (("return_due", _returns_due), ("agreement_to_sign", _agreements),
-                       ("spend_return_due", _spend_returns), ("rating_red", _turned_red)):
+                       ("spend_return_due", _spend_returns), ("rating_red", _turned_red),
+                       ("bed_overstay", _bed_overstays)):
         try:
             counts[name] = step(today)
         except Exception:  # one step failing leaves the others to run
@@ -413,6 +415,13 @@ def _turned_red(today: dt.date) -> int:
                 dedupe_key=f"rating_red:{row['location_id']}:{today.isoformat()}",
                 key=f"location:{row['location_id']}", authorities=[authorities[authority_id]]))
     return made
+
+
+def _bed_overstays(today: dt.date) -> int:
+    """Each placing officer: someone they placed has stayed past the scheme's intended stay."""
+    from caresight.beds.notify import overstays_notify
+
+    return overstays_notify(today)
 
 
 def _end_of(day: dt.date) -> dt.datetime:

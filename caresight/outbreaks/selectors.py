@@ -145,6 +145,13 @@ def open_outbreak(location, on: dt.date | None = None) -> Outbreak | None:
             .exclude(closed_on__lte=on).order_by("-reported_on").first())
 
 
+def open_outbreaks(*, location_ids, on: dt.date) -> dict[int, Outbreak]:
+    """location ID -> its outbreak open on `on`, for those of `location_ids` with one."""
+    found = (Outbreak.objects.filter(location_id__in=list(location_ids), reported_on__lte=on)
+             .exclude(closed_on__lte=on).order_by("location_id", "reported_on"))
+    return {outbreak.location_id: outbreak for outbreak in found}
+
+
 def outbreak_export(*, authority_codes: list[str], date_from: dt.date | None = None,
                     date_to: dt.date | None = None) -> list[dict]:
     """For `caresight export outbreaks`: the tracker's rows on `date_to` (default today)."""

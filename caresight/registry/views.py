@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from caresight.core import tenancy
+from caresight.core.location_sections import location_sections
 from caresight.core.query import page_date
 from caresight.core.tables import download_links, download_response
 from caresight.core.tenancy import Capability
@@ -62,6 +63,8 @@ def location_detail(request, pk: int):
         "location": location,
         "can_edit": tenancy.allows(request.user, Capability.EDIT_REGISTER, location),
         "can_see_outbreaks": tenancy.allows(request.user, Capability.VIEW_OUTBREAKS, location),
+        # What later apps add ("Commissioned beds"), each deciding who sees it
+        "sections": location_sections(request, location),
     })
 
 

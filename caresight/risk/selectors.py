@@ -190,6 +190,18 @@ def location_rating(*, location: Location, as_of: dt.date | None = None) -> dict
     return computed_ratings(Location.objects.filter(pk=location.pk), as_of)[0]
 
 
+def ratings_of(*, user, location_ids, as_of: dt.date) -> dict[int, str]:
+    """location ID -> its rating on `as_of` in the risk log `user` sees, for those services."""
+    wanted = set(location_ids)
+    authorities = list(Location.objects.filter(pk__in=wanted).values_list(
+        "authority__ons_code", flat=True).distinct())
+    log = risk_log(user=user, as_of=as_of, authority_codes=authorities)
+    found = dict(log.ratings.filter(location_id__in=wanted).values_list("location_id", "rating"))
+    found.update((row["location_id"], row["rating"]) for row in log.worked_out
+                 if row["location_id"] in wanted)
+    return found
+
+
 def location_saved_ratings(*, location: Location) -> QuerySet[SavedRating]:
     return SavedRating.objects.filter(
         location=location, log__kind=SavedLog.Kind.SAVED).select_related("log").order_by(

@@ -12,7 +12,7 @@ from pathlib import Path
 import caresight
 
 DOMAIN_APPS = ("accounts", "registry", "returns", "outbreaks", "risk", "grants", "plans",
-               "governance", "workforce", "dashboards", "reports", "notifications", "demo")
+               "governance", "workforce", "beds", "dashboards", "reports", "notifications", "demo")
 PACKAGE = Path(caresight.__file__).parent
 CORE = PACKAGE / "core"
 DOTTED = re.compile(rf"^caresight\.({'|'.join(DOMAIN_APPS)})(\.|$)")

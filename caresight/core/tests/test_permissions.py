@@ -33,7 +33,7 @@ from caresight.risk.services import concern_raise, override_set
 ANON = "anonymous"
 ROLES = [*Role.values, ANON]
 VIEW = {Role.ADMIN, Role.COMMISSIONER, Role.QUALITY_OFFICER, Role.PUBLIC_HEALTH, Role.FINANCE,
-        Role.PARTNER, Role.PROVIDER_USER}
+        Role.PARTNER, Role.BROKERAGE, Role.PROVIDER_USER}
 EDIT = {Role.ADMIN, Role.COMMISSIONER, Role.QUALITY_OFFICER}
 EXPORT = VIEW - {Role.PROVIDER_USER}
 AGGREGATES = (VIEW - {Role.PROVIDER_USER}) | {Role.VIEWER}
@@ -41,7 +41,7 @@ IMPORT = {Role.ADMIN, Role.COMMISSIONER}
 SUBMIT = {Role.ADMIN, Role.COMMISSIONER, Role.QUALITY_OFFICER, Role.PROVIDER_USER}
 STAFF = set(Role.values) - {Role.PROVIDER_USER}
 OUTBREAKS = {Role.ADMIN, Role.COMMISSIONER, Role.QUALITY_OFFICER, Role.PUBLIC_HEALTH,
-             Role.PARTNER}
+             Role.PARTNER, Role.BROKERAGE}
 MANAGE_OUTBREAKS = {Role.ADMIN, Role.QUALITY_OFFICER, Role.PUBLIC_HEALTH}
 GRANTS_OFFICERS = {Role.ADMIN, Role.COMMISSIONER, Role.FINANCE}  # also manage_grants
 GRANTS = GRANTS_OFFICERS | {Role.PROVIDER_USER}
@@ -472,9 +472,10 @@ def _app_rows(module: str):
 # The apps that keep their own rows, and the names of their API routes.
 APP_ROWS = [_app_rows(f"caresight.{app}.tests.permission_rows")
             for app in ("plans", "governance", "workforce", "reports", "dashboards",
-                        "notifications")]
+                        "notifications", "beds")]
 API_PREFIXES = ("action-plan-", "plan-action-", "winter-response-", "governance-risk-",
-                "decision-", "business-case-", "workforce-", "published-report-")
+                "decision-", "business-case-", "workforce-", "published-report-", "bed-scheme-",
+                "placement-", "beds-")
 
 
 # Routes not walked, and why.

@@ -112,6 +112,40 @@ def check_every_demo_record_is_audited():
         assert created == model.objects.count() > 0
 
 
+def check_beds_for_a_season_with_overstays_and_an_under_claimed_month():
+    from caresight.beds import selectors as beds
+    from caresight.beds.models import BedScheme, Placement, SchemeKind
+
+    today = timezone.localdate()
+    kinds = set(BedScheme.objects.values_list("kind", flat=True))
+    assert set(SchemeKind.values) - {SchemeKind.OTHER} <= kinds
+    found = beds.occupancy(user=OPERATOR, as_of=today)
+    block = next(row for row in found["by_kind"] if row["key"] == SchemeKind.BLOCK)
+    assert block["commissioned"] == 120 and block["schemes"] >= 5
+    assert 0 < found["occupied"] < found["commissioned"]
+    designated = BedScheme.objects.get(kind=SchemeKind.DESIGNATED_SETTING)
+    first = designated.placements.order_by("admitted_on").first()
+    assert 0 < (first.admitted_on - designated.cqc_assured_on).days <= 7
+    assert set(designated.placements.values_list("covid_status", flat=True)) == {"positive"}
+    assert 1 <= len(beds.overstays(user=OPERATOR, as_of=today)) <= 8
+    placements = Placement.objects.all()
+    assert 200 <= placements.count() <= 600
+    assert Placement.history.filter(history_type="+").count() == placements.count()
+    assert placements.filter(placed_by__email="brokerage@demo.caresight.test").count() > (
+        placements.count() / 2)
+    assert placements.filter(source="community").exists()
+    assert {"home_with_care", "care_home", "readmitted", "died"} <= set(
+        placements.values_list("destination", flat=True))
+    months = [row for row in beds.reconciliation(user=OPERATOR, as_of=today, months=4)
+              if row["complete"] and row["claims"]]
+    assert len(months) >= 2
+    assert [row["difference"] > 0 for row in months].count(True) == 1
+    assert all(row["difference"] >= 0 for row in months)
+    flagged = [row for row in beds.brokerage(user=OPERATOR, as_of=today)["rows"]
+               if row["outbreak"] is not None]
+    assert flagged and all(row["flag"] for row in flagged)
+
+
 # One load serves every check: the demo takes a few seconds to write.
 @pytest.mark.django_db
 def test_demo_loads_a_joint_area_audited_with_a_sign_in_for_every_role():
@@ -122,6 +156,7 @@ def test_demo_loads_a_joint_area_audited_with_a_sign_in_for_every_role():
     check_every_role_has_a_demo_user_who_can_sign_in()
     check_weekly_returns_with_someone_to_chase()
     check_every_demo_record_is_audited()
+    check_beds_for_a_season_with_overstays_and_an_under_claimed_month()
 
 
 @pytest.mark.django_db

@@ -17,8 +17,8 @@ from .. import selectors, services
 from ..models import PublishedReport
 
 VIEW = {Role.ADMIN, Role.COMMISSIONER, Role.QUALITY_OFFICER, Role.PUBLIC_HEALTH, Role.FINANCE,
-        Role.PARTNER}
-WRITE = VIEW - {Role.PARTNER}
+        Role.PARTNER, Role.BROKERAGE}
+WRITE = VIEW - {Role.PARTNER, Role.BROKERAGE}
 PUBLISH = {Role.ADMIN, Role.COMMISSIONER}
 AS_OF = dt.date(2020, 11, 30)
 

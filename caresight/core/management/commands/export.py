@@ -26,13 +26,20 @@ class Command(BaseCommand):
                             help="returns: only those for this day (YYYY-MM-DD) or later; "
                             "outbreaks: the start of the period for closed and new outbreaks")
         parser.add_argument("--to", dest="date_to", metavar="DATE", type=date_argument,
-                            help="returns: only those for this day or earlier; outbreaks and "
-                            "risk-log: the day (default today)")
+                            help="returns: only those for this day or earlier; outbreaks, "
+                            "risk-log, beds and placements: the day (default today)")
+        parser.add_argument("--as-of", dest="as_of", metavar="DATE", type=date_argument,
+                            help="the day the table is as of (beds, placements and every "
+                            "export that takes --to as its day): the same as --to")
         parser.add_argument("--output", "-o", type=Path,
                             help="write to this file (default: standard output)")
 
-    def handle(self, *args, what, format, authority, date_from, date_to, output, **options):
+    def handle(self, *args, what, format, authority, date_from, date_to, output, as_of=None,
+               **options):
         codes = [found.ons_code for found in authorities_of(authority)]
+        if as_of and date_to and as_of != date_to:
+            raise CommandError("--as-of and --to name different days: give one of them.")
+        date_to = as_of or date_to
         if date_from and date_to and date_from > date_to:
             raise CommandError("--from is after --to.")
         table = tables.EXPORTS[what].build(authority_codes=codes, date_from=date_from,

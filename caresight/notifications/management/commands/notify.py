@@ -8,7 +8,8 @@ from django.core.management.base import BaseCommand, CommandError
 class Command(BaseCommand):
     help = ("Notifications. run-daily: tell providers of returns due tomorrow and overdue "
             "(and the services' contacts on the register), agreements to sign and spend returns "
-            "due, and officers of ratings turned red; safe to run again the same day. "
+            "due, officers of ratings turned red and placing officers of overstays in beds; "
+            "safe to run again the same day. "
             "send-digests: email each person who chose a daily digest what waits for them. "
             "`caresight scheduler` runs both at 07:00.")
 
@@ -34,6 +35,6 @@ class Command(BaseCommand):
         counts = services.notifications_run_daily(day)
         labels = {"return_due": "returns due or overdue", "agreement_to_sign":
                   "agreements to sign", "spend_return_due": "spend returns due",
-                  "rating_red": "ratings turned red"}
+                  "rating_red": "ratings turned red", "bed_overstay": "overstays"}
         self.stdout.write("Notifications made: " + ", ".join(
             f"{counts[k]} {label}" for k, label in labels.items()) + ".")
