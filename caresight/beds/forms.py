@@ -184,7 +184,9 @@ class PlacementEditForm(GovukForm):
     expected_discharge_on = _date("Expected discharge", required=False)
     covid_status = forms.ChoiceField(label="COVID-19 status on admission",
                                      choices=CovidStatus.choices, widget=forms.RadioSelect)
-    pathway = forms.ChoiceField(label="Pathway", choices=Pathway.choices)
+    # No pathway is chosen for the officer: "pathway 0" saved by not looking would be wrong.
+    pathway = forms.ChoiceField(label="Pathway", choices=[("", "Choose a pathway"),
+                                                          *Pathway.choices])
     funding_source = forms.ChoiceField(label="Funding source", choices=FundingSource.choices)
     notes = _text("Notes", help_text="Never a name or clinical detail.")
 
@@ -208,11 +210,13 @@ class DischargeForm(GovukForm):
 
 
 class ClaimForm(OnceOnlyFormMixin, GovukForm):
-    authority = forms.ModelChoiceField(label="Council", queryset=Authority.objects.none())
+    authority = forms.ModelChoiceField(label="Council", queryset=Authority.objects.none(),
+                                       empty_label="Choose a council")
     month = _date("Month claimed for", help_text="Any day in the month: the claim is for the "
                                                  "whole month.")
     claimed_from = forms.ModelChoiceField(label="Claimed from",
-                                          queryset=Organisation.objects.none())
+                                          queryset=Organisation.objects.none(),
+                                          empty_label="Choose an NHS partner")
     amount = MoneyField(label="Amount claimed", help_text="In pounds, like 12,480.00.")
     submitted_on = _date("Submitted")
     reference = forms.CharField(label="Reference", required=False, max_length=100,

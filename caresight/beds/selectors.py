@@ -306,6 +306,17 @@ def _whole_if_whole(value: float) -> int | float:
     return int(value) if float(value).is_integer() else value
 
 
+def past_expected_discharge(*, user, as_of: dt.date, authority: str | None = None
+                            ) -> list[Placement]:
+    """People still in a bed on `as_of` after their expected discharge date (whatever their
+    scheme's intended stay: a block bed has none), longest overdue first."""
+    placements = occupying_on(placement_list(user=user), as_of).filter(
+        expected_discharge_on__lt=as_of)
+    if authority:
+        placements = placements.filter(scheme__authority__ons_code=authority.upper())
+    return list(placements.order_by("expected_discharge_on", "pk"))
+
+
 def stay_statistics(*, user, date_from: dt.date, date_to: dt.date,
                     authority: str | None = None) -> dict:
     """Lengths of stay and destinations of the people discharged from `date_from` to
@@ -391,7 +402,7 @@ def brokerage(*, user, as_of: dt.date, client_group: str = "", authority: str | 
             "sees_outbreaks": tenancy.has_capability(user, C.VIEW_OUTBREAKS)}
 
 
-def _service_flags(user, schemes: list[BedScheme], as_of: dt.date
+def _service_flags(user, schemes: list[BedScheme], as_of: dt.date, *, ratings: bool = True
                    ) -> tuple[dict[int, Any], dict[int, str]]:
     """location ID -> its open outbreak, and -> its risk rating, for the services the user
     may see outbreaks and ratings of."""
@@ -403,7 +414,14 @@ def _service_flags(user, schemes: list[BedScheme], as_of: dt.date
     if not ids:
         return {}, {}
     return open_outbreaks(location_ids=ids, on=as_of), ratings_of(
-        user=user, location_ids=ids, as_of=as_of)
+        user=user, location_ids=ids, as_of=as_of) if ratings else {}
+
+
+def open_outbreak_at(*, user, scheme: BedScheme, on: dt.date):
+    """The open outbreak at the scheme's service on `on`, if the user may see outbreaks there
+    (the scheme and placing pages warn of it)."""
+    outbreaks, _ = _service_flags(user, [scheme], on, ratings=False)
+    return outbreaks.get(scheme.location_id)
 
 
 # --- Money -------------------------------------------------------------------------------

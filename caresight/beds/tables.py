@@ -2,6 +2,7 @@
 
 import datetime as dt
 from collections.abc import Iterable
+from decimal import Decimal
 
 from django.urls import reverse
 
@@ -41,6 +42,9 @@ SCHEME = Column("scheme", "Scheme", value="scheme.name", row_header=True,
 KIND = Column("kind", "Kind", value="scheme.kind", choices=SchemeKind)
 SERVICE = Column("service", "Service", value="scheme.location.name")
 AUTHORITY = Column("authority", "Authority", value="scheme.authority.name")
+LOCALITY = Column("locality", "Locality", empty="No locality",
+                  value=lambda r: r["scheme"].location.locality.name
+                  if r["scheme"].location.locality_id else "")
 
 
 def _beds_columns(*, vacancies: bool = False) -> list[Column]:
@@ -132,7 +136,7 @@ def brokerage_table(rows: list[dict], *, sees_outbreaks: bool) -> Table:
     """Each scheme with a free bed: its service's open outbreak and risk rating, flagged
     where a placement needs thought."""
     columns = [
-        SCHEME, SERVICE, KIND,
+        SCHEME, SERVICE, LOCALITY, KIND,
         Column("client_groups", "Client groups", value="scheme.client_groups",
                choices=ClientGroup, bullets=True, empty="Any"),
         Column("free", "Free beds", kind=Kind.WHOLE, total=True),
@@ -219,6 +223,19 @@ def ending_table(placements: list, *, ends: dict[int, dt.date], as_of: dt.date) 
                if p.expected_discharge_on else "End of the intended stay"),
     ], rows=placements, title=f"Placements ending in the week from {long_date(as_of)}",
         testid="ending", empty_message="Nobody is expected to leave this week.")
+
+
+def past_expected_table(placements: list, *, as_of: dt.date) -> Table:
+    return Table(columns=[
+        Column("person_reference", "Person", row_header=True, link=placement_url),
+        Column("scheme", "Scheme", value="scheme.name", link=lambda p: scheme_url(p.scheme)),
+        Column("admitted_on", "Admitted", kind=Kind.DATE),
+        Column("expected_discharge_on", "Expected to leave", kind=Kind.DATE),
+        Column("days_over", "Days over", kind=Kind.WHOLE,
+               value=lambda p: (as_of - p.expected_discharge_on).days),
+    ], rows=placements, title=f"Still in a bed after their expected discharge on "
+                              f"{long_date(as_of)}", testid="past-expected",
+        empty_message="Nobody is still in a bed after their expected discharge.")
 
 
 def linked_table(placements) -> Table:
@@ -373,7 +390,10 @@ def reconciliation_table(rows: list[dict]) -> Table:
         Column("to", "Costed to", kind=Kind.DATE),
         Column("nhs_cost", "NHS-funded cost", kind=Kind.MONEY, total=True),
         Column("claimed", "Claimed", kind=Kind.MONEY, total=True),
-        Column("difference", "Still to claim", kind=Kind.MONEY, total=True),
+        # The month not yet over cannot be claimed yet, so it is left out of the total.
+        Column("difference", "Still to claim", kind=Kind.MONEY,
+               total=lambda rows: sum((r["difference"] for r in rows if r["complete"]),
+                                      Decimal("0.00"))),
         Column("state", "Reconciled", value=lambda r: _state(r), empty="",
                tag_colour=lambda v: {"Under-claimed": "orange", "Over-claimed": "red",
                                      "Matches": "green"}.get(v), download=False),
@@ -384,6 +404,8 @@ def reconciliation_table(rows: list[dict]) -> Table:
 def _state(row) -> str:
     if not row["complete"]:
         return "Month not over"
+    if not row["nhs_cost"] and not row["claimed"]:
+        return "No NHS-funded beds"
     if row["difference"] > 0:
         return "Under-claimed"
     if row["difference"] < 0:

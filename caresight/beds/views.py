@@ -215,15 +215,19 @@ def placement_list(request):
 
 
 def attention(request):
-    """People past their scheme's intended stay, and those expected to leave this week."""
+    """People past their scheme's intended stay or their expected discharge, and those
+    expected to leave this week."""
     tenancy.require(request.user, C.VIEW_BEDS)
     as_of = _as_of(request)
     authority, areas = _area(request)
     over = selectors.overstays(user=request.user, as_of=as_of, authority=authority)
     ending = selectors.ending_soon(user=request.user, as_of=as_of, authority=authority)
+    late = selectors.past_expected_discharge(user=request.user, as_of=as_of,
+                                             authority=authority)
     return render(request, "beds/attention.html", _context(
         request, as_of=as_of, authority=authority or "", areas=areas,
         overstays=tables.overstays_table(over, as_of=as_of),
+        past_expected=tables.past_expected_table(late, as_of=as_of),
         ending=tables.ending_table(ending, as_of=as_of,
                                    ends={p.pk: selectors.expected_end(p) for p in ending})))
 
@@ -373,7 +377,8 @@ def scheme_detail(request, pk: int):
         request, scheme=scheme, day=day, today=today, facts=_scheme_facts(scheme),
         can_place=can_place, can_manage=tenancy.allows(request.user, C.MANAGE_BEDS, scheme),
         capacity=tables.capacity_table(scheme.capacities.order_by("from_date")),
-        current=tables.scheme_placements_table(current, as_of=today, can_place=can_place)))
+        current=tables.scheme_placements_table(current, as_of=today, can_place=can_place),
+        outbreak=selectors.open_outbreak_at(user=request.user, scheme=scheme, on=today)))
 
 
 def scheme_new(request):
@@ -454,7 +459,9 @@ def placement_new(request, pk: int):
         return done
     return render(request, "beds/placement_form.html", {
         "form": form, "title": "Place someone", "button": "Place", "scheme": scheme,
-        "back": tables.scheme_url(scheme)})
+        "back": tables.scheme_url(scheme),
+        "outbreak": selectors.open_outbreak_at(user=request.user, scheme=scheme,
+                                               on=timezone.localdate())})
 
 
 def _placement_facts(placement, *, council_side: bool) -> list[tuple[str, str]]:
@@ -470,7 +477,8 @@ def _placement_facts(placement, *, council_side: bool) -> list[tuple[str, str]]:
              f"Not given (the intended stay ends {long_date(end)})" if end else "Not given")),
         ("Discharged", long_date(placement.discharged_on) if placement.discharged_on
          else "Still placed"),
-        ("Destination", placement.get_destination_display()),
+        ("Destination", placement.get_destination_display() if placement.discharged_on
+         else "Not yet discharged"),
         ("Nights", f"{stood['nights']:,}"),
         ("COVID-19 status on admission", placement.get_covid_status_display()),
         ("Pathway", placement.get_pathway_display()),

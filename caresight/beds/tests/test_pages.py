@@ -137,6 +137,25 @@ class TestEveryPageRenders:
         assert 'data-testid="flagged-warning"' in html
         assert "Live outbreak" in html and "Confirmed outbreak since 8 April 2020" in html
 
+    def test_the_scheme_and_placing_pages_warn_of_an_open_outbreak(self, signed_in, beds):
+        from caresight.outbreaks.tests.test_services import report
+
+        step_down = beds["step_down"]
+        assert 'data-testid="outbreak-warning"' not in _html(signed_in.get(
+            reverse("beds:scheme-detail", args=[step_down.pk])))
+        report(beds["home"], on=dt.date.today() - dt.timedelta(days=2))
+        for name in ("beds:scheme-detail", "beds:placement-new"):
+            html = _html(signed_in.get(reverse(name, args=[step_down.pk])))
+            assert 'data-testid="outbreak-warning"' in html
+            assert "Orchard House has had an open outbreak since" in html
+
+    def test_people_past_their_expected_discharge_are_listed(self, signed_in, beds):
+        services.placement_update(placement=beds["first"], expected_discharge_on=dt.date(
+            2020, 4, 6), user=OPERATOR)
+        html = _html(signed_in.get(reverse("beds:attention"), {"as_of": "2020-04-10"}))
+        late = html.split('data-testid="past-expected"')[1].split("</table>")[0]
+        assert "CH-0001" in late and ">4<" in late and "CH-0002" not in late
+
     def test_the_money_page_shows_pounds(self, signed_in, beds):
         html = _html(signed_in.get(reverse("beds:money"),
                                    {"from": "2020-04-01", "to": "2020-04-07"}))
@@ -170,6 +189,16 @@ class TestForms:
         html = _html(response)
         assert 'id="id_nhs_number-error"' in html and "check digit" in html
         assert "9434765918" not in html and "943 476 5918" not in html
+
+    def test_no_pathway_is_chosen_for_the_officer(self, signed_in, beds):
+        html = _html(signed_in.get(reverse("beds:placement-new", args=[beds["block"].pk])))
+        assert '<option value="" selected>Choose a pathway</option>' in html
+        response = signed_in.post(reverse("beds:placement-new", args=[beds["block"].pk]), {
+            "person_reference": "CH-0102", "source": "community", "admitted_on": "2020-04-10",
+            "covid_status": "negative", "funding_source": "council",
+            "submission_token": "5d8d3d1a-7a53-4c1e-9a86-a1d8d1d1d1d9"})
+        assert 'id="id_pathway-error"' in _html(response)
+        assert not Placement.objects.filter(person_reference="CH-0102").exists()
 
     def test_a_placement_is_made_and_discharged_through_the_pages(self, signed_in, beds):
         step_down = beds["step_down"]
@@ -253,6 +282,12 @@ class TestForms:
         assert NhsClaim.objects.get().month == dt.date(2020, 4, 1)
         html = _html(signed_in.get(reverse("beds:reconciliation"), {"as_of": "2020-04-30"}))
         assert "April 2020" in html and "£1,000.00" in html
+        # Mid-May: April's £11,000 is still to claim; May's £6,000 so far is not yet claimable
+        html = _html(signed_in.get(reverse("beds:reconciliation"), {"as_of": "2020-05-15"}))
+        assert "Month not over" in html and "No NHS-funded beds" in html  # March: none yet
+        assert "£6,000.00" in html and "£17,000.00" not in html
+        total = html.split('data-testid="reconciliation"')[1].split("</table>")[0]
+        assert total.count("£11,000.00") == 2  # April's row, and the total
 
 
 @pytest.mark.django_db

@@ -130,6 +130,16 @@ class TestAttention:
         assert [p.person_reference for p in ending] == ["CH-0002"]
 
 
+    def test_people_past_their_expected_discharge_whatever_the_scheme(self, cambs):
+        block = f.scheme(cambs, name="Block", kind=SchemeKind.BLOCK)
+        assert block.max_stay_days is None
+        f.placement(block, expected_discharge_on=D(2020, 4, 5))
+        f.placement(block, person_reference="CH-0002", expected_discharge_on=D(2020, 4, 9))
+        late = selectors.past_expected_discharge(user=OPERATOR, as_of=D(2020, 4, 9))
+        assert [p.person_reference for p in late] == ["CH-0001"]
+        assert selectors.overstays(user=OPERATOR, as_of=D(2020, 4, 9)) == []
+
+
 class TestStaysAndSitrep:
     def test_length_of_stay_and_destinations(self, area):
         discharge(f.placement(area["block"]), D(2020, 4, 11))
