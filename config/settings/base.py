@@ -335,6 +335,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Choice sets whose field names collide with another app's ("kind", "source").
+    "ENUM_NAME_OVERRIDES": {
+        "SchemeKindEnum": "caresight.beds.models.SchemeKind",
+        "PlacementSourceEnum": "caresight.beds.models.Source",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "caresight.core.api.document_errors",
