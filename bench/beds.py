@@ -272,7 +272,7 @@ def _with_rows(**kw) -> dict:
     from caresight.beds import selectors
 
     found = selectors.occupancy(**kw)
-    list(found["schemes"])
+    found["schemes"] = selectors.scheme_days(**kw)
     return found
 
 

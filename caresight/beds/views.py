@@ -132,16 +132,25 @@ def occupancy(request):
     as_of = _as_of(request)
     authority, areas = _area(request)
     found = selectors.occupancy(user=request.user, as_of=as_of, authority=authority)
-    days = selectors.scheme_days(user=request.user, as_of=as_of, authority=authority)
-    vacancies = selectors.vacancies_reported(schemes=[d.scheme for d in days], as_of=as_of)
-    schemes = tables.scheme_days_table(days, vacancies=vacancies,
-                                       title=f"Each scheme on {long_date(as_of)}")
-    done = _download(request, schemes, f"beds-occupancy-{as_of.isoformat()}")
-    if done:
-        return done
+    title = f"Each scheme on {long_date(as_of)}"
+    if request.GET.get("download"):
+        days = selectors.scheme_days(user=request.user, as_of=as_of, authority=authority)
+        return _download(request, _scheme_table(days, as_of, title),
+                         f"beds-occupancy-{as_of.isoformat()}")
+    # Nationally there are thousands of schemes: the page shows them a page at a time.
+    page = Paginator(selectors.scheme_list(user=request.user, authority=authority,
+                                           as_of=as_of), PAGE_SIZE).get_page(
+        request.GET.get("page"))
+    days = selectors.days_of(selectors.scheme_list(user=request.user).filter(
+        pk__in=[s.pk for s in page.object_list]), as_of)
+    query = request.GET.copy()
+    query.pop("page", None)
+    schemes = _scheme_table(days, as_of, title + (
+        f", page {page.number} of {page.paginator.num_pages}"
+        if page.paginator.num_pages > 1 else ""))
     return render(request, "beds/occupancy.html", _context(
         request, as_of=as_of, authority=authority or "", areas=areas, found=found,
-        schemes=schemes,
+        schemes=schemes, page=page, query=query.urlencode(),
         by_kind=tables.grouped_table(found["by_kind"], header="Kind of scheme",
                                      title="By kind of scheme", testid="by-kind"),
         by_locality=tables.grouped_table(found["by_locality"], header="Locality",
@@ -151,6 +160,11 @@ def occupancy(request):
         by_basis=tables.grouped_table(found["by_basis"], header="Paid for",
                                       title="Block and spot", testid="by-basis"),
         download_links=download_links(request)))
+
+
+def _scheme_table(days: list, as_of: dt.date, title: str):
+    vacancies = selectors.vacancies_reported(schemes=[d.scheme for d in days], as_of=as_of)
+    return tables.scheme_days_table(days, vacancies=vacancies, title=title)
 
 
 def brokerage(request):
