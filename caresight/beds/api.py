@@ -110,8 +110,10 @@ class SchemeSerializer(serializers.ModelSerializer):
             self.fields["authority"].queryset = tenancy.authorities(user, C.MANAGE_BEDS)
         self.fields["location"].queryset = tenancy.in_scope(user, C.MANAGE_BEDS,
                                                             "registry.Location")
-        self.fields["commissioned_by"].queryset = Organisation.objects.exclude(
-            kind=Organisation.Kind.CARE_PROVIDER)
+        # Any council or NHS partner: a partner sees a scheme only where it also has people
+        # in the scheme's authority (core.tenancy's funder grants).
+        self.fields["commissioned_by"].queryset = Organisation.objects.filter(
+            kind__in=selectors.COMMISSIONERS)
 
     def _day(self, scheme) -> selectors.SchemeDay | None:
         return self.context.get("days", {}).get(scheme.pk)

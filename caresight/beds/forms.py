@@ -6,17 +6,17 @@ services, so a refusal names the field."""
 from typing import cast
 
 from django import forms
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
-from caresight.accounts.models import Membership, Organisation
+from caresight.accounts.models import Organisation
 from caresight.core import tenancy
 from caresight.core.forms import GovukForm, OnceOnlyFormMixin
 from caresight.core.tenancy import Capability
 from caresight.governance.models import FundingSource
 from caresight.registry.models import Authority, ClientGroup, Location
 
+from . import selectors
 from .models import (
-    BedScheme,
     CovidStatus,
     Destination,
     Pathway,
@@ -26,7 +26,6 @@ from .models import (
 )
 
 C = Capability
-COMMISSIONERS = (Organisation.Kind.COUNCIL, Organisation.Kind.NHS_PARTNER)
 
 
 class MoneyField(forms.CharField):
@@ -60,27 +59,6 @@ def _offer(form: forms.BaseForm, name: str, queryset: QuerySet) -> None:
     only = list(queryset[:2])
     if len(only) == 1 and not form.is_bound:
         field.initial = only[0].pk
-
-
-def commissioning_organisations(user) -> QuerySet[Organisation]:
-    """Councils and NHS partners that could commission beds in the user's authorities: those
-    with people there, and those already commissioning a scheme the user sees."""
-    ids = tenancy.authority_ids(user, C.MANAGE_BEDS)
-    with_people = Membership.objects.filter(authorities__in=ids).values("organisation_id")
-    commissioning = tenancy.in_scope(user, C.VIEW_BEDS, BedScheme).values("commissioned_by_id")
-    return Organisation.objects.filter(kind__in=COMMISSIONERS).filter(
-        Q(pk__in=with_people) | Q(pk__in=commissioning)).order_by("name")
-
-
-def nhs_partners(user) -> QuerySet[Organisation]:
-    """NHS partners a claim can be made from: those commissioning or funding beds the user
-    sees, and those with people in the user's authorities."""
-    return commissioning_organisations(user).filter(kind=Organisation.Kind.NHS_PARTNER) | \
-        Organisation.objects.filter(
-            kind=Organisation.Kind.NHS_PARTNER,
-            pk__in=Membership.objects.filter(
-                authorities__in=tenancy.authority_ids(user, C.RECORD_BED_CLAIMS)).values(
-                "organisation_id"))
 
 
 class SchemeEditForm(GovukForm):
@@ -117,7 +95,7 @@ class SchemeEditForm(GovukForm):
             registration_status="registered").select_related("authority").order_by("name"))
         self.fields["location"].label_from_instance = (  # type: ignore[attr-defined]
             lambda loc: f"{loc.name} ({loc.authority.name})")
-        _offer(self, "commissioned_by", commissioning_organisations(user))
+        _offer(self, "commissioned_by", selectors.commissioning_organisations(user))
 
 
 class SchemeForm(OnceOnlyFormMixin, SchemeEditForm):
@@ -225,4 +203,4 @@ class ClaimForm(OnceOnlyFormMixin, GovukForm):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         _offer(self, "authority", tenancy.authorities(user, C.RECORD_BED_CLAIMS))
-        _offer(self, "claimed_from", nhs_partners(user).distinct().order_by("name"))
+        _offer(self, "claimed_from", selectors.nhs_partners(user))

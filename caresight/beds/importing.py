@@ -34,6 +34,7 @@ from django.db import models, transaction
 
 from caresight.accounts.models import Organisation
 from caresight.core import tenancy
+from caresight.core.audit import writes_from
 from caresight.core.files import RowError, Table, file_date, match_columns
 from caresight.core.imports import OUTSIDE, Context, Importer, ImportPages, match_locations
 from caresight.core.imports import Plan as ImportPlan
@@ -42,7 +43,7 @@ from caresight.core.tenancy import Capability
 from caresight.governance.models import FundingSource
 from caresight.registry.models import Authority, ClientGroup, Location
 
-from . import services
+from . import selectors, services
 from .models import (
     BedScheme,
     CovidStatus,
@@ -197,7 +198,9 @@ def _field_error(exc: ValidationError, number: int, headings: dict[str, str],
     errors = []
     for name, messages in exc.message_dict.items():
         column = names.get(name, name)
-        heading = headings.get(column) or headings.get(default, default)
+        # A field the file has no column for is named as a column to add ("Destination").
+        heading = headings.get(column) or (headings.get(default, default) if name == "__all__"
+                                           else column.replace("_", " ").capitalize())
         errors.append(RowError(number, heading, " ".join(messages)))
     return errors
 
@@ -240,11 +243,12 @@ class Writes(ImportPlan):
         return bool(self.steps)
 
 
-def _run_steps(plan: Writes, progress: Progress, what: str) -> None:
+def _run_steps(plan: Writes, progress: Progress, what: str, reason: str) -> None:
     progress.start(len(plan.steps), what)
-    for _, step in plan.steps:
-        step()
-        progress.advance()
+    with writes_from(reason):  # each history row says which import made it
+        for _, step in plan.steps:
+            step()
+            progress.advance()
     progress.finish()
 
 
@@ -381,8 +385,8 @@ class BedSchemeImporter(Importer):
         errors, user, checks = context.errors, context.user, context.checks
         matches = match_locations("registry.Location", (r.cqc_id for r in records))
         authorities = _authorities()
-        organisations = {_key(o.name): o for o in Organisation.objects.exclude(
-            kind=Organisation.Kind.CARE_PROVIDER)}
+        organisations = {_key(o.name): o for o in Organisation.objects.filter(
+            kind__in=selectors.COMMISSIONERS)}
         involved = {m.authority_id for m in matches.values()} | {
             authorities[_key(r.authority)].pk for r in records
             if r.authority and _key(r.authority) in authorities}
@@ -503,7 +507,7 @@ class BedSchemeImporter(Importer):
         writes.counts[SchemeOutcome.UPDATED] += 1
 
     def apply(self, plan, *, user, reason: str, progress: Progress) -> None:
-        _run_steps(plan, progress, "Saving bed schemes")
+        _run_steps(plan, progress, "Saving bed schemes", reason)
 
 
 def records_by_row(records: list) -> dict[int, Any]:
@@ -742,7 +746,7 @@ class PlacementImporter(Importer):
         def step():
             services.placement_update(placement=Placement.objects.get(pk=placement_id),
                                       user=user, nhs_number=nhs_number or None,
-                                      reason="Placement import", **changes)
+                                      **changes)
 
         writes.steps.append((row.row, step))
         writes.log.append(["change", placement_id, {k: str(v) for k, v in changes.items()},
@@ -750,4 +754,4 @@ class PlacementImporter(Importer):
         writes.counts[PlacementOutcome.UPDATED] += 1
 
     def apply(self, plan, *, user, reason: str, progress: Progress) -> None:
-        _run_steps(plan, progress, "Saving placements")
+        _run_steps(plan, progress, "Saving placements", reason)

@@ -39,6 +39,11 @@ def nhs_number_hash(value: str) -> str:
 
 def clean_reference(value: str) -> str:
     value = (value or "").strip()
+    if _DIGITS.match(re.sub(r"[\s-]", "", value)):
+        # Ten digits may be an NHS number, which must never be kept in the clear.
+        raise ValidationError("A person reference cannot be ten digits like an NHS number: "
+                              "give the NHS number in its own field, where it is kept only "
+                              "as a keyed hash.")
     if not REFERENCE.match(value):
         raise ValidationError(
             'Give a pseudonymous reference such as "CH-0412": up to 30 letters, digits and '

@@ -465,12 +465,15 @@ def costs(*, user, date_from: dt.date, date_to: dt.date, authority: str | None =
         capacities[scheme_id].append((from_date, beds))
     occupied: Counter = Counter()
     spot_by_source: dict[int, Counter] = defaultdict(Counter)
+    # Nights are paid only within the scheme's own dates.
+    within = {s.pk: (max(date_from, s.starts_on), min(date_to, s.ends_on or date_to))
+              for s in schemes}
     for scheme_id, came, out, source in (
             Placement.objects.filter(scheme_id__in=ids, admitted_on__lte=date_to)
             .filter(Q(discharged_on__isnull=True) | Q(discharged_on__gt=date_from))
             .order_by().values_list("scheme_id", "admitted_on", "discharged_on",
                                     "funding_source")):
-        nights = _nights(came, out, date_from, date_to)
+        nights = _nights(came, out, *within[scheme_id])
         occupied[scheme_id] += nights
         spot_by_source[scheme_id][source] += nights
     rows = []
@@ -507,7 +510,7 @@ def _money_totals(rows: list[dict]) -> dict:
         "void_cost": sum((r["void_cost"] for r in rows), zero),
         "void_nights": sum(r["void_nights"] for r in rows),
         "block_share": (block / total * 100).quantize(Decimal("0.1")) if total else None,
-        "block_beds": sum(1 for r in rows if r["block"]),
+        "block_schemes": sum(1 for r in rows if r["block"]),
         "by_source": [{"key": k, "label": label, "cost": by_source[k]}
                       for k, label in FundingSource.choices if k in by_source],
     }
@@ -561,3 +564,33 @@ def linked_placements(*, user, placement: Placement) -> QuerySet[Placement]:
         return Placement.objects.none()
     return placement_list(user=user).filter(nhs_number_hash=placement.nhs_number_hash).exclude(
         pk=placement.pk)
+
+
+# --- Organisations -----------------------------------------------------------------------
+
+# The kinds of organisation that commission beds.
+COMMISSIONERS = ("council", "nhs_partner")
+
+
+def commissioning_organisations(user) -> QuerySet:
+    """Councils and NHS partners that could commission beds in the user's authorities: those
+    with people there, and those already commissioning a scheme the user sees. (Who
+    commissions a scheme decides which partner sees it, so nobody names another.)"""
+    from caresight.accounts.models import Membership, Organisation
+
+    ids = tenancy.authority_ids(user, C.MANAGE_BEDS)
+    with_people = Membership.objects.filter(authorities__in=ids).values("organisation_id")
+    commissioning = tenancy.in_scope(user, C.VIEW_BEDS, BedScheme).values("commissioned_by_id")
+    return Organisation.objects.filter(kind__in=COMMISSIONERS).filter(
+        Q(pk__in=with_people) | Q(pk__in=commissioning)).order_by("name")
+
+
+def nhs_partners(user) -> QuerySet:
+    """NHS partners a claim can be made from: those commissioning beds the user sees, and
+    those with people in the user's authorities."""
+    from caresight.accounts.models import Membership, Organisation
+
+    return (commissioning_organisations(user).filter(kind="nhs_partner") | Organisation.objects
+            .filter(kind="nhs_partner", pk__in=Membership.objects.filter(
+                authorities__in=tenancy.authority_ids(user, C.RECORD_BED_CLAIMS)).values(
+                "organisation_id"))).distinct().order_by("name")

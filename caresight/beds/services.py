@@ -5,7 +5,7 @@ scheme at once are taken one after the other and the bed checks see each other's
 """
 
 import datetime as dt
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -14,9 +14,11 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from caresight.accounts.models import Organisation
-from caresight.core.audit import save_audited
-from caresight.core.tenancy import actor
+from caresight.core import tenancy
+from caresight.core.audit import delete_audited, save_audited
+from caresight.core.tenancy import Capability, actor
 from caresight.core.timeutils import long_date
+from caresight.grants.money import parse_money
 from caresight.registry.models import ClientGroup, Location
 
 from .models import (
@@ -39,18 +41,16 @@ PLACEMENT_FIELDS = ("bed_number", "person_reference", "source", "hospital_trust"
                     "destination", "covid_status", "pathway", "funding_source", "notes")
 
 
-def _rate(value: Any) -> Decimal:
+def _money(value: Any, key: str, label: str) -> Decimal:
+    """Pounds and pence read as the rest of Caresight reads them, never negative."""
     try:
-        rate = Decimal(str(value).replace("£", "").replace(",", "").strip())
-    except (InvalidOperation, ValueError):
-        raise ValidationError({"weekly_rate": f"Enter the weekly rate in pounds, like 850.00, "
-                                              f"not {value!r}."}) from None
-    if not rate.is_finite() or rate < 0:
-        raise ValidationError({"weekly_rate": f"The weekly rate cannot be negative ({value})."})
-    if rate != rate.quantize(Decimal("0.01")):
-        raise ValidationError({"weekly_rate": f"The weekly rate is in pounds and pence: {value} "
-                                              "has more than two decimal places."})
-    return rate
+        return parse_money(value, field=label)
+    except ValueError as exc:
+        raise ValidationError({key: str(exc)}) from None
+
+
+def _rate(value: Any) -> Decimal:
+    return _money(value, "weekly_rate", "Weekly rate")
 
 
 def _client_groups(values) -> list[str]:
@@ -142,9 +142,13 @@ def scheme_update(*, scheme: BedScheme, user, **changes) -> BedScheme:
     if scheme.ends_on:
         late = placements.filter(Q(discharged_on__gt=scheme.ends_on)
                                  | Q(admitted_on__gt=scheme.ends_on)).first()
+        if late is None and scheme.ends_on < timezone.localdate():
+            late = placements.filter(discharged_on__isnull=True).first()
         if late:
-            raise ValidationError({"ends_on": f"{late.person_reference} is placed after "
-                                              f"{long_date(scheme.ends_on)}."})
+            raise ValidationError({"ends_on": (
+                f"{late.person_reference} is still in a bed: record their discharge before "
+                f"the scheme ends on {long_date(scheme.ends_on)}." if late.discharged_on is None
+                else f"{late.person_reference} is placed after {long_date(scheme.ends_on)}.")})
     if scheme.kind == SchemeKind.DESIGNATED_SETTING:
         early = placements.filter(admitted_on__lt=scheme.cqc_assured_on).first() \
             if scheme.cqc_assured_on else placements.first()
@@ -152,13 +156,27 @@ def scheme_update(*, scheme: BedScheme, user, **changes) -> BedScheme:
             raise ValidationError({"cqc_assured_on": (
                 f"{early.person_reference} was admitted on {long_date(early.admitted_on)}, "
                 "before the setting's CQC assurance.")})
-    capacities = scheme.capacities.order_by("from_date")
-    first_capacity = capacities.first()
-    if first_capacity and first_capacity.from_date != scheme.starts_on and \
-            first_capacity.from_date > scheme.starts_on:
-        first_capacity.from_date = scheme.starts_on
-        save_audited(first_capacity, user=user, reason="Scheme start moved")
+    _capacity_from_start(scheme, user)
     return save_audited(scheme, user=user, reason="Bed scheme changed")
+
+
+def _capacity_from_start(scheme: BedScheme, user) -> None:
+    """Keep the scheme's first capacity on its start day when the start moves: earlier, the
+    first beds start earlier; later, the beds it then had start it, and rows before go."""
+    rows = list(scheme.capacities.order_by("from_date"))
+    if not rows or rows[0].from_date == scheme.starts_on:
+        return
+    if rows[0].from_date > scheme.starts_on:
+        rows[0].from_date = scheme.starts_on
+        save_audited(rows[0], user=user, reason="Scheme start moved")
+        return
+    before = [row for row in rows if row.from_date <= scheme.starts_on]
+    keep = before[-1]
+    for row in before[:-1]:
+        delete_audited(row, user=user, reason="Scheme start moved")
+    if keep.from_date != scheme.starts_on:
+        keep.from_date = scheme.starts_on
+        save_audited(keep, user=user, reason="Scheme start moved")
 
 
 @transaction.atomic
@@ -211,7 +229,8 @@ def beds_between(scheme: BedScheme, start: dt.date, end: dt.date | None) -> int 
     return min([on_start[-1], *within])
 
 
-def _clean_placement(placement: Placement, scheme: BedScheme, nhs_number: str | None) -> None:
+def _clean_placement(placement: Placement, scheme: BedScheme, nhs_number: str | None,
+                     user) -> None:
     """Check one placement against its scheme, its bed and everyone else's; ValidationError
     naming the field."""
     placement.person_reference = _field("person_reference", clean_reference,
@@ -245,6 +264,10 @@ def _clean_placement(placement: Placement, scheme: BedScheme, nhs_number: str | 
     if discharged and scheme.ends_on and discharged > scheme.ends_on:
         raise ValidationError({"discharged_on": f"{long_date(discharged)} is after the scheme "
                                                 f"ends ({long_date(scheme.ends_on)})."})
+    if not discharged and scheme.ends_on and scheme.ends_on < timezone.localdate():
+        raise ValidationError({"discharged_on": (
+            f"{scheme.name} ended on {long_date(scheme.ends_on)}: record when the person "
+            "left.")})
     if scheme.kind == SchemeKind.DESIGNATED_SETTING:
         if scheme.cqc_assured_on is None:
             raise ValidationError({"admitted_on": f"{scheme.name} is a designated setting not "
@@ -253,7 +276,7 @@ def _clean_placement(placement: Placement, scheme: BedScheme, nhs_number: str | 
             raise ValidationError({"admitted_on": (
                 f"{scheme.name} was assured by CQC on {long_date(scheme.cqc_assured_on)}: it "
                 f"cannot take anyone before then ({long_date(admitted)}).")})
-    _check_person(placement, scheme)
+    _check_person(placement, scheme, user)
     _check_bed(placement, scheme)
 
 
@@ -264,9 +287,12 @@ def _field(name: str, clean, value):
         raise ValidationError({name: exc.messages}) from None
 
 
-def _check_person(placement: Placement, scheme: BedScheme) -> None:
-    """The same person is not in two beds at once (within the council's schemes)."""
-    same = Q(person_reference__iexact=placement.person_reference)
+def _check_person(placement: Placement, scheme: BedScheme, user) -> None:
+    """The same person is not in two beds at once within the council's schemes: the same NHS
+    number anywhere in them, or the same reference among the schemes of one commissioning
+    organisation (another organisation's "CH-0001" is somebody else)."""
+    same = Q(person_reference__iexact=placement.person_reference,
+             scheme__commissioned_by_id=scheme.commissioned_by_id)
     if placement.nhs_number_hash:
         same |= Q(nhs_number_hash=placement.nhs_number_hash)
     end = placement.discharged_on
@@ -276,9 +302,13 @@ def _check_person(placement: Placement, scheme: BedScheme) -> None:
         other = other.filter(admitted_on__lt=end)
     clash = other.exclude(pk=placement.pk).select_related("scheme").first()
     if clash is not None and (end is None or end > placement.admitted_on):
+        # A scheme the user may not see is not named (a partner sees only its own).
+        where = (f"in {clash.scheme.name} from {long_date(clash.admitted_on)}"
+                 if tenancy.allows(user, Capability.VIEW_BEDS, clash.scheme)
+                 else "in a bed of another scheme then")
         raise ValidationError({"person_reference": (
-            f"{placement.person_reference} is already placed in {clash.scheme.name} from "
-            f"{long_date(clash.admitted_on)}: discharge them from there first.")})
+            f"{placement.person_reference} is already placed {where}: discharge them from "
+            "there first.")})
 
 
 def _check_bed(placement: Placement, scheme: BedScheme) -> None:
@@ -305,12 +335,12 @@ def _check_bed(placement: Placement, scheme: BedScheme) -> None:
     if placement.bed_number in taken:
         other = _overlapping(scheme, start, end, exclude_pk=placement.pk).filter(
             bed_number=placement.bed_number).order_by("admitted_on").first()
-        assert other is not None
+        held = "" if other is None else (
+            f" by {other.person_reference} from {long_date(other.admitted_on)}"
+            + (f" to {long_date(other.discharged_on)}" if other.discharged_on else ""))
         raise ValidationError({"bed_number": (
-            f"Bed {placement.bed_number} of {scheme.name} is taken by {other.person_reference} "
-            f"from {long_date(other.admitted_on)}"
-            + (f" to {long_date(other.discharged_on)}" if other.discharged_on else "")
-            + ": one person per bed at a time.")})
+            f"Bed {placement.bed_number} of {scheme.name} is taken{held}: one person per bed "
+            "at a time.")})
 
 
 @transaction.atomic
@@ -331,7 +361,7 @@ def placement_create(*, scheme: BedScheme, person_reference: str, admitted_on: d
                           **{k: v for k, v in details.items() if v is not None})
     if bed_number is not None:  # else the lowest free bed is taken
         placement.bed_number = bed_number
-    _clean_placement(placement, scheme, nhs_number)
+    _clean_placement(placement, scheme, nhs_number, user)
     return save_audited(placement, user=user, reason="Placed")
 
 
@@ -350,7 +380,7 @@ def placement_update(*, placement: Placement, user, nhs_number: str | None = Non
             "expected_discharge_on", "discharged_on", "bed_number") else "")
     if placement.discharged_on is None and "discharged_on" in changes:
         placement.destination = ""
-    _clean_placement(placement, scheme, nhs_number)
+    _clean_placement(placement, scheme, nhs_number, user)
     return save_audited(placement, user=user, reason=reason)
 
 
@@ -366,15 +396,8 @@ def placement_discharge(*, placement: Placement, discharged_on: dt.date, destina
 def claim_record(*, authority, month: dt.date, claimed_from: Organisation, amount: Any,
                  submitted_on: dt.date, user, reference: str = "") -> NhsClaim:
     """Record (or correct) what was claimed from an NHS partner for a month."""
-    if month.day != 1:
-        month = month.replace(day=1)
-    try:
-        value = Decimal(str(amount).replace("£", "").replace(",", "").strip())
-    except (InvalidOperation, ValueError):
-        raise ValidationError({"amount": f"Enter the amount claimed in pounds, not "
-                                         f"{amount!r}."}) from None
-    if not value.is_finite() or value < 0 or value != value.quantize(Decimal("0.01")):
-        raise ValidationError({"amount": "The amount claimed is pounds and pence, 0 or more."})
+    month = month.replace(day=1)
+    value = _money(amount, "amount", "Amount claimed")
     if submitted_on > timezone.localdate():
         raise ValidationError({"submitted_on": f"{long_date(submitted_on)} is in the future."})
     claim = NhsClaim.objects.select_for_update().filter(

@@ -5,6 +5,9 @@ command line, background jobs) services pass the acting user explicitly through 
 """
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, TypeVar
 
 from django.db import connection, models
@@ -37,10 +40,26 @@ def save_audited(obj: M, *, user, reason: str = "") -> M:
     return obj
 
 
+# Where the writes made inside `writes_from` came from ("Bed placements import: list.csv"),
+# added to each one's reason, so an imported change is told from a typed one.
+_SOURCE: ContextVar[str] = ContextVar("caresight_audit_source", default="")
+
+
+@contextmanager
+def writes_from(source: str) -> Iterator[None]:
+    token = _SOURCE.set(source)
+    try:
+        yield
+    finally:
+        _SOURCE.reset(token)
+
+
 def _stamp(obj: Any, user, reason: str) -> None:
     # simple-history reads these attributes when it writes the history row.
     obj._history_user = actor(user)
-    obj._change_reason = reason[:100]
+    source = _SOURCE.get()
+    obj._change_reason = (f"{reason} ({source})" if source and reason else
+                          reason or source)[:100]
 
 
 def delete_audited(obj: models.Model, *, user, reason: str = "") -> None:

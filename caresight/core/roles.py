@@ -11,6 +11,7 @@ class Role(models.TextChoices):
     PUBLIC_HEALTH = "public_health", "Public health"
     FINANCE = "finance", "Finance"
     BROKERAGE = "brokerage", "Brokerage officer"
-    PARTNER = "partner", "Partner (reads; updates the actions it leads)"
+    PARTNER = "partner", ("Partner (reads; updates the actions it leads; places in the beds "
+                          "it commissions)")
     PROVIDER_USER = "provider_user", "Provider user"
     VIEWER = "viewer", "Regional or national viewer"

@@ -207,11 +207,12 @@ CARESIGHT_RISK_BANDS = ((6, "Low"), (12, "Medium"), (25, "High"))
 # figure points at one home. 0 is shown as 0.
 CARESIGHT_SUPPRESS_BELOW = env.int("CARESIGHT_SUPPRESS_BELOW", default=5)
 
-# The service's own address, for the links in emails sent by the worker (notifications,
-# scheduled reports), which has no request to take it from.
 # The key of the hash kept in place of an NHS number (beds); by default derived from SECRET_KEY.
 # Changing it unlinks the placements already recorded from those recorded after.
 CARESIGHT_PSEUDONYM_KEY = env("CARESIGHT_PSEUDONYM_KEY", default="")
+
+# The service's own address, for the links in emails sent by the worker (notifications,
+# scheduled reports), which has no request to take it from.
 CARESIGHT_SITE_URL = env("CARESIGHT_SITE_URL", default="http://127.0.0.1:8000")
 
 SESSION_COOKIE_HTTPONLY = True

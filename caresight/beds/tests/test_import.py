@@ -205,6 +205,8 @@ class TestPlacementImport:
         assert (second.bed_number, second.destination, second.funding_source) == (
             2, "home_with_care", "council")
         assert second.history.count() == 1
+        reason = second.history.get().history_change_reason
+        assert reason.startswith("Placed (") and "import" in reason.lower()  # which import
         again = imported("placements", data)
         assert again.ok and again.counts["unchanged"] == 3 and not again.would_change
         assert Placement.objects.count() == 3

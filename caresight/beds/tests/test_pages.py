@@ -238,7 +238,7 @@ class TestForms:
             "weekly_rate": "-5", "commissioned_by": beds["step_down"].commissioned_by_id,
             "starts_on": "2020-10-01", "submission_token": "5d8d3d1a-7a53-4c1e-9a86-a1d8d1d1d1d4"})
         html = _html(response)
-        assert 'id="id_weekly_rate-error"' in html and "cannot be negative" in html
+        assert 'id="id_weekly_rate-error"' in html and "is negative" in html
         assert not BedScheme.objects.filter(name="Winter beds").exists()
 
     def test_a_scheme_is_set_up_and_its_beds_changed(self, signed_in, beds, cambs):
@@ -265,7 +265,9 @@ class TestForms:
                 "weekly_rate": "700.00", "commissioned_by": step_down.commissioned_by_id,
                 "starts_on": "2020-04-01"}
         html = _html(signed_in.post(url, {**form, "ends_on": "2020-04-03"}))
-        assert 'id="id_ends_on-error"' in html and "is placed after 3 April 2020" in html
+        assert 'id="id_ends_on-error"' in html
+        assert ("is still in a bed: record their discharge before the scheme ends on 3 April "
+                "2020") in html
         step_down.refresh_from_db()
         assert step_down.ends_on is None
         done = signed_in.post(url, {**form, "weekly_rate": "725.50"})

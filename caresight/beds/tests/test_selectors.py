@@ -11,7 +11,7 @@ from caresight.outbreaks.tests.test_services import report
 from caresight.registry.tests.factories import LocalityFactory, LocationFactory
 
 from .. import selectors, services
-from ..models import Destination, SchemeKind
+from ..models import Destination, Placement, SchemeKind
 from . import factories as f
 
 D = dt.date
@@ -186,6 +186,20 @@ class TestMoney:
         assert april["block_share"] == Decimal("93.0")
         assert {r["key"]: r["cost"] for r in april["by_source"]} == {
             "nhs_discharge": Decimal("12000.00"), "council": Decimal("910.00")}
+
+    def test_spot_nights_are_paid_only_within_the_schemes_dates(self, cambs):
+        spot = f.scheme(cambs, name="Short spot", kind=SchemeKind.SPOT, beds=1,
+                        ends_on=D(2020, 4, 10))
+        # Still open after the end came (the end was set while the person was in a bed, and
+        # the day has since passed), as the services cannot now write it
+        Placement.objects.create(scheme=spot, bed_number=1, person_reference="CH-0001",
+                                 source="hospital", admitted_on=D(2020, 4, 1),
+                                 covid_status="negative", pathway="2",
+                                 funding_source="council")
+        found = selectors.costs(user=OPERATOR, date_from=D(2020, 4, 1), date_to=D(2020, 4, 30))
+        # the nights of 1 to 10 April (its last day), not the 29 to the end of the month
+        assert found["rows"][0]["occupied_nights"] == 10
+        assert found["cost"] == Decimal("1000.00")
 
     def test_costs_add_up_to_the_penny(self, cambs):
         odd = f.scheme(cambs, name="Odd rate", beds=3, weekly_rate="733.33")

@@ -104,6 +104,20 @@ class TestSchemes:
         refused("starts_on", services.scheme_update, scheme=scheme, starts_on=D(2020, 4, 5),
                 user=OPERATOR)
 
+    def test_a_scheme_cannot_have_ended_with_someone_still_in_a_bed(self, scheme):
+        f.placement(scheme)
+        assert "still in a bed" in refused("ends_on", services.scheme_update, scheme=scheme,
+                                           ends_on=D(2020, 4, 30), user=OPERATOR)
+
+    def test_a_start_moved_later_starts_with_the_beds_it_then_had(self, scheme):
+        services.capacity_set(scheme=scheme, from_date=D(2020, 4, 10), beds=6, user=OPERATOR)
+        services.scheme_update(scheme=scheme, starts_on=D(2020, 4, 15), user=OPERATOR)
+        assert list(scheme.capacities.values_list("from_date", "beds")) == [
+            (D(2020, 4, 15), 6)]
+        services.scheme_update(scheme=scheme, starts_on=D(2020, 4, 12), user=OPERATOR)
+        assert list(scheme.capacities.values_list("from_date", "beds")) == [
+            (D(2020, 4, 12), 6)]
+
     def test_only_named_fields_change(self, scheme):
         refused("authority", services.scheme_update, scheme=scheme, authority=None,
                 user=OPERATOR)
@@ -178,6 +192,30 @@ class TestPlacements:
     def test_a_name_is_refused_as_a_person_reference(self, scheme):
         assert "Never a name" in refused("person_reference", f.placement, scheme,
                                          person_reference="Jane Smith")
+
+    @pytest.mark.parametrize("value", ["9434765919", "943 476 5919", "943-476-5919"])
+    def test_an_nhs_number_is_refused_as_a_person_reference(self, scheme, value):
+        assert "ten digits like an NHS number" in refused("person_reference", f.placement,
+                                                          scheme, person_reference=value)
+        assert not Placement.objects.exists()
+
+    def test_another_organisations_reference_is_somebody_else(self, cambs, scheme):
+        other = f.scheme(cambs, name="Council beds",
+                         commissioned_by=f.organisation("Cambridgeshire County Council",
+                                                        kind="council"))
+        f.placement(scheme)
+        assert f.placement(other).pk  # the same "CH-0001", another organisation's person
+
+    def test_a_partner_is_not_told_of_a_scheme_it_cannot_see(self, cambs, scheme, make_user):
+        from caresight.accounts.models import Role
+
+        partner = make_user(Role.PARTNER, cambs)
+        own = f.scheme(cambs, name="The partner's beds",
+                       commissioned_by=partner.memberships.get().organisation)
+        f.placement(scheme, nhs_number=f.VALID_NHS_NUMBER)
+        message = refused("person_reference", f.placement, own, person_reference="PB-1",
+                          nhs_number=f.VALID_NHS_NUMBER, user=partner)
+        assert "another scheme" in message and "Orchard" not in message
 
     def test_one_person_is_not_in_two_beds_at_once(self, cambs, scheme):
         other = f.scheme(cambs, name="Other beds")
