@@ -417,17 +417,6 @@ class OccupancySerializer(serializers.Serializer):
         help_text="People in a bed past their scheme's longest intended stay.")
 
 
-class SitrepRowSerializer(serializers.Serializer):
-    key = serializers.CharField()
-    label = serializers.CharField()  # type: ignore[assignment]
-    schemes = serializers.IntegerField()
-    commissioned = serializers.IntegerField()
-    occupied = serializers.IntegerField()
-    free = serializers.IntegerField()
-    admissions = serializers.IntegerField()
-    discharges = serializers.IntegerField()
-
-
 class SitrepTotalSerializer(serializers.Serializer):
     schemes = serializers.IntegerField()
     commissioned = serializers.IntegerField()
@@ -435,6 +424,11 @@ class SitrepTotalSerializer(serializers.Serializer):
     free = serializers.IntegerField()
     admissions = serializers.IntegerField()
     discharges = serializers.IntegerField()
+
+
+class SitrepRowSerializer(SitrepTotalSerializer):
+    key = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]
 
 
 class SitrepSerializer(serializers.Serializer):
