@@ -38,5 +38,6 @@ class BedsConfig(AppConfig):
                                "beds commissioned, occupied, free and overstays",
                                build=exports.beds_export)
         tables.register_export("placements", help="placements admitted by --as-of (or --to), "
-                               "with discharges after that day left out", build=exports.placements_export)
+                               "with discharges after that day left out",
+                               build=exports.placements_export)
         register_summary(exports.SUMMARY)  # `caresight summary beds`

@@ -13,6 +13,7 @@ import datetime as dt
 import random
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from caresight.accounts.models import Organisation, User
 from caresight.beds import selectors as beds_selectors
@@ -151,7 +152,7 @@ def write_beds(*, authorities: dict[str, Authority], today: dt.date, council: st
 
 def _placers() -> dict[str, User | None]:
     """The demo's officers who place people (written before the beds)."""
-    by_role = {u.memberships.first().role: u for u in User.objects.filter(
+    by_role = {u.memberships.all()[0].role: u for u in User.objects.filter(
         email__endswith="@demo.caresight.test").prefetch_related("memberships")}
     return {"brokerage": by_role.get("brokerage"), "commissioner": by_role.get("commissioner"),
             "partner": by_role.get("partner")}
@@ -185,7 +186,7 @@ def _write_schemes(rng: random.Random, authorities: dict[str, Authority], today:
         if spec.in_outbreak and location.pk in live:
             closed[index] = live[location.pk]
         starts_on = today - dt.timedelta(days=spec.opened)
-        extra = {}
+        extra: dict[str, Any] = {}
         if spec.kind == SchemeKind.DESIGNATED_SETTING:
             extra["cqc_assured_on"] = starts_on + dt.timedelta(days=4)
         scheme = beds.scheme_create(
@@ -205,7 +206,7 @@ def _write_schemes(rng: random.Random, authorities: dict[str, Authority], today:
 
 
 def _notes(spec: SchemeSpec) -> str:
-    return {
+    notes: dict[str, str] = {
         SchemeKind.DESIGNATED_SETTING: "Self-contained unit with its own entrance and staff "
         "team, for people discharged from hospital while COVID-19 positive (14 days).",
         SchemeKind.STEP_DOWN: "Quarantine step-down beds: 14 days' isolation after discharge "
@@ -217,7 +218,8 @@ def _notes(spec: SchemeSpec) -> str:
         SchemeKind.BLOCK: "Block beds awarded in the winter tender, paid whether occupied or "
         "not.",
         SchemeKind.SPOT: "Spot purchases by brokerage when the block beds are full.",
-    }.get(spec.kind, "")
+    }
+    return notes.get(spec.kind, "")
 
 
 def _capacity_on(spec: SchemeSpec, starts_on: dt.date, day: dt.date) -> int:
@@ -270,7 +272,7 @@ def _plan_stays(rng: random.Random, schemes: list, closed: dict[int, dt.date], t
 D = Destination
 # Where people went, by kind of scheme: most home with care, some to a long-term care home (or
 # back to the one they came from), a few readmitted or died.
-DESTINATIONS = {
+DESTINATIONS: dict[str, tuple[tuple[Destination, int], ...]] = {
     SchemeKind.DESIGNATED_SETTING: ((D.HOME_WITH_CARE, 40), (D.CARE_HOME, 35), (D.HOME, 5),
                                     (D.READMITTED, 10), (D.DIED, 9), (D.OTHER, 1)),
     SchemeKind.STEP_DOWN: ((D.HOME_WITH_CARE, 48), (D.CARE_HOME, 32), (D.HOME, 8),
