@@ -148,13 +148,15 @@ def job_run(*, job_id: str) -> Job:
     except Exception:
         logger.exception("Import job %s failed", job.pk)
         job.status, job.message = Job.Status.FAILED, "Something went wrong; nothing was written."
-        job.finished_at = timezone.now()
-        job.save(update_fields=["status", "message", "finished_at"])
+        job.finished_at, job.payload = timezone.now(), b""
+        job.save(update_fields=["status", "message", "finished_at", "payload"])
         raise
     job.result = dict(result.as_dict(), ok=result.ok)
     job.message = result.summary()[:255]
     if not result.ok:
-        job.status = Job.Status.FAILED
+        # Nothing more is done with a refused file (a corrected one is uploaded again), and it
+        # may hold personal data (NHS numbers in a placements list): do not keep it.
+        job.status, job.payload = Job.Status.FAILED, b""
     elif dry_run:
         job.status = Job.Status.PREVIEWED
     else:

@@ -269,6 +269,8 @@ class TestPreviewThenConfirm:
         job = confirm(job, officer, django_capture_on_commit_callbacks)
         assert job.status == Job.Status.FAILED
         assert job.message == DATA_CHANGED
+        job.refresh_from_db()
+        assert bytes(job.payload) == b""  # a refused file is not kept (it may hold personal data)
         location.refresh_from_db()
         assert location.name == "Edited meanwhile"
 
