@@ -108,10 +108,10 @@ def test_report_settings_and_a_bad_period(page, cambs, commissioner):
     page.goto(f"/reports/settings/{cambs.ons_code}/highlight/")
     audit(page, "report settings")
     page.get_by_label("Report author").fill("Caroline Townsend")
-    page.get_by_label("Sections").fill("recovery | Recovery | beds")
+    page.get_by_label("Sections").fill("recovery | Recovery | fuel")
     page.get_by_role("button", name="Save settings").click()
     expect(page.locator(".govuk-error-summary")).to_contain_text(
-        "there is no data section called “beds”")
+        "there is no data section called “fuel”")
     audit(page, "report settings with errors")
     page.get_by_label("Sections").fill("recovery | Recovery activities\n"
                                        "workforce | Workforce | workforce")

@@ -136,7 +136,7 @@ class TestSettings:
     @pytest.mark.parametrize("line, message", [
         ("recovery", "Line 1: write the section's key and heading"),
         ("Recovery | Recovery", "Line 1: the key “Recovery” may have only lower-case"),
-        ("recovery | Recovery | beds", "Line 1: there is no data section called “beds”"),
+        ("recovery | Recovery | fuel", "Line 1: there is no data section called “fuel”"),
         ("recovery | Recovery | | maybe", "Line 1: the last part is “narrative”"),
     ])
     def test_a_bad_sections_line_is_refused_naming_it(self, line, message):
