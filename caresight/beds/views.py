@@ -39,12 +39,6 @@ from .models import SchemeKind
 C = Capability
 PAGE_SIZE = 100
 NOT_YOURS = "Authority must be one of the authorities whose beds you see"
-PLACEMENT_FIELDS = ("bed_number", "person_reference", "source", "hospital_trust",
-                    "hospital_site", "admitted_on", "expected_discharge_on", "covid_status",
-                    "pathway", "funding_source", "notes")
-SCHEME_FIELDS = ("name", "kind", "location", "payment_basis", "client_groups", "max_stay_days",
-                 "funding_source", "weekly_rate", "commissioned_by", "starts_on", "ends_on",
-                 "cqc_assured_on", "notes")
 
 
 # --- Shared pieces -----------------------------------------------------------------------
@@ -413,7 +407,7 @@ def scheme_new(request):
 
 def scheme_edit(request, pk: int):
     scheme = tenancy.access_bed_scheme(request.user, pk, C.MANAGE_BEDS)
-    initial = {field: getattr(scheme, field) for field in SCHEME_FIELDS}
+    initial = {field: getattr(scheme, field) for field in services.SCHEME_FIELDS}
     initial |= {"location": scheme.location_id, "commissioned_by": scheme.commissioned_by_id}
     form = SchemeEditForm(request.POST or None, user=request.user, initial=initial)
     done = handle_form(
@@ -521,8 +515,10 @@ def placement_detail(request, pk: int):
 
 def placement_edit(request, pk: int):
     placement = tenancy.access_placement(request.user, pk, C.PLACE_BEDS)
+    # The form's own fields (the NHS number is never shown back).
     form = PlacementEditForm(request.POST or None, initial={
-        field: getattr(placement, field) for field in PLACEMENT_FIELDS})
+        field: getattr(placement, field) for field in PlacementEditForm.base_fields
+        if field != "nhs_number"})
 
     def save(data):
         nhs_number = data.pop("nhs_number", "") or None
