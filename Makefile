@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: run test e2e schemathesis audit lint assets clean-db
+.PHONY: run test e2e schemathesis faults load audit lint assets clean-db
 
 $(BIN)/.installed: pyproject.toml scripts/install-system-packages
 	bash scripts/install-system-packages
@@ -49,6 +49,15 @@ e2e: $(BIN)/.installed-test node_modules/axe-core/axe.min.js
 ## schemathesis: the API against its OpenAPI schema on a live test server (a few minutes)
 schemathesis: $(BIN)/.installed-test
 	$(BIN)/pytest -m schemathesis tests/api $(PYTEST_ARGS)
+
+## faults: PostgreSQL restarted and workers killed mid-import, two imports at once (a private
+## server on ports 5440-5449; needs root and runuser; about 6 minutes)
+faults: $(BIN)/.installed-test
+	$(BIN)/pytest -m faults tests/faults $(PYTEST_ARGS)
+
+## load: 50 officers for 5 minutes against gunicorn and PostgreSQL on 127.0.0.1 (locust; ~10 min)
+load: $(BIN)/.installed-test
+	$(BIN)/python bench/load.py $(LOAD_ARGS)
 
 node_modules/axe-core/axe.min.js: package.json package-lock.json
 	npm ci --no-audit --no-fund

@@ -1,7 +1,9 @@
 """Benchmark the Infection Control Fund: a national round allocated, and every authority's return.
 
-Target (issue 5): "Allocate a national round (15,000 care homes across 150 authorities) in
-under 5 s and produce every authority's return in under 10 s."
+Targets: issue 5, "Allocate a national round (15,000 care homes across 150 authorities) in
+under 5 s and produce every authority's return in under 10 s"; issue 17, "national Infection
+Control Fund round confirmed: ~3.6 s now, must reach under 1 s", printed beside the same
+writes done by plain SQL in the same run.
 
 The driver creates a fresh PostgreSQL database (and, with --sqlite, a fresh SQLite file), runs
 `caresight migrate`, and starts one worker process (this script with --worker) per database
@@ -19,8 +21,11 @@ with DATABASE_URL set and DEBUG off. The worker:
    (round_create_from_template, --amount each; not timed), then ANALYZE on PostgreSQL;
 3. times "allocating the national round": the what-if plan_round(spec_of(round)) for every
    authority (--warmup untimed passes, then --repeat timed ones: it writes nothing), then
-   allocation_confirm(round=…, user=OPERATOR) for every authority, once (it writes the
-   allocations and their history, and a round can be confirmed only once);
+   allocations_confirm(rounds=…, user=OPERATOR) for every authority's round at once, once
+   (it writes the allocations and their history, and a round can be confirmed only once).
+   Before it, not timed with it, the same writes by plain SQL (plain_confirm: COPY of the
+   same allocation rows, their history by INSERT … SELECT, the rounds marked confirmed, the
+   deferred foreign keys checked), rolled back, and the tables vacuumed;
 4. fills what the return reports, through the services and not timed: agreements
    (agreement_record: --signed of the providers sign, --declined decline, the rest do not
    answer), a payment run per authority for instalment 1 (payment_run_create, then
@@ -53,7 +58,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _common  # noqa: E402
 
-ALLOCATE_TARGET_S = 5.0
+ALLOCATE_TARGET_S = 1.0  # issue 17 (issue 5 asked for 5 s)
 RETURN_TARGET_S = 10.0
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/caresight_grants_bench"
 TEMPLATE = "icf-2020-round-1"
@@ -183,6 +188,9 @@ def load(args: argparse.Namespace) -> dict:
                       values=_common.ServiceAnswers(definition, size=None, rng=rng).values)
                for pk in Location.objects.filter(service_type="domiciliary")
                .order_by("pk").values_list("pk", flat=True)]
+    from caresight.returns import partitions
+
+    partitions.ensure_for([args.eligibility_date])
     Return.objects.bulk_create(returns, batch_size=900)
     returns_seconds = time.perf_counter() - began
 
@@ -306,6 +314,78 @@ def fill_return(args: argparse.Namespace, rounds: list) -> dict:
             "spend_returns": SpendReturn.objects.count(), "spend_seconds": spend_seconds}
 
 
+# --- Worker: the same confirm in plain SQL ------------------------------------------------
+
+
+def plain_confirm(rounds: list, plans: dict) -> dict:
+    """The confirm's writes done by plain SQL, timed, then rolled back.
+
+    In one transaction, as the confirm: lock the rounds; write the same allocation rows
+    (worked out beforehand, from the what-if plans) by COPY on PostgreSQL (executemany on
+    SQLite); their history rows by one INSERT … SELECT; mark the rounds confirmed and keep
+    their history; and check the deferred foreign keys (SET CONSTRAINTS ALL IMMEDIATE: what a
+    commit would do). No planning, no Django. Then the tables are vacuumed, so the real
+    confirm that follows finds them as they were.
+    """
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from caresight.grants.models import Allocation, Round
+
+    when = timezone.now()
+    rows = [(r.pk, e.spec.pk, line.location_id, line.provider_id, r.authority_id, line.units,
+             line.amount, line.explanation, when)
+            for r in rounds for e in plans[r.pk].elements for line in e.lines]
+    ids = [r.pk for r in rounds]
+    columns = ("round_id, element_id, location_id, provider_id, authority_id, units, amount, "
+               "explanation, created_at")
+    if set(columns.split(", ")) | {"id"} != {f.column for f in Allocation._meta.concrete_fields}:
+        raise SystemExit("plain_confirm does not write every column of grants_allocation.")
+    copied = "id, " + columns
+    postgres = connection.vendor == "postgresql"
+    any_id = "= ANY(%s)" if postgres else f"IN ({', '.join(['%s'] * len(ids))})"
+    params = [ids] if postgres else ids
+    round_columns = ", ".join(f.column for f in Round._meta.concrete_fields)
+
+    class Rollback(Exception):
+        pass
+
+    began = time.perf_counter()
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(f"SELECT id FROM grants_round WHERE id {any_id} FOR UPDATE", params)
+            if postgres:
+                with cursor.cursor.copy(f"COPY grants_allocation ({columns}) FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row(row)
+            else:
+                cursor.executemany(f"INSERT INTO grants_allocation ({columns}) VALUES "
+                                   f"({', '.join(['%s'] * 9)})", rows)
+            cursor.execute(
+                f"INSERT INTO grants_historicalallocation ({copied}, history_date, "
+                f"history_change_reason, history_type, history_user_id) SELECT {copied}, %s, "
+                f"'Allocation confirmed', '+', NULL FROM grants_allocation "
+                f"WHERE round_id {any_id}", [when, *params])
+            cursor.execute(f"UPDATE grants_round SET confirmed_at = %s WHERE id {any_id}",
+                           [when, *params])
+            cursor.execute(
+                f"INSERT INTO grants_historicalround ({round_columns}, history_date, "
+                f"history_change_reason, history_type, history_user_id) SELECT "
+                f"{round_columns}, %s, 'Allocation confirmed', '~', NULL FROM grants_round "
+                f"WHERE id {any_id}", [when, *params])
+            if postgres:
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            seconds = time.perf_counter() - began
+            raise Rollback
+    except Rollback:
+        pass
+    if postgres:
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM grants_allocation, grants_historicalallocation, "
+                           "grants_round, grants_historicalround")
+    return {"seconds": seconds, "rows": len(rows)}
+
+
 # --- Worker: timing -----------------------------------------------------------------------
 
 
@@ -378,6 +458,10 @@ def worker(args: argparse.Namespace) -> None:
     problems = {r.authority.name: plans[r.pk].problems for r in rounds if plans[r.pk].problems}
     planned = {r.pk: (sum(len(e.lines) for e in plans[r.pk].elements), plans[r.pk].allocated)
                for r in rounds}
+    print("The same writes by plain SQL (rolled back)…", flush=True)
+    plain = plain_confirm([r for r in rounds if not plans[r.pk].problems], plans)
+    print(f"Plain SQL: {plain['seconds']:.2f} s for {plain['rows']:,} allocations.",
+          flush=True)
     print("Confirming every round's allocation (once)…", flush=True)
     profiler = None
     if args.profile_confirm:
@@ -419,7 +503,7 @@ def worker(args: argparse.Namespace) -> None:
         "allocation_history": history, "lines_planned": sum(n for n, _ in planned.values()),
         "allocated": str(sum((a for _, a in planned.values()), Decimal(0))),
         "problems": problems, "refused": refused, "mismatched": mismatched,
-        "repeat": args.repeat, "warmup": args.warmup, "filled": None,
+        "repeat": args.repeat, "warmup": args.warmup, "filled": None, "plain": plain,
     }
     if args.allocate_only:
         _common.report({**result, "load_average": os.getloadavg()})
@@ -516,9 +600,14 @@ def _print_result(res: dict) -> None:
     what_if = statistics.median(res["cases"][1]["totals"])  # the national what-if
     confirm = res["cases"][2]["totals"][0]
     verdict = "met" if confirm < ALLOCATE_TARGET_S else "MISSED"
+    plain = res["plain"]
     print(f"Allocating the national round: what-if {what_if:.2f} s, confirm {confirm:.2f} s, "
-          f"both {what_if + confirm:.2f} s (target: confirm under {ALLOCATE_TARGET_S:.0f} s: "
-          f"{verdict}).")
+          f"both {what_if + confirm:.2f} s (target, issue 17: confirm under "
+          f"{ALLOCATE_TARGET_S:.0f} s: {verdict}).")
+    print(f"The confirm's writes by plain SQL in the same run ({plain['rows']:,} allocations "
+          f"by {'COPY' if res['database'].startswith('PostgreSQL') else 'executemany'}, their "
+          f"history, the rounds, the foreign keys checked; no planning): "
+          f"{plain['seconds']:.2f} s; the confirm took {confirm / plain['seconds']:.1f}× that.")
     by_label = {case["label"]: case for case in res["cases"]}
     for label in ("government_return(round)", "summary grants --format json"):
         if label in by_label:

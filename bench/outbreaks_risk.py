@@ -84,7 +84,7 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help="use the database if it exists (filled by an earlier --keep run "
                         "with the same --locations, --days, --start, --outbreaks, --concerns "
                         "and --overrides) instead of filling a new one")
-    return parser.parse_args(argv)
+    return returns_summary.settle_start(parser.parse_args(argv))
 
 
 # --- Worker: outbreaks, concerns, overrides -----------------------------------------------

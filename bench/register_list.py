@@ -1,7 +1,9 @@
 """Benchmark the register list page with 25,000 locations.
 
-Target: "The register list with 25,000 locations: median page time under 300 ms on
-PostgreSQL."
+Targets: issue 2, "The register list with 25,000 locations: median page time under 300 ms
+on PostgreSQL"; issue 17, "register list, 25,000 services: ~156 ms now, must reach under
+100 ms", each page printed beside the same statements run again as plain SQL in the same run
+(the statements Django sent for one request, every row fetched, timed as often as the page).
 
 The driver creates a fresh PostgreSQL database (and, with --sqlite, a fresh SQLite file),
 runs `caresight migrate`, and starts one worker process (this script with --worker) with
@@ -33,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _common  # noqa: E402
 
-TARGET_MS = 300.0
+TARGET_MS = 100.0  # issue 17 (issue 2 asked for 300 ms)
 ADMIN_EMAIL = "bench-admin@example.org"
 ADMIN_PASSWORD = "bench-password-123"
 LIST = "/register/locations/"
@@ -66,6 +68,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--warmup", type=int, default=2,
                         help="untimed requests per page first (default 2)")
     _common.add_database_arguments(parser, sqlite="--sqlite")
+    parser.add_argument("--keep", action="store_true",
+                        help="leave the PostgreSQL database in place afterwards, to look at "
+                        "(a later run still starts afresh)")
     parser.add_argument("--no-analyze", action="store_true",
                         help="do not ANALYZE the PostgreSQL tables after loading")
     parser.add_argument("--show-sql", action="store_true",
@@ -122,9 +127,11 @@ def worker(args: argparse.Namespace) -> None:
             _print_sql(label, sql)
         if args.profile:
             _common.profile_call(request, label, sorts=(("cumulative", 25),), one="request")
+        plain, _, _ = _common.timed_calls(lambda sql=sql: _plain_sql(connection, sql),
+                                          repeat=args.repeat, warmup=args.warmup)
         pages.append({
             "label": label, "path": path, "list": is_list, "times_ms": times,
-            "cpu_ms": cpu,
+            "cpu_ms": cpu, "plain_ms": plain,
             "matches": _matches(response), "bytes": len(response.content),
             "queries": len(sql), "sql_ms": sum(ms for ms, _ in sql),
         })
@@ -133,6 +140,20 @@ def worker(args: argparse.Namespace) -> None:
         "locations": Location.objects.count(), "load_seconds": load_seconds,
         "repeat": args.repeat, "pages": pages, "load_average": os.getloadavg(),
     })
+
+
+# Django reads a model choice field's options through a cursor it declares; plain SQL reads
+# the same SELECT.
+DECLARE = re.compile(r'^DECLARE "[^"]+" NO SCROLL CURSOR WITH HOLD FOR ')
+
+
+def _plain_sql(connection, sql: list[tuple[float, str]]) -> None:
+    """The page's statements, as Django sent them, run again as plain SQL, every row fetched."""
+    with connection.cursor() as cursor:
+        for _, statement in sql:
+            cursor.execute(DECLARE.sub("", statement))
+            if cursor.description is not None:
+                cursor.fetchall()
 
 
 def _get(client, path: str):
@@ -173,7 +194,7 @@ def driver(args: argparse.Namespace) -> None:
         *(["--profile"] if args.profile else []),
     ]
     results = _common.run_on_each_database(
-        Path(__file__).resolve(), args, worker_args,
+        Path(__file__).resolve(), args, worker_args, keep=args.keep,
         doing="loading locations and requesting pages", ALLOWED_HOSTS="testserver,127.0.0.1")
     for result in results:
         _print_result(result)
@@ -192,21 +213,25 @@ def _print_result(result: dict) -> None:
             page["label"], f"{statistics.median(times):.1f}",
             f"{_common.percentile(times, 0.95):.1f}", f"{max(times):.1f}",
             f"{statistics.median(page['cpu_ms']):.1f}", page["queries"],
-            f"{page['sql_ms']:.1f}", page["matches"], f"{page['bytes'] / 1000:.0f}",
+            f"{page['sql_ms']:.1f}", f"{statistics.median(page['plain_ms']):.1f}",
+            page["matches"], f"{page['bytes'] / 1000:.0f}",
         ])
     _common.print_table(["page", "median ms", "p95 ms", "max ms", "python cpu ms", "queries",
-                         "SQL ms",
-                         "matches", "kB"], rows)
+                         "SQL ms", "plain SQL median ms", "matches", "kB"], rows)
     every = [t for page in result["pages"] for t in page["times_ms"]]
     lists = [t for page in result["pages"] if page["list"] for t in page["times_ms"]]
     worst = max((p for p in result["pages"] if p["list"]),
                 key=lambda p: statistics.median(p["times_ms"]))
+    plain = [t for page in result["pages"] if page["list"] for t in page["plain_ms"]]
     median = statistics.median(lists)
     verdict = "met" if median < TARGET_MS else "MISSED"
+    worst_ms = statistics.median(worst["times_ms"])
     print(f"Overall median: {statistics.median(every):.1f} ms over every request; "
           f"{median:.1f} ms over the register list pages (target under {TARGET_MS:.0f} ms: "
-          f"{verdict}). Slowest list query: {worst['label']} "
-          f"({statistics.median(worst['times_ms']):.1f} ms median).")
+          f"{verdict}), beside {statistics.median(plain):.1f} ms for their statements run "
+          f"again as plain SQL. Slowest list page: {worst['label']} ({worst_ms:.1f} ms "
+          f"median; every list page under {TARGET_MS:.0f} ms: "
+          f"{'yes' if worst_ms < TARGET_MS else 'NO'}).")
 
 
 if __name__ == "__main__":

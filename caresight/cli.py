@@ -23,6 +23,11 @@ Provider returns
   import returns PATH           import a Capacity Tracker care home or community export
   export returns [--from DATE] [--to DATE] [--authority CODE] [--format F] [--output FILE]
   summary returns --as-of DATE [--previous DATE] [--authority CODE] [--format json]
+  current_returns check|rebuild compare the kept current state (each service's latest
+                                return, read for today's figures) with the returns / remake it
+  returns_partitions [--ahead N] [--dry-run]   PostgreSQL: make the coming months'
+                                partitions, drop those past CARESIGHT_RETURNS_RETENTION_MONTHS
+                                (the scheduler runs it daily at 03:30)
 
 Outbreaks and the risk log
   import outbreaks PATH         import a public health line list (CSV or XLSX)

@@ -92,6 +92,23 @@ def bulk_update_audited(objs: list, model, fields: list[str], *, user, reason: s
     return changed
 
 
+def history_of_inserted(queryset: models.QuerySet, *, user, reason: str) -> list:
+    """Keep a "created" history row for each row of `queryset`, inserted without the ORM
+    (core.db.insert_new), in one INSERT … SELECT; return their primary keys.
+
+    `queryset` must select exactly the rows just inserted (a national allocation: the rounds'
+    allocations, which the rounds could not have had before).
+    """
+    model = queryset.model
+    pks = list(queryset.order_by().values_list("pk", flat=True))
+    if pks:
+        inner, params = queryset.order_by().values("pk").query.sql_with_params()
+        _insert_history(model, f"IN ({inner})", list(params), user=user, reason=reason,
+                        history_type="+")
+        history_written.send(sender=model, pks=pks)
+    return pks
+
+
 BATCH = 900  # rows per statement: within SQLite's and PostgreSQL's parameter limits
 
 
@@ -102,26 +119,33 @@ def _snapshot_history(model, pks: list, *, user, reason: str, history_type: str)
     row by row in Python (it builds one history object per row); for an import of tens of
     thousands of rows that is most of the time. The rows are the same as simple-history's.
     """
+    when = timezone.now()
+    for start in range(0, len(pks), BATCH):
+        chunk = pks[start:start + BATCH]
+        _insert_history(model, f"IN ({', '.join(['%s'] * len(chunk))})", chunk, user=user,
+                        reason=reason, history_type=history_type, when=when)
+    history_written.send(sender=model, pks=pks)
+
+
+def _insert_history(model, pk_condition: str, params: list, *, user, reason: str,
+                    history_type: str, when: dt.datetime | None = None) -> None:
+    """INSERT … SELECT the history rows of the rows whose pk meets `pk_condition`."""
     history = getattr(model, "history").model  # noqa: B009 (added by simple-history)
     source = {f.column for f in model._meta.concrete_fields}
     copied = [f.column for f in history._meta.concrete_fields if f.column in source]
     qn = connection.ops.quote_name
     columns = ", ".join(qn(c) for c in copied)
-    # Quoted names from model metadata; every value is a parameter (hence the nosec for B608).
+    # Quoted names from model metadata and SQL Django compiled; every value is a parameter
+    # (hence the nosec for B608).
     sql = (
         f"INSERT INTO {qn(history._meta.db_table)} ({columns}, {qn('history_date')}, "  # nosec B608
         f"{qn('history_change_reason')}, {qn('history_type')}, {qn('history_user_id')}) "
         f"SELECT {columns}, %s, %s, %s, %s FROM {qn(model._meta.db_table)} "
-        f"WHERE {qn(model._meta.pk.column)} IN ({{}})"
+        f"WHERE {qn(model._meta.pk.column)} {pk_condition}"
     )
-    when = timezone.now()
-    user_id = getattr(user, "pk", None)
     with connection.cursor() as cursor:
-        for start in range(0, len(pks), BATCH):
-            chunk = pks[start:start + BATCH]
-            cursor.execute(sql.format(", ".join(["%s"] * len(chunk))),
-                           [when, reason[:100] or None, history_type, user_id, *chunk])
-    history_written.send(sender=model, pks=pks)
+        cursor.execute(sql, [when or timezone.now(), reason[:100] or None, history_type,
+                             getattr(user, "pk", None), *params])
 
 
 def history_entries(obj: models.Model, *, limit: int = 200) -> list[dict]:

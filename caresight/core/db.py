@@ -1,11 +1,13 @@
 """Database plumbing that depends on which database is in use (kept small and tested)."""
 
+import contextvars
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import TypeVar
 
-from django.db import connection, connections
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 
 A = TypeVar("A")
 B = TypeVar("B")
@@ -27,7 +29,9 @@ def in_parallel(first: Callable[[], A], second: Callable[[], B]) -> tuple[A, B]:
             connections.close_all()  # this thread's connections only
 
     with ThreadPoolExecutor(max_workers=1) as pool:
-        later = pool.submit(second_then_close)
+        # In this request's context, so that the second read goes where the first does (a page
+        # that reads from the replica, below).
+        later = pool.submit(contextvars.copy_context().run, second_then_close)
         return first(), later.result()
 
 
@@ -60,3 +64,73 @@ def insert_new(model, fields: list[str], rows: list[tuple], *, batch_size: int =
             for i in as_json:
                 values[i] = None if values[i] is None else json.dumps(values[i])
             copy.write_row(values)
+
+
+# --- The read replica --------------------------------------------------------------------------
+# With DATABASE_REPLICA_URL set (config/settings/base.py), the "replica" alias is a read-only
+# copy of the default database (a managed PostgreSQL's standby). Only reads that say so go
+# there: the dashboards' and reports' read-only pages (`@replica_reads()` on their views), which
+# may show what the primary held a moment ago. Everything else, and every write, uses
+# "default". docs/deployment.md says how to run one.
+
+REPLICA = "replica"
+
+
+class _ReplicaReads:
+    """One `replica_reads()` block: whether it has written yet."""
+
+    __slots__ = ("written",)
+
+    def __init__(self) -> None:
+        self.written = False
+
+
+_replica_reads: contextvars.ContextVar[_ReplicaReads | None] = contextvars.ContextVar(
+    "caresight_replica_reads", default=None)
+
+
+@contextmanager
+def replica_reads() -> Iterator[None]:
+    """Send this block's reads to the read replica, where there is one (a view decorator too).
+
+    Use it only where being a moment behind is acceptable: read-only pages and downloads.
+    Writes always go to the default database, and so do the reads inside a transaction on it
+    and every read after the block's first write (what runs after a commit, such as its
+    on-commit work, must see that write, which the replica may not have yet).
+    """
+    token = _replica_reads.set(_replica_reads.get() or _ReplicaReads())
+    try:
+        yield
+    finally:
+        _replica_reads.reset(token)
+
+
+def has_replica() -> bool:
+    return REPLICA in connections.settings
+
+
+class ReplicaRouter:
+    """The database router (DATABASE_ROUTERS): reads inside `replica_reads()` from the replica,
+    everything else from and to the default database."""
+
+    def db_for_read(self, model, **hints) -> str:
+        block = _replica_reads.get()
+        if (block is not None and not block.written and has_replica()
+                and not connections[DEFAULT_DB_ALIAS].in_atomic_block):
+            return REPLICA
+        # Not None: Django would then read an object's relations from the database the object
+        # came from, so an object read from the replica would keep reading from it.
+        return DEFAULT_DB_ALIAS
+
+    def db_for_write(self, model, **hints) -> str:
+        block = _replica_reads.get()
+        if block is not None:
+            block.written = True
+        # Not None, for the same reason: an object read from the replica is saved to default.
+        return DEFAULT_DB_ALIAS
+
+    def allow_relation(self, obj1, obj2, **hints) -> bool:
+        return True  # one database and its copy
+
+    def allow_migrate(self, db: str, app_label: str, model_name=None, **hints) -> bool:
+        return db != REPLICA  # the replica has its schema from the primary

@@ -370,6 +370,7 @@ class Importer:
             self._plan_into(result, records, context, fingerprint=True)
             return result
         with transaction.atomic():
+            one_at_a_time(self.kind)
             # Plan again inside the transaction that writes, so nothing changes in between.
             plan = self._plan_into(result, records, context,
                                    fingerprint=expected_fingerprint is not None)
@@ -394,6 +395,27 @@ class Importer:
         if fingerprint:
             result.fingerprint = plan.fingerprint()
         return plan
+
+
+def lock_key(*names: str) -> int:
+    """A PostgreSQL advisory lock key (a signed 64-bit number) for these names."""
+    digest = hashlib.sha256(":".join(("caresight", *names)).encode("utf-8")).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+def one_at_a_time(kind: str) -> None:
+    """In the transaction that writes: wait until no other import of this kind is writing.
+
+    Two imports writing the same rows in different orders would each wait for the other until
+    PostgreSQL broke the deadlock by failing one. Taken before anything else is locked, and
+    before the plan is made, this lock lets the second import plan on top of what the first
+    committed (or refuse, if that is not what its preview showed). It is let go at commit or
+    rollback. SQLite lets one writer in at a time anyway.
+    """
+    connection = transaction.get_connection()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [lock_key("import", kind)])
 
 
 _IMPORTERS: dict[str, Importer] = {}

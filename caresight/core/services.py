@@ -1,14 +1,21 @@
 """Writes for shared plumbing: background jobs and one-time form tokens."""
 
 import logging
+from contextlib import contextmanager, nullcontext
 from importlib import import_module
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 
-from caresight.core.imports import NOTHING_TO_CHANGE, ImportResult, importers, run_import
+from caresight.core.imports import (
+    NOTHING_TO_CHANGE,
+    ImportResult,
+    importers,
+    lock_key,
+    run_import,
+)
 from caresight.core.progress import JobProgress
 from caresight.core.tenancy import actor
 
@@ -127,8 +134,68 @@ def _enqueue(job: Job) -> None:
     transaction.on_commit(lambda: run_job.enqueue(str(job.pk)))
 
 
+LOST_DATABASE = ("The connection to the database was lost; nothing was written. Upload the "
+                 "file again.")
+ABANDONED = ("The background worker stopped before this job finished; nothing was written. "
+             "Upload the file again.")
+ABANDONED_DOCUMENT = ("The background worker stopped before this document was made. Ask for "
+                      "it again.")
+
+
+@contextmanager
+def _running(job_id: str):
+    """Hold the job's lock while a worker runs it (PostgreSQL): the database lets it go when
+    the worker's connection ends, however the worker stops, so `jobs_fail_abandoned` can tell
+    a job still running from one whose worker is gone."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    key = lock_key("job", str(job_id))
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s)", [key])
+    try:
+        yield
+    finally:
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
+        except (OperationalError, InterfaceError):
+            pass  # the connection is gone, and its lock with it
+
+
+def jobs_fail_abandoned() -> list[str]:
+    """Mark failed the jobs left "running" by a worker that stopped (killed, or its database
+    restarted); return their IDs. Their writes, if any, were rolled back with the worker's
+    transaction. Only PostgreSQL can tell (by the lock `_running` holds); elsewhere none is."""
+    if connection.vendor != "postgresql":
+        return []
+    failed = []
+    for job_id, kind in Job.objects.filter(status=Job.Status.RUNNING).values_list("pk", "kind"):
+        key = lock_key("job", str(job_id))
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
+            if not cursor.fetchone()[0]:
+                continue  # its worker is still at it
+        try:
+            message = ABANDONED_DOCUMENT if kind in DOCUMENTS else ABANDONED
+            if Job.objects.filter(pk=job_id, status=Job.Status.RUNNING).update(
+                    status=Job.Status.FAILED, message=message, finished_at=timezone.now(),
+                    payload=b""):
+                logger.warning("Job %s was left running by a worker that stopped", job_id)
+                failed.append(str(job_id))
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
+    return failed
+
+
 def job_run(*, job_id: str) -> Job:
-    """Run one phase of an import job (called by the background worker)."""
+    """Run one phase of a job (called by the background worker)."""
+    with _running(job_id):
+        return _job_run(job_id)
+
+
+def _job_run(job_id: str) -> Job:
     # Claim the job in one statement, so that two workers never both run it.
     if not Job.objects.filter(pk=job_id, status=Job.Status.QUEUED).update(
             status=Job.Status.RUNNING):
@@ -138,19 +205,32 @@ def job_run(*, job_id: str) -> Job:
         return _run_document(job)
     dry_run = job.phase != "apply"
     try:
-        # The apply phase writes only what the preview showed (its plan's fingerprint).
-        result: ImportResult = run_import(
-            job.kind, data=bytes(job.payload), file_name=job.file_name, user=job.created_by,
-            dry_run=dry_run, progress=JobProgress(job),
-            expected_fingerprint=None if dry_run else job.result.get("fingerprint", ""),
-            target=job.target,
-        )
-    except Exception:
+        # An apply's outcome is saved in the transaction that writes its rows, so that a
+        # worker stopping in between cannot leave a written import marked as running.
+        with nullcontext() if dry_run else transaction.atomic():
+            # The apply phase writes only what the preview showed (its plan's fingerprint).
+            result: ImportResult = run_import(
+                job.kind, data=bytes(job.payload), file_name=job.file_name,
+                user=job.created_by, dry_run=dry_run, progress=JobProgress(job),
+                expected_fingerprint=None if dry_run else job.result.get("fingerprint", ""),
+                target=job.target,
+            )
+            _job_finish(job, result, dry_run=dry_run)
+    except Exception as exc:
         logger.exception("Import job %s failed", job.pk)
-        job.status, job.message = Job.Status.FAILED, "Something went wrong; nothing was written."
+        job.status, job.message = Job.Status.FAILED, (
+            LOST_DATABASE if isinstance(exc, OperationalError | InterfaceError)
+            else "Something went wrong; nothing was written.")
         job.finished_at, job.payload = timezone.now(), b""
+        if isinstance(exc, OperationalError | InterfaceError):
+            connection.close_if_unusable_or_obsolete()  # connect afresh to record the failure
+        # If the database is still away this fails too; jobs_fail_abandoned then marks it.
         job.save(update_fields=["status", "message", "finished_at", "payload"])
         raise
+    return job
+
+
+def _job_finish(job: Job, result: ImportResult, *, dry_run: bool) -> None:
     job.result = dict(result.as_dict(), ok=result.ok)
     job.message = result.summary()[:255]
     if not result.ok:
@@ -164,4 +244,3 @@ def job_run(*, job_id: str) -> Job:
         job.payload = b""  # the file has been imported; do not keep a copy of it
     job.finished_at = timezone.now()
     job.save()
-    return job

@@ -5,8 +5,11 @@ from django_tasks import task
 
 @task()
 def run_job(job_id: str) -> None:
-    from .services import job_run
+    from .services import job_run, jobs_fail_abandoned
 
+    # A worker that was killed (or lost its database) left its job "running"; the next job
+    # any worker picks up marks it failed, so nobody waits for it forever.
+    jobs_fail_abandoned()
     job_run(job_id=job_id)
 
 

@@ -337,6 +337,7 @@ RULES: dict[str, Callable[[Scope], Q]] = {
     "registry.Provider": _provider_rule,
     "registry.Location": _through_location(""),
     "returns.Return": _through_location("location__"),
+    "returns.CurrentReturn": _through_location("location__"),
     "outbreaks.Outbreak": _through_location("location__"),
     "outbreaks.Update": _through_location("outbreak__location__"),
     "outbreaks.StatusChange": _through_location("outbreak__location__"),

@@ -16,6 +16,7 @@ from django.utils import timezone
 from caresight.core import tenancy
 from caresight.core.charts import line_chart_svg
 from caresight.core.dashboards import is_suppressed, suppress_below
+from caresight.core.db import replica_reads
 from caresight.core.query import note_error, page_date
 from caresight.core.tables import download_links, download_response
 from caresight.core.tenancy import Capability
@@ -49,6 +50,7 @@ def _authority(request, audience: str):
         return None
 
 
+@replica_reads()
 def home(request):
     audience = selectors.audience_of(request.user)
     if audience is None:

@@ -9,6 +9,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from typing import NamedTuple
 
 from django.core.exceptions import ValidationError
 
@@ -211,8 +212,7 @@ def plan_rounds(specs: list[RoundSpec]) -> list[RoundPlan]:
     return plans
 
 
-@dataclass(frozen=True)
-class _Service:
+class _Service(NamedTuple):  # a tuple: five times quicker to make than a frozen dataclass
     pk: int
     cqc_location_id: str
     name: str
@@ -308,14 +308,23 @@ def _plan_element(spec: RoundSpec, element: ElementSpec, total: Decimal,
         amounts = split(plan.allocatable, units, order=order)
         plan.units = sum(units.values(), Decimal(0))
         plan.rate = (plan.allocatable / plan.units).quantize(PENNY, rounding=ROUND_HALF_UP)
+    # Per unit, the explanation depends on the units alone (a round has a few dozen bed
+    # counts among thousands of homes), so each is written once.
+    explained: dict[Decimal, str] = {}
     for pk, amount in amounts.items():
         service = by_pk[pk]
+        if plan.rate is None:
+            explanation = explain(element.method, units[pk], None, amount)
+        else:
+            if units[pk] not in explained:
+                explained[units[pk]] = explain(element.method, units[pk], plan.rate, amount)
+            explanation = explained[units[pk]]
         plan.lines.append(Line(
             location_id=pk, cqc_location_id=service.cqc_location_id, name=service.name,
             provider_id=service.provider_id, provider_name=service.provider_name,
             service_type=service.service_type,
             units=units[pk] if plan.rate is not None else Decimal(1), amount=amount,
-            explanation=explain(element.method, units[pk], plan.rate, amount)))
+            explanation=explanation))
     return plan
 
 

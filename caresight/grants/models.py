@@ -157,8 +157,12 @@ class Instalment(models.Model):
 class Allocation(models.Model):
     """What one service was allocated from one element. Written once; never changed."""
 
-    round = models.ForeignKey(Round, on_delete=models.PROTECT, related_name="allocations")
-    element = models.ForeignKey(Element, on_delete=models.PROTECT, related_name="allocations")
+    # No index of their own: (round, provider) and (element, location) below lead with them,
+    # and every index is written for each of a national round's 16,000 allocations.
+    round = models.ForeignKey(Round, on_delete=models.PROTECT, related_name="allocations",
+                              db_index=False)
+    element = models.ForeignKey(Element, on_delete=models.PROTECT, related_name="allocations",
+                                db_index=False)
     location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="+")
     # Copied from the service when allocated, for tenancy and for the record.
     provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="+")
@@ -168,7 +172,9 @@ class Allocation(models.Model):
     explanation = models.CharField(max_length=255)
     created_at = models.DateTimeField(default=timezone.now)
 
-    history = HistoricalRecords()
+    # The history is read by allocation (its id), never by these.
+    history = HistoricalRecords(no_db_index=["round", "element", "location", "provider",
+                                             "authority"])
 
     class Meta:
         ordering = ["round", "element", "location__name"]

@@ -7,6 +7,7 @@ columns are matched by `DIRECTORY_COLUMNS` and `PROVIDER_COLUMNS` (case and punc
 ignored); docs/data-formats.md lists them.
 """
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -347,6 +348,28 @@ def _from_api_object(obj: dict, errors: list, row: int) -> dict:
     }
 
 
+# A national file repeats a few dozen service types, specialisms, statuses and ratings in
+# every row: each text is worked out once.
+@functools.lru_cache(maxsize=4096)
+def _service_type(service_types: str, care_home_flag: str) -> ServiceType:
+    words = normalise_header(service_types)
+    found = next((t for word, t in SERVICE_TYPE_WORDS if word in words), None)
+    if found is None:
+        found = ServiceType.CARE_HOME if care_home_flag == "Y" else ServiceType.OTHER
+    return found
+
+
+@functools.lru_cache(maxsize=4096)
+def _client_groups(specialism: str) -> tuple[ClientGroup, ...]:
+    key = normalise_header(specialism)
+    return tuple(g for word, g in SPECIALISM_WORDS if word in key)
+
+
+@functools.lru_cache(maxsize=4096)
+def _normalised(text: str) -> str:
+    return normalise_header(text)
+
+
 def _text(value) -> str:
     return "" if value is None else str(value).strip()
 
@@ -386,20 +409,14 @@ def _record(row: int, f: dict, labels: dict, errors: list[RowError]) -> CqcRecor
 
     service_type = None
     if "service_types" in f or "care_home" in f:
-        service_words = normalise_header(f.get("service_types", ""))
-        care_home_flag = _text(f.get("care_home")).upper()[:1]
-        service_type = next((t for word, t in SERVICE_TYPE_WORDS if word in service_words), None)
-        if service_type is None:
-            service_type = ServiceType.CARE_HOME if care_home_flag == "Y" else ServiceType.OTHER
+        service_type = _service_type(str(f.get("service_types") or ""),
+                                     _text(f.get("care_home")).upper()[:1])
         values["service_type"] = service_type
 
     if "specialisms" in f:
         specialisms = [s.strip() for s in LIST_SEPARATOR.split(_text(f["specialisms"]))
                        if s.strip()]
-        groups = []
-        for specialism in specialisms:
-            key = normalise_header(specialism)
-            groups += [g for word, g in SPECIALISM_WORDS if word in key and g not in groups]
+        groups = {g for specialism in specialisms for g in _client_groups(specialism)}
         values["cqc_specialisms"] = specialisms
         values["client_groups"] = [g.value for g in CLIENT_GROUP_ORDER if g in groups]
 
@@ -418,7 +435,7 @@ def _record(row: int, f: dict, labels: dict, errors: list[RowError]) -> CqcRecor
         values["registered_beds"] = beds if is_care_home else None
 
     if "registration_status" in f:
-        status = normalise_header(f["registration_status"])
+        status = _normalised(str(f["registration_status"] or ""))
         if status.startswith("deregistered") or status == "inactive":
             values["registration_status"] = RegistrationStatus.DEREGISTERED
         elif status in ("", "registered", "active"):
@@ -443,7 +460,7 @@ def _record(row: int, f: dict, labels: dict, errors: list[RowError]) -> CqcRecor
     if reg and dereg and dereg < reg:
         fail("deregistration_date", "the deregistration date is before the registration date")
     if "rating" in f:
-        rating_text = normalise_header(f["rating"])
+        rating_text = _normalised(str(f["rating"] or ""))
         if rating_text and rating_text not in RATINGS:
             fail("rating", f"{_text(f['rating'])!r} is not a CQC rating")
         values["cqc_rating"] = RATINGS.get(rating_text, "")

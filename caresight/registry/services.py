@@ -3,6 +3,8 @@
 import datetime as dt
 import re
 from collections.abc import Iterable
+from itertools import chain
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -15,7 +17,7 @@ from caresight.core.imports import OUTSIDE, Context, Importer, ImportPages, Impo
 from caresight.core.phones import phone_display
 from caresight.core.progress import Progress
 
-from . import cqc
+from . import bulk, cqc
 from .models import (
     Authority,
     Locality,
@@ -35,9 +37,9 @@ CQC_LOCATION_FIELDS = [
     "deregistration_date", "cqc_rating", "cqc_rating_date",
 ]
 BATCH = 2000
-# Field names as full_clean's `exclude` takes them. The import's values name the foreign keys
-# by attname ("authority_id"), so these ("authority") are always left out: they are resolved.
-LOCATION_FIELD_NAMES = [f.name for f in Location._meta.concrete_fields]
+# A location's columns (attribute names, in table order) and what a new one starts with.
+LOCATION_COLUMNS = bulk.columns(Location)
+PROVIDER_FIELDS = ["name", "phone", "website"]
 
 
 class LocalityResolver:
@@ -69,10 +71,14 @@ class AuthorityMatcher:
             key = normalise_authority_name(authority.name)
             if current or key not in self.by_name:
                 self.by_name[key] = authority
+        self._matched: dict[str, Authority | None] = {}  # a national file names each often
 
     def match(self, text: str) -> Authority | None:
-        text = text.strip()
-        return self.by_code.get(text.upper()) or self.by_name.get(normalise_authority_name(text))
+        if text not in self._matched:
+            key = text.strip()
+            self._matched[text] = self.by_code.get(key.upper()) or self.by_name.get(
+                normalise_authority_name(key))
+        return self._matched[text]
 
 
 def normalise_authority_name(name: str) -> str:
@@ -179,9 +185,6 @@ class CqcOutcome(TextChoices):
     OUTSIDE = OUTSIDE, "outside your authorities (left alone)"
 
 
-PROVIDER_FIELDS = ["name", "phone", "website"]
-
-
 class CqcImporter(Importer):
     """CQC locations (API objects or the care directory) and CQC providers, matched by CQC ID.
 
@@ -280,6 +283,18 @@ def _existing_providers(cqc_ids) -> dict[str | None, Provider]:
     return providers
 
 
+def _existing_locations(cqc_ids) -> dict[str, tuple]:
+    """The register's services with these CQC location IDs: each row's column values (in
+    `LOCATION_COLUMNS` order), by ID. Plain rows: most of a national file is unchanged, and
+    only the services that change are made into model objects."""
+    found: dict[str, tuple] = {}
+    at = LOCATION_COLUMNS.index("cqc_location_id")
+    for chunk in _chunks(sorted(set(cqc_ids))):
+        found.update((row[at], row) for row in Location.objects.filter(
+            cqc_location_id__in=chunk).order_by().values_list(*LOCATION_COLUMNS))
+    return found
+
+
 def _shared_providers(providers, allowed_authority_ids: frozenset[int] | None) -> set[int]:
     """Providers with services (or a home) outside these authorities: not a scoped import's."""
     if allowed_authority_ids is None:
@@ -360,21 +375,107 @@ def _plan_provider_rows(records: list[cqc.ProviderRecord], context: Context) -> 
     return plan
 
 
+class LocationChecks:
+    """What `location.full_clean(exclude=<every field but those checked>, validate_unique=False,
+    validate_constraints=False)` finds for each of many services, checked a column at a time.
+
+    Each field's own checks (`Field.clean`: its type, choices, length and validators, which
+    depend on the value alone) are made once for each distinct value in the column, and only
+    the services with a value that fails (or that cleaning changes) are visited again.
+    `Location.clean` (the rules across fields) runs for every service.
+    """
+
+    def __init__(self) -> None:
+        # field -> {(type, value): (passed, cleaned value or errors, cleaning changed it)}
+        self.fields: list[tuple[Any, bool, dict]] = [
+            (f, f.get_internal_type() == "JSONField", {})
+            for f in Location._meta.fields if not f.generated]
+
+    def message_dicts(self, items: list[tuple[Location, set[str]]]) -> list[dict]:
+        """For each (service, names of the fields to check), the messages by field name ({}
+        if none), as ValidationError.message_dict has them."""
+        errors: list[dict] = [{} for _ in items]
+        locations = [location for location, _ in items]
+        groups: dict[frozenset[str], list[int]] = {}  # rows that check the same fields
+        for i, (_, checked) in enumerate(items):
+            groups.setdefault(frozenset(checked), []).append(i)
+        for field, is_json, outcomes in self.fields:
+            members = [m for names, m in groups.items() if field.name in names]
+            if not members:
+                continue
+            rows = members[0] if len(members) == 1 else sorted(chain.from_iterable(members))
+            chosen = locations if len(rows) == len(items) else [locations[i] for i in rows]
+            raws = [getattr(location, field.attname) for location in chosen]
+            if is_json:
+                keys = [(type(r), tuple(r) if type(r) is list else r) for r in raws]
+            else:
+                keys = list(zip(map(type, raws), raws, strict=True))
+            try:
+                by_key = dict(zip(keys, raws, strict=True))  # one value of each kind
+            except TypeError:  # a value that cannot be a key (JSON objects): each row its own
+                for i, location, raw in zip(rows, chosen, raws, strict=True):
+                    self._note(errors[i], field, location, self._clean(field, raw, location))
+                continue
+            for key in by_key.keys() - outcomes.keys():
+                outcomes[key] = self._clean(field, by_key[key], chosen[0])
+            revisit = {key for key in by_key if not outcomes[key][0] or outcomes[key][2]}
+            if revisit:
+                for key, i, location in zip(keys, rows, chosen, strict=True):
+                    if key in revisit:
+                        self._note(errors[i], field, location, outcomes[key])
+        messages = []
+        for (location, _), found in zip(items, errors, strict=True):
+            try:
+                location.clean()
+            except ValidationError as exc:
+                found = exc.update_error_dict(found)
+            messages.append(ValidationError(found).message_dict if found else {})
+        return messages
+
+    @staticmethod
+    def _clean(field, raw, location: Location) -> tuple[bool, Any, bool]:
+        if field.blank and raw in field.empty_values:
+            return True, raw, False  # Model.clean_fields does not check it
+        try:
+            value = field.clean(raw, location)
+        except ValidationError as exc:
+            return False, exc.error_list, False
+        return True, value, value is not raw and (type(value) is not type(raw) or value != raw)
+
+    @staticmethod
+    def _note(errors: dict, field, location: Location, outcome: tuple[bool, Any, bool]) -> None:
+        passed, value, changed = outcome
+        if not passed:
+            errors[field.name] = value
+        elif changed:
+            setattr(location, field.attname, value)
+
+
 def _plan_cqc_changes(records: list[cqc.CqcRecord], context: Context) -> _CqcPlan:
     plan = _CqcPlan()
     errors, checks, progress = context.errors, context.checks, context.progress
     allowed_authority_ids = None if context.scope.everywhere else context.scope.authority_ids
     matcher = AuthorityMatcher(timezone.localdate())
-    existing_locations: dict[str | None, Location] = {}
-    for chunk in _chunks([r.location_id for r in records]):
-        existing_locations.update(
-            (loc.cqc_location_id, loc) for loc in Location.objects.filter(cqc_location_id__in=chunk)
-        )
+    existing_locations = _existing_locations(r.location_id for r in records)
     providers = plan.providers = _existing_providers(r.provider_id for r in records)
     resolver = LocalityResolver()
+    location_checks = LocationChecks()
     # A provider with services elsewhere is shared with other councils: a scoped import
     # may add services to it but not change it.
     shared = _shared_providers(providers, allowed_authority_ids)
+    column = {name: i for i, name in enumerate(LOCATION_COLUMNS)}
+    # What a new service starts with: the model's defaults; a file without service types adds
+    # services as "other" until someone says.
+    new_row = [f.get_default() for f in Location._meta.concrete_fields]
+    new_row[column["service_type"]] = ServiceType.OTHER
+    new_row[column["created_at"]] = new_row[column["updated_at"]] = timezone.now()
+    lists = [i for i, value in enumerate(new_row) if isinstance(value, list)]
+    at_authority, at_postcode, at_district, at_locality, at_status, at_provider = (
+        column[n] for n in ("authority_id", "postcode", "district_code", "locality_id",
+                            "registration_status", "provider_id"))
+    deregistered = RegistrationStatus.DEREGISTERED
+    candidates: list[tuple[cqc.CqcRecord, Location, dict, bool]] = []
+    to_check: list[tuple[Location, set[str]]] = []  # checked together once all are read
 
     progress.start(len(records), "Checking rows")
     for index, record in enumerate(records):
@@ -386,10 +487,10 @@ def _plan_cqc_changes(records: list[cqc.CqcRecord], context: Context) -> _CqcPla
                                    f"{record.authority_text!r} is not an English authority with "
                                    "social care duties (give its name or ONS code)"))
             continue
-        existing = existing_locations.get(record.location_id)
+        existing: tuple = existing_locations.get(record.location_id) or ()
         if not checks.inside_authority(
                 authority.pk, authority.name,
-                also=[existing.authority_id] if existing is not None else []):
+                also=[existing[at_authority]] if existing else []):
             plan.counts[CqcOutcome.OUTSIDE] += 1
             continue
         if not checks.not_duplicate(record) or not all([
@@ -409,53 +510,62 @@ def _plan_cqc_changes(records: list[cqc.CqcRecord], context: Context) -> _CqcPla
             _provider_change(plan, provider, {"name": record.provider_name,
                                               **record.provider_values}, record.labels)
 
-        location = existing
-        is_new = location is None
+        is_new = not existing
         values = dict(record.values, authority_id=authority.pk)
-        if location is None:
-            # A file without service types adds services as "other" until someone says.
-            location = Location(cqc_location_id=record.location_id,
-                                **{"service_type": ServiceType.OTHER, **values})
-        values["locality_id"] = resolver.locality_id(
-            authority.pk, values.get("postcode", location.postcode), location.district_code
-        ) or (location.locality_id if location.authority_id == authority.pk else None)
-        was_deregistered = location.registration_status == RegistrationStatus.DEREGISTERED
-        changed = {} if is_new else {
-            name: [getattr(location, name), value] for name, value in values.items()
-            if getattr(location, name) != value
-        }
-        if not is_new and provider.pk != location.provider_id:
-            # a new provider has no pk yet, so this is a change
-            changed["provider_id"] = [location.provider_id, record.provider_id]
-        for name, value in values.items():
-            setattr(location, name, value)
+        if is_new:
+            row = list(new_row)
+            for i in lists:
+                row[i] = []  # each its own
+            row[column["cqc_location_id"]] = record.location_id
+            for name, value in values.items():
+                row[column[name]] = value
+            postcode, district, locality_id = row[at_postcode], "", None
+            same_authority = True
+        else:
+            row = list(existing)
+            postcode = values.get("postcode", existing[at_postcode])
+            district, locality_id = existing[at_district], existing[at_locality]
+            same_authority = existing[at_authority] == authority.pk
+        values["locality_id"] = resolver.locality_id(authority.pk, postcode, district) or (
+            locality_id if same_authority and not is_new else None)
+        changed = {}
+        if not is_new:
+            changed = {name: [row[column[name]], value] for name, value in values.items()
+                       if row[column[name]] != value}
+            if provider.pk != existing[at_provider]:
+                # a new provider has no pk yet, so this is a change
+                changed["provider_id"] = [existing[at_provider], record.provider_id]
+            if not changed:
+                plan.counts[CqcOutcome.UNCHANGED] += 1
+                continue
+            was_deregistered = existing[at_status] == deregistered
+            for name in changed:
+                if name != "provider_id":
+                    row[column[name]] = values[name]
+        else:
+            row[at_locality] = values["locality_id"]
+            was_deregistered = False
+        location = Location(*row)
         if location.locality_id:
             location.locality = resolver.localities[location.locality_id]  # no query in clean()
-        if is_new or changed:
-            # Only what the file sets is checked: the rest is a default or was checked when
-            # saved. Foreign keys were resolved above and the database enforces uniqueness and
-            # the check constraints; checking them again here would cost queries a row.
-            checked = {"cqc_location_id", *values} if is_new else changed
-            try:
-                location.full_clean(exclude=[name for name in LOCATION_FIELD_NAMES
-                                             if name not in checked],
-                                    validate_unique=False, validate_constraints=False)
-            except ValidationError as exc:
-                errors += [
-                    RowError(record.row, record.label_for(name), " ".join(messages))
-                    for name, messages in exc.message_dict.items()
-                ]
-                continue
-        if is_new:
+        # Only what the file sets is checked: the rest is a default or was checked when
+        # saved. Foreign keys were resolved above and the database enforces uniqueness and
+        # the check constraints; checking them again here would cost queries a row.
+        candidates.append((record, location, changed, was_deregistered))
+        to_check.append((location, {"cqc_location_id", *values} if is_new else set(changed)))
+
+    for (record, location, changed, was_deregistered), messages in zip(
+            candidates, location_checks.message_dicts(to_check), strict=True):
+        if messages:
+            errors += [RowError(record.row, record.label_for(name), " ".join(problems))
+                       for name, problems in messages.items()]
+            continue
+        if location.pk is None:
             plan.new_locations.append((location, record.provider_id))
-        elif changed:
+        else:
             plan.changed_locations.append((location, record.provider_id, list(changed)))
             plan.log.append(["location~", record.location_id, changed])
-        else:
-            plan.counts[CqcOutcome.UNCHANGED] += 1
-        if location.registration_status == RegistrationStatus.DEREGISTERED and (
-            is_new or not was_deregistered
-        ):
+        if location.registration_status == deregistered and not was_deregistered:
             plan.counts[CqcOutcome.DEREGISTERED] += 1
     progress.finish()
     plan.count()
@@ -464,13 +574,10 @@ def _plan_cqc_changes(records: list[cqc.CqcRecord], context: Context) -> _CqcPla
 
 @transaction.atomic
 def _apply_cqc_plan(plan: _CqcPlan, *, user, reason: str) -> None:
-    bulk_create_audited(list(plan.new_providers.values()), Provider, user=user, reason=reason)
-    bulk_update_audited(plan.changed_providers, Provider, PROVIDER_FIELDS, user=user,
-                        reason=reason)
+    bulk.insert(Provider, list(plan.new_providers.values()), user=user, reason=reason)
+    bulk.update(Provider, plan.changed_providers, PROVIDER_FIELDS, user=user, reason=reason)
     for location, provider_cqc_id, *_ in plan.new_locations + plan.changed_locations:
         location.provider_id = plan.providers[provider_cqc_id].pk
-    bulk_create_audited([loc for loc, _ in plan.new_locations], Location, user=user, reason=reason)
-    bulk_update_audited(
-        [loc for loc, *_ in plan.changed_locations], Location, CQC_LOCATION_FIELDS,
-        user=user, reason=reason,
-    )
+    bulk.insert(Location, [loc for loc, _ in plan.new_locations], user=user, reason=reason)
+    bulk.update(Location, [loc for loc, *_ in plan.changed_locations], CQC_LOCATION_FIELDS,
+                user=user, reason=reason)

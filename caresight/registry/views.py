@@ -1,6 +1,5 @@
 """Register pages: thin views that call selectors to read and services to write."""
 
-from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -33,7 +32,7 @@ def location_list(request):
         params, queryset=selectors.location_list(user=request.user), request=request
     )
     locations = filterset.qs if filterset.is_valid() else Location.objects.none()
-    page = Paginator(locations, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = selectors.LocationPaginator(locations, PAGE_SIZE).get_page(request.GET.get("page"))
     query = params.copy()
     query.pop("page", None)
     table = tables.location_page_table(page.object_list, caption=(

@@ -13,6 +13,7 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
 from caresight.core import tenancy
+from caresight.core.db import replica_reads
 from caresight.core.query import page_date
 from caresight.core.report_sections import sections as data_sections
 from caresight.core.tenancy import OPERATOR, Capability
@@ -49,6 +50,7 @@ def _choice_query(choice: dict, **extra) -> str:
     return urlencode(pairs + list(extra.items()))
 
 
+@replica_reads()
 def index(request):
     tenancy.require(request.user, VIEW)
     choice = _choice(request)
@@ -62,6 +64,7 @@ def index(request):
         "can_publish": tenancy.has_capability(request.user, PUBLISH)})
 
 
+@replica_reads()
 def build(request):
     """The report built from the live data now, for the chosen area and period: the page, or
     its PDF, Word or HTML file (`?format=`)."""
@@ -148,12 +151,14 @@ def publish(request):
     return redirect("reports:published", pk=report.pk)
 
 
+@replica_reads()
 def published_list(request):
     tenancy.require(request.user, VIEW)
     return render(request, "reports/published_list.html", {
         "table": tables.published_table(selectors.published_list(user=request.user))})
 
 
+@replica_reads()
 def published(request, pk: int):
     report = selectors.published_report(request.user, pk)
     figures = report.figures
@@ -176,6 +181,7 @@ def published(request, pk: int):
                                          ("html", "Web page (HTML)"))]})
 
 
+@replica_reads()
 def published_file(request, pk: int, fmt: str):
     report = selectors.published_report(request.user, pk)
     if fmt not in FILE_TYPES:
@@ -186,6 +192,7 @@ def published_file(request, pk: int, fmt: str):
 # --- Narrative entries -------------------------------------------------------------------------
 
 
+@replica_reads()
 def entries(request):
     tenancy.require(request.user, VIEW)
     today = timezone.localdate()
@@ -248,6 +255,7 @@ def entry_edit(request, pk: int):
         "intro": "A report already published keeps the entry as it was."})
 
 
+@replica_reads()
 def entry_history(request, pk: int):
     entry = tenancy.access_narrative_entry(request.user, pk, VIEW)
     return history_page(request, entry, back_url=reverse("reports:entries"))
@@ -286,6 +294,7 @@ def _schedule_form_authorities(user, authority):
     return tenancy.authorities(user, PUBLISH).exclude(pk=authority.pk)
 
 
+@replica_reads()
 def schedules(request, code: str):
     authority = tenancy.access_authority(request.user, code, PUBLISH)
     return render(request, "reports/schedules.html", {
@@ -345,6 +354,7 @@ def schedule_edit(request, pk: int):
         "intro": SCHEDULE_INTRO})
 
 
+@replica_reads()
 def schedule_history(request, pk: int):
     schedule = tenancy.access_report_schedule(request.user, pk, PUBLISH)
     return history_page(request, schedule,

@@ -35,6 +35,7 @@ class Mapping:
 
 @dataclass(kw_only=True)
 class TrackerRow(ImportRow):
+    day: dt.date  # every row the parser keeps is dated
     answers: dict[str, str]  # measure code -> the cell's text
     headings: dict[str, str]  # measure code -> the file's heading, for messages
     service_group: str  # the export's (care homes or community)
@@ -96,13 +97,15 @@ def parse(table: Table) -> tuple[list[TrackerRow], list[RowError]]:
     id_heading, date_heading = heading_of[mapping.location_column], heading_of[mapping.date_column]
     answer_headings = {code: heading_of[column] for column, code in mapping.columns.items()}
     records, errors = [], []
+    days: dict[str, dt.date] = {}  # a day's rows share few timestamps
     for number, cells in table.rows:
         cqc_id = (cells.get(id_heading) or "").strip()
         if not cqc_id:
             errors.append(RowError(number, id_heading, "The CQC location ID is missing"))
             continue
+        stamp = cells.get(date_heading) or ""
         try:
-            for_date = tracker_date(cells.get(date_heading) or "")
+            for_date = days.get(stamp) or days.setdefault(stamp, tracker_date(stamp))
         except ValueError as exc:
             errors.append(RowError(number, date_heading, str(exc)))
             continue
@@ -121,7 +124,8 @@ def tracker_date(text: str) -> dt.date:
     text = text.strip()
     if not text:
         raise ValueError("The date of the answers is missing")
-    for parse_uk in ("%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y"):
+    # Only a text with a slash can be a UK date, and strptime is slow to fail.
+    for parse_uk in ("%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y") if "/" in text else ():
         try:
             moment = dt.datetime.strptime(text, parse_uk)
             break

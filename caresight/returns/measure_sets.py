@@ -7,14 +7,15 @@ The same loader serves the data migration (with historical models) and the
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from .models import RETURN_WINDOW_DAYS, STORED_NUMBERS, STORED_TOTALS
+from .models import KEPT_FLAGS, KEPT_NUMBERS, RETURN_WINDOW_DAYS, STORED_NUMBERS, STORED_TOTALS
 
 SHIPPED = Path(__file__).resolve().parent / "data" / "measure_sets.json"
 KINDS = {"yes_no", "whole_number", "decimal", "choice", "date"}
 GROUPS = {"care_home", "community"}
 # Answers a return keeps as numbers in columns of their own: the database reads them as
 # numbers whenever a return is written, so a set may ask them only as numbers.
-KEPT_AS_NUMBERS = {*STORED_NUMBERS, *(code for codes in STORED_TOTALS.values() for code in codes)}
+KEPT_AS_NUMBERS = {*STORED_NUMBERS, *KEPT_NUMBERS,
+                   *(code for codes in STORED_TOTALS.values() for code in codes)}
 NUMBER_KINDS = {"whole_number", "decimal"}
 
 
@@ -55,6 +56,9 @@ def check(definition: dict) -> list[dict]:
             if code in KEPT_AS_NUMBERS and raw["kind"] not in NUMBER_KINDS:
                 raise MeasureSetError(f"{where}: this answer is kept as a number, so its kind "
                                       f"must be one of {sorted(NUMBER_KINDS)}")
+            if code in KEPT_FLAGS and raw["kind"] != "yes_no":
+                raise MeasureSetError(f"{where}: this answer is kept as yes or no, so its kind "
+                                      "must be yes_no")
             if not raw.get("label"):
                 raise MeasureSetError(f"{where}: the label is missing")
             minimum = _decimal(raw.get("minimum"), where)

@@ -51,6 +51,30 @@ STORED_TOTALS = {
 }
 
 
+# The answers the summaries, the dashboard and the risk log read for every service at once,
+# copied into the kept current state (CurrentReturn) as columns of their own: numbers (as
+# floats), yes/no answers (as booleans) and choices (as text). A figure needing an answer not
+# kept here is computed from the returns instead.
+IPC_CODES = ["ipc_isolate_residents", "ipc_restrict_staff_movement",
+             "ipc_full_pay_isolating_staff", "ipc_testing_portal", "ipc_test_kits",
+             "ipc_test_hospital_discharges", "ipc_sufficient_ppe", "ipc_medical_equipment",
+             "ipc_ppe_training", "ipc_equipment_training", "ipc_additional_capacity",
+             "ipc_named_clinical_lead", "ipc_mutual_aid"]
+KEPT_NUMBERS = [
+    "beds_registered", "beds_occupied", "beds_vacant", "beds_vacant_accepting",
+    "residents_covid_confirmed", "residents_covid_suspected",
+    "nurses_employed", "nurses_absent_covid", "nurses_absent_other",
+    "care_workers_employed", "care_workers_absent_covid", "care_workers_absent_other",
+    "care_workers_absent", "non_care_staff_employed", "non_care_staff_absent_covid",
+    "non_care_staff_absent_other", "staff_flu_vaccinated", "staff_covid_vaccinated",
+    "residents_flu_vaccinated", "residents_covid_vaccinated", "people_supported",
+    "people_flu_vaccinated", "people_covid_vaccinated", "people_covid_confirmed",
+    "staff_multiple_settings", *PPE_ITEMS,
+]
+KEPT_FLAGS = [*IPC_CODES, "admissions_open"]
+KEPT_TEXTS = ["visiting_status"]
+
+
 def answer_number(code: str) -> Cast:
     """A numeric answer read out of a return's JSON, as a float (NULL where unanswered)."""
     return Cast(KT(f"values__{code}"), models.FloatField())
@@ -186,3 +210,35 @@ class Return(models.Model):
 
     def __str__(self) -> str:
         return f"{self.location} on {long_date(self.for_date)}"
+
+
+class CurrentReturn(models.Model):
+    """Each service's latest return, kept up to date in the same transaction as every write
+    of a return (current.keep), with the answers read for every service at once (KEPT_*) in
+    columns of their own. Since no return is for a day after today, a service's current
+    return today is its latest one, if that is within its window: today's figures read this
+    25,000-row table instead of a year of returns. Past days read the returns.
+
+    Rebuilt, and checked against the returns, by `caresight current_returns`.
+    """
+
+    location = models.OneToOneField("registry.Location", primary_key=True,
+                                    on_delete=models.CASCADE, related_name="kept_return")
+    # No database constraint: returns are partitioned by month on PostgreSQL (a partitioned
+    # table's rows cannot be referred to by ID alone), and old months are dropped whole.
+    ret = models.ForeignKey(Return, db_constraint=False, on_delete=models.DO_NOTHING,
+                            related_name="+")
+    for_date = models.DateField()
+    staff_employed = models.FloatField(null=True)
+    staff_absent = models.FloatField(null=True)
+
+    def __str__(self) -> str:
+        return f"{self.location_id}: return {self.ret_id} of {long_date(self.for_date)}"
+
+
+for _code in KEPT_NUMBERS:
+    CurrentReturn.add_to_class(_code, models.FloatField(null=True))
+for _code in KEPT_FLAGS:
+    CurrentReturn.add_to_class(_code, models.BooleanField(null=True))
+for _code in KEPT_TEXTS:
+    CurrentReturn.add_to_class(_code, models.CharField(max_length=60, null=True))

@@ -15,6 +15,7 @@ from typing import NamedTuple
 from django.db import connection
 from django.db.models import (
     BooleanField,
+    Case,
     Count,
     F,
     IntegerField,
@@ -24,6 +25,7 @@ from django.db.models import (
     QuerySet,
     Subquery,
     Sum,
+    When,
 )
 from django.db.models.expressions import Expression, RawSQL
 from django.db.models.fields.json import KT
@@ -35,13 +37,18 @@ from caresight.core.tenancy import Capability
 from caresight.registry.models import NO_LOCALITY, Location, ServiceType, locality_label
 from caresight.registry.selectors import area_authority_ids, registered_on_q
 
+from .current import reads_kept
 from .models import (
+    KEPT_FLAGS,
+    KEPT_NUMBERS,
+    KEPT_TEXTS,
     PPE_ITEMS,
     PPE_LOW_DAYS,
     RETURN_WINDOW_DAYS,
     SERVICE_GROUP_OF_TYPE,
     STORED_NUMBERS,
     STORED_TOTALS,
+    CurrentReturn,
     Measure,
     MeasureSet,
     Return,
@@ -90,11 +97,13 @@ def expected_locations(*, user, as_of: dt.date, capability: Capability = Capabil
 
 
 def windows(as_of: dt.date) -> dict[str, int]:
-    """Days a return stays current, per service group, from the measure sets in use."""
-    found = {}
-    for group in ServiceGroup.values:
-        measure_set = measure_set_in_use(group=group, as_of=as_of)
-        found[group] = measure_set.expected_every_days if measure_set else RETURN_WINDOW_DAYS
+    """Days a return stays current, per service group, from the measure sets in use (one
+    query: the newest set of each group wins)."""
+    found = dict.fromkeys(ServiceGroup.values, RETURN_WINDOW_DAYS)
+    for group, days in (MeasureSet.objects.filter(in_use_from__lte=as_of)
+                        .order_by("service_group", "version")
+                        .values_list("service_group", "expected_every_days")):
+        found[group] = days
     return found
 
 
@@ -108,8 +117,24 @@ class Current(NamedTuple):
     return_id: int | None
 
 
+def kept_in_window_q(as_of: dt.date, days_of: dict[str, int] | None = None) -> Q:
+    """Services whose kept latest return is current on `as_of` (within their window;
+    `days_of` the windows, if already read)."""
+    return reduce(operator.or_, [
+        Q(service_type__in=[t for t, g in SERVICE_GROUP_OF_TYPE.items() if g == group],
+          kept_return__for_date__lte=as_of,
+          kept_return__for_date__gt=as_of - dt.timedelta(days=days))
+        for group, days in (days_of or windows(as_of)).items()])
+
+
 def current_returns(locations: QuerySet[Location], as_of: dt.date) -> list[Current]:
     """Each service's current return on `as_of` (None where it has not returned in time)."""
+    if reads_kept(as_of):
+        rows = (locations.filter(service_type__in=list(SERVICE_GROUP_OF_TYPE)).order_by()
+                .annotate(current=Case(When(kept_in_window_q(as_of),
+                                            then=F("kept_return__ret_id"))))
+                .values_list("pk", "cqc_location_id", "locality_id", "service_type", "current"))
+        return list(map(Current._make, rows))
     found: list[Current] = []
     for group, days in windows(as_of).items():
         types = [t for t, g in SERVICE_GROUP_OF_TYPE.items() if g == group]
@@ -145,12 +170,19 @@ def current_number_rows(locations: QuerySet[Location], as_of: dt.date, codes: li
     for each would cost more than reading the numbers.
 
     Answers and totals that Return keeps in columns of their own (STORED_NUMBERS and
-    STORED_TOTALS) are read from those; the rest from the JSON. On PostgreSQL one statement
-    finds each service's current return and reads its numbers (a LATERAL join; with only
-    stored numbers asked for, from the index alone); elsewhere the current returns are found
-    first and their numbers read by ID. The suite checks both give the same.
+    STORED_TOTALS) are read from those; the rest from the JSON. For today, where every
+    number asked is kept, they are read from the kept current state. Otherwise, on
+    PostgreSQL one statement finds each service's current return and reads its numbers (a
+    LATERAL join; with only stored numbers asked for, from the index alone); elsewhere the
+    current returns are found first and their numbers read by ID. The suite checks all three
+    give the same.
     """
     numbers = _numbers_asked(codes, totals or {})
+    kept = {*KEPT_NUMBERS, *STORED_TOTALS}
+    if reads_kept(as_of) and all(
+            number.name in kept and (not number.total or number.column) for number in numbers):
+        return {row[0]: row[1:] for row in locations.filter(kept_in_window_q(as_of)).order_by()
+                .values_list("pk", *(f"kept_return__{number.name}" for number in numbers))}
     if connection.vendor == "postgresql":
         return _current_numbers_lateral(locations, as_of, numbers)
     ids = [c.return_id for c in current_returns(locations, as_of) if c.return_id is not None]
@@ -362,6 +394,11 @@ class _Aggregates:
     def _col(code: str) -> str:
         return connection.ops.quote_name(f"m_{code}")
 
+    def all_kept(self) -> bool:
+        """Whether every answer these figures read is kept in the current state."""
+        return (self.numbers | self.flags | self.texts) <= {*KEPT_NUMBERS, *KEPT_FLAGS,
+                                                          *KEPT_TEXTS}
+
     def _count(self, key: str, condition: str) -> None:
         self.select.append((key, f"COUNT(CASE WHEN {condition} THEN 1 END)", []))
 
@@ -377,23 +414,81 @@ class _Aggregates:
                      .values(locality=F("location__locality_id"),
                              service_type=F("location__service_type"), **columns))
             inner_sql, inner_params = inner.query.sql_with_params()
-            select = ", ".join(f"{sql} AS {connection.ops.quote_name(key)}"
-                               for key, sql, _ in self.select)
             # OFFSET 0 keeps the derived table from being merged into the outer query, which
-            # would put the JSON reads back into every aggregate. ORM-built SQL and quoted
-            # names; every value is a parameter (B608).
-            sql = (f"SELECT locality, service_type, {select} FROM ({inner_sql} "  # nosec B608
-                   f"{'LIMIT -1 ' if connection.vendor == 'sqlite' else ''}OFFSET 0) AS t "
-                   "GROUP BY locality, service_type")
-            params = [p for _, _, ps in self.select for p in ps] + list(inner_params)
-            with connection.cursor() as cursor:
-                cursor.execute(sql, params)
-                names = [c[0] for c in cursor.description]
-                for row in cursor.fetchall():
-                    group = totals[(row[0], row[1])]
-                    for key, value in zip(names[2:], row[2:], strict=True):
-                        group[key] += value or 0
+            # would put the JSON reads back into every aggregate.
+            self._add_up(totals, f"({inner_sql} "
+                         f"{'LIMIT -1 ' if connection.vendor == 'sqlite' else ''}OFFSET 0)",
+                         list(inner_params))
         return totals
+
+    def by_group_kept(self, locations: QuerySet[Location], as_of: dt.date
+                      ) -> tuple["_Counted", dict[tuple, dict]]:
+        """by_group for today, from the kept current state: one statement over every service
+        expected to return, also counting them and those that have."""
+        qn = connection.ops.quote_name
+        columns = [f"CAST(c.{qn(code)} AS INTEGER) AS {self._col(code)}" for code in self.numbers]
+        columns += [f"CASE WHEN c.{qn(code)} THEN 'true' WHEN NOT c.{qn(code)} THEN 'false' END "
+                    f"AS {self._col(code)}" for code in self.flags]
+        columns += [f"c.{qn(code)} AS {self._col(code)}" for code in self.texts]
+        days_of = windows(as_of)
+        after = {group: as_of - dt.timedelta(days=days) for group, days in days_of.items()}
+        cases = [(service_type, after[group])
+                 for service_type, group in SERVICE_GROUP_OF_TYPE.items()]
+        services, services_params = (locations.order_by()
+                                     .values(l_id=F("pk"), l_locality=F("locality_id"),
+                                             l_type=F("service_type"))
+                                     .query.sql_with_params())
+        # ORM-built SQL and quoted names; every value is a parameter (B608).
+        inner = ("(SELECT l.l_locality AS locality, l.l_type AS service_type, "  # nosec
+                 f"c.location_id AS kept_id, {', '.join(columns)} FROM ({services}) AS l "
+                 f"LEFT JOIN {qn(CurrentReturn._meta.db_table)} c ON c.location_id = l.l_id "
+                 "AND c.for_date <= %s AND c.for_date > CASE l.l_type "
+                 + " ".join("WHEN %s THEN %s" for _ in cases) + " END)")
+        params = [*services_params, as_of, *(value for case in cases for value in case)]
+        totals: dict[tuple, dict] = defaultdict(lambda: defaultdict(int))
+        self._add_up(totals, inner, params, everyone=True)
+        expected = sum(group.pop("expected") for group in totals.values())
+        reported = sum(group["n"] for group in totals.values())
+        missing = list(locations.order_by().annotate(
+            current=Case(When(kept_in_window_q(as_of, days_of), then=True), default=False,
+                         output_field=BooleanField()))
+            .filter(current=False).values_list("pk", "cqc_location_id"))
+        # As by_group, only groups with a return.
+        return (_Counted(expected, reported, missing),
+                {key: group for key, group in totals.items() if group["n"]})
+
+    def _add_up(self, totals: dict[tuple, dict], inner: str, params: list, *,
+                everyone: bool = False) -> None:
+        """Add the select's sums and counts, grouped, over a derived table of m_ columns
+        (with `everyone`, a row for every service expected: kept_id NULL where it has no
+        current return; "n" counts those that have)."""
+        select = [(key, "COUNT(kept_id)" if everyone and key == "n" else sql, ps)
+                  for key, sql, ps in self.select]
+        if everyone:
+            select.append(("expected", "COUNT(*)", []))
+        columns = ", ".join(f"{sql} AS {connection.ops.quote_name(key)}"
+                            for key, sql, _ in select)
+        # ORM-built SQL and quoted names; every value is a parameter (B608).
+        sql = (f"SELECT locality, service_type, {columns} FROM {inner} AS t "  # nosec B608
+               "GROUP BY locality, service_type")
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [p for _, _, ps in select for p in ps] + params)
+            names = [c[0] for c in cursor.description]
+            for row in cursor.fetchall():
+                group = totals[(row[0], row[1])]
+                for key, value in zip(names[2:], row[2:], strict=True):
+                    group[key] += value or 0
+
+
+class _Counted(NamedTuple):
+    """The services a summary is over: how many, how many returned, and those that did not
+    (ID, CQC location ID)."""
+
+    expected: int
+    reported: int
+    missing: list[tuple[int, str | None]]
+
+
 
 
 def _id_batches(ids: list[int]):
@@ -437,19 +532,24 @@ def returns_summary(*, user, as_of: dt.date, previous: dt.date | None = None,
     only services whose records the user may see.
     """
     care_home_set = measure_set_in_use(group=ServiceGroup.CARE_HOME, as_of=as_of)
-    ipc = list(care_home_set.measures.filter(section=IPC_SECTION, kind=Measure.Kind.YES_NO)
-               .order_by("position")) if care_home_set else []
-    visiting_measure = (care_home_set.measures.filter(code=VISITING_CODE).first()
-                        if care_home_set else None)
+    measures = list(care_home_set.measures.order_by("position")) if care_home_set else []
+    ipc = [m for m in measures if m.section == IPC_SECTION and m.kind == Measure.Kind.YES_NO]
+    visiting_measure = next((m for m in measures if m.code == VISITING_CODE), None)
     visiting = [value for value, _ in visiting_measure.choices] if visiting_measure else []
     ipc_codes = [m.code for m in ipc]
 
-    def on(day: dt.date, aggregates: _Aggregates) -> tuple[list[Current], dict]:
-        current = current_returns(expected_locations(
+    def on(day: dt.date, aggregates: _Aggregates) -> tuple[_Counted, dict]:
+        locations = expected_locations(
             user=user, as_of=day, authority=authority, authority_codes=authority_codes,
-            capability=Capability.VIEW_AGGREGATES), day)
-        return current, aggregates.by_group(
-            [c.return_id for c in current if c.return_id is not None])
+            capability=Capability.VIEW_AGGREGATES)
+        if reads_kept(day) and aggregates.all_kept():
+            return aggregates.by_group_kept(locations, day)
+        current = current_returns(locations, day)
+        ids = [c.return_id for c in current if c.return_id is not None]
+        return (_Counted(len(current), len(ids),
+                         [(c.location_id, c.cqc_location_id) for c in current
+                          if c.return_id is None]),
+                aggregates.by_group(ids))
 
     def on_previous_day() -> dict:
         if previous is None:
@@ -457,17 +557,17 @@ def returns_summary(*, user, as_of: dt.date, previous: dt.date | None = None,
         _, by_group = on(previous, _Aggregates(ipc_codes, [], full=False))
         return _add(list(by_group.values()))
 
-    (current, by_group), before = in_parallel(
-        lambda: on(as_of, _Aggregates(ipc_codes, visiting, full=True)), on_previous_day)
+    figures = _Aggregates(ipc_codes, visiting, full=True)
+    (counted, by_group), before = (in_parallel(lambda: on(as_of, figures), on_previous_day)
+                                   if previous else (on(as_of, figures), {}))
     groups_of = {g: [row for (_, st), row in by_group.items() if SERVICE_GROUP_OF_TYPE[st] == g]
                  for g in ServiceGroup.values}
     care_homes, community = _add(groups_of[ServiceGroup.CARE_HOME]), _add(
         groups_of[ServiceGroup.COMMUNITY])
     everyone = _add(list(by_group.values()))
 
-    reported = [c for c in current if c.return_id is not None]
     visible = tenancy.scope(user, Capability.VIEW_RECORDS)
-    missing_ids = {c.location_id for c in current if c.return_id is None}
+    missing_ids = {location_id for location_id, _ in counted.missing}
     if not visible.everywhere:
         missing_ids = set(Location.objects.filter(visible.location_q(), pk__in=missing_ids)
                           .values_list("pk", flat=True)) if missing_ids else set()
@@ -476,11 +576,12 @@ def returns_summary(*, user, as_of: dt.date, previous: dt.date | None = None,
         "as_of": as_of.isoformat(),
         "previous": previous.isoformat() if previous else None,
         "authority": authority.upper() if authority else None,
-        "locations": len(current),
-        "reported": len(reported),
-        "not_reported": sorted(c.cqc_location_id or f"location {c.location_id}"
-                               for c in current if c.location_id in missing_ids),
-        "completion_rate": _pct(len(reported), len(current)),
+        "locations": counted.expected,
+        "reported": counted.reported,
+        "not_reported": sorted(cqc_id or f"location {location_id}"
+                               for location_id, cqc_id in counted.missing
+                               if location_id in missing_ids),
+        "completion_rate": _pct(counted.reported, counted.expected),
         "beds": {
             "registered": beds["beds_registered"], "occupied": beds["beds_occupied"],
             "vacant": beds["beds_vacant"],
@@ -667,6 +768,8 @@ def dashboard_counts(*, user, as_of: dt.date, authority_codes=(),
     locations = expected_locations(user=user, as_of=as_of, capability=capability)
     if authority_codes:
         locations = locations.filter(authority__ons_code__in=list(authority_codes))
+    if reads_kept(as_of):
+        return _dashboard_counts_kept(locations, as_of)
     if connection.vendor == "postgresql":
         return _dashboard_counts_lateral(locations, as_of)
     figures: dict[int, dict] = defaultdict(lambda: dict.fromkeys(DASHBOARD_FIGURES, 0))
@@ -703,6 +806,22 @@ def dashboard_counts(*, user, as_of: dt.date, authority_codes=(),
 
 DASHBOARD_FIGURES = ("expected", "reported", "ppe_low", "ppe_answered", "beds_vacant",
                      "beds_answered")
+
+
+def _dashboard_counts_kept(locations: QuerySet[Location], as_of: dt.date) -> dict[int, dict]:
+    in_window = kept_in_window_q(as_of)
+    low = in_window & reduce(operator.or_, [
+        Q(**{f"kept_return__{code}__lt": PPE_LOW_DAYS}) for code in PPE_CODES])
+    answered = in_window & reduce(operator.or_, [
+        Q(**{f"kept_return__{code}__isnull": False}) for code in PPE_CODES])
+    rows = (locations.order_by().values("authority_id").annotate(
+        expected=Count("pk"), reported=Count("pk", filter=in_window),
+        ppe_low=Count("pk", filter=low), ppe_answered=Count("pk", filter=answered),
+        beds_vacant=Sum("kept_return__beds_vacant", filter=in_window),
+        beds_answered=Count("kept_return__beds_vacant", filter=in_window))
+        .values_list("authority_id", *DASHBOARD_FIGURES))
+    return {row[0]: dict(zip(DASHBOARD_FIGURES, [*row[1:5], round(row[5] or 0), row[6]],
+                             strict=True)) for row in rows}
 
 
 def _dashboard_counts_lateral(locations: QuerySet[Location], as_of: dt.date) -> dict[int, dict]:

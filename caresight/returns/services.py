@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from caresight.core import tenancy
@@ -26,7 +26,7 @@ from caresight.core.tenancy import Capability, actor
 from caresight.core.timeutils import long_date
 from caresight.registry.models import Location
 
-from . import capacity_tracker, measure_sets
+from . import bulk_import, capacity_tracker, current, measure_sets, partitions
 from .models import SERVICE_GROUP_OF_TYPE, Measure, MeasureSet, Return
 from .selectors import measure_set_for
 
@@ -158,6 +158,7 @@ def return_submit(*, location: Location, for_date: dt.date, answers: dict, user,
     if errors:
         raise ValidationError(errors)
 
+    partitions.ensure_for([for_date])  # before any return is read (partitions.py)
     previous = (Return.objects.filter(location=location, for_date__lt=for_date)
                 .order_by("-for_date").first())
     warnings = _jumps(measures, previous, values) if previous else []
@@ -170,6 +171,7 @@ def return_submit(*, location: Location, for_date: dt.date, answers: dict, user,
     ret.source = source or submitting_as(user, location)
     ret.submitted_by, ret.submitted_at = actor(user), timezone.now()
     save_audited(ret, user=user, reason=f"Return version {ret.version}")
+    current.keep([ret.pk], days=[for_date])
     return Submitted(ret=ret, warnings=warnings)
 
 
@@ -202,7 +204,9 @@ class CapacityTrackerImporter(Importer):
     time. The imported answers replace those measures on the day's return and leave the
     other answers (those only asked in Caresight) as they were; a row that changes nothing is
     "unchanged", so importing the same file twice writes once. Rows for services outside the
-    importing user's authorities are counted and left alone.
+    importing user's authorities are counted and left alone. On PostgreSQL the rows are
+    checked, merged and written set by set (bulk_import); elsewhere one by one, with the same
+    outcome.
     """
 
     kind = "returns"
@@ -252,9 +256,26 @@ class _TrackerPlan(Plan):
         self.new: list[Return] = []
         self.changed: list[Return] = []
         self.log: list = []
+        self.staged: bulk_import.Staged | None = None  # the set-based plan, on PostgreSQL
 
     def changes(self) -> list:
         return self.log
+
+    def has_changes(self) -> bool:
+        return bool(self.counts[Outcome.CREATED] or self.counts[Outcome.UPDATED])
+
+    def fingerprint(self) -> str:
+        return self.staged.digest if self.staged else super().fingerprint()
+
+
+def tracker_row_check(row: capacity_tracker.TrackerRow, measure_set: MeasureSet,
+                      measures: dict[str, Measure], stored: dict | None
+                      ) -> tuple[dict, dict[str, str]]:
+    """A row's answers over the day's stored ones (if any), checked: (values, errors by code)."""
+    answers = dict(stored) if stored else {}
+    answers.update(row.answers)
+    return answers_check(measure_set, measures, answers, partial=True,
+                         label=lambda code: row.headings.get(code) or measures[code].label)
 
 
 def _plan_tracker_rows(rows: list[capacity_tracker.TrackerRow], context: Context
@@ -265,14 +286,9 @@ def _plan_tracker_rows(rows: list[capacity_tracker.TrackerRow], context: Context
                               ("service_type", "name"))
     kept = context.checks.matched(rows, matches)
     plan.counts[Outcome.OUTSIDE] = context.checks.outside
-    existing = _returns_on({(match.pk, row.day) for row, match in kept})
     sets: dict[tuple, tuple[MeasureSet, dict[str, Measure]] | None] = {}
-    now = timezone.now()
-
-    progress.start(len(kept), "Checking rows")
-    for index, (row, match) in enumerate(kept):
-        if index % 500 == 0 and index:
-            progress.advance(500)
+    checked: list[tuple[capacity_tracker.TrackerRow, int, MeasureSet, dict[str, Measure]]] = []
+    for row, match in kept:
         service_type, name = match["service_type"], match["name"]
         group = SERVICE_GROUP_OF_TYPE.get(service_type)
         if group != row.service_group:
@@ -290,20 +306,28 @@ def _plan_tracker_rows(rows: list[capacity_tracker.TrackerRow], context: Context
             errors.append(RowError(row.row, row.date_field,
                                    f"No returns were asked for on {long_date(row.day)}"))
             continue
-        measure_set, measures = found
-        ret = existing.get((match.pk, row.day))
-        answers = dict(ret.values) if ret else {}
-        answers.update(row.answers)
-        values, problems = answers_check(
-            measure_set, measures, answers, partial=True,
-            label=lambda code, row=row, measures=measures:
-                row.headings.get(code) or measures[code].label)
+        checked.append((row, match.pk, *found))
+
+    now = timezone.now()
+    progress.start(len(checked), "Checking rows")
+    if _set_based():
+        plan.staged = bulk_import.plan(checked, errors=errors, counts=plan.counts, now=now,
+                                       check_row=tracker_row_check)
+        progress.finish()
+        return plan
+    existing = _returns_on({(location_id, row.day) for row, location_id, *_ in checked})
+    for index, (row, location_id, measure_set, measures) in enumerate(checked):
+        if index % 500 == 0 and index:
+            progress.advance(500)
+        ret = existing.get((location_id, row.day))
+        values, problems = tracker_row_check(row, measure_set, measures,
+                                             ret.values if ret else None)
         for code, message in problems.items():
             errors.append(RowError(row.row, row.headings.get(code, code), message))
         if problems:
             continue
         if ret is None:
-            plan.new.append(Return(location_id=match.pk, for_date=row.day, version=1,
+            plan.new.append(Return(location_id=location_id, for_date=row.day, version=1,
                                    measure_set=measure_set, values=values,
                                    source=Return.Source.IMPORT, submitted_at=now))
             plan.log.append(["return+", row.cqc_id, row.day, measure_set.pk, values])
@@ -319,6 +343,11 @@ def _plan_tracker_rows(rows: list[capacity_tracker.TrackerRow], context: Context
             plan.counts[Outcome.UPDATED] += 1
     progress.finish()
     return plan
+
+
+def _set_based() -> bool:
+    """Whether the import checks and writes set by set (PostgreSQL) or row by row."""
+    return connection.vendor == "postgresql"
 
 
 def _returns_on(keys: set[tuple[int, dt.date]]) -> dict[tuple[int, dt.date], Return]:
@@ -338,15 +367,25 @@ def _returns_on(keys: set[tuple[int, dt.date]]) -> dict[tuple[int, dt.date], Ret
 
 @transaction.atomic
 def _apply_tracker_plan(plan: _TrackerPlan, *, user, reason: str) -> None:
-    for ret in plan.new + plan.changed:
-        ret.submitted_by = actor(user)
-    bulk_create_audited(plan.new, Return, user=user, reason=reason)
-    bulk_update_audited(plan.changed, Return, IMPORT_FIELDS, user=user, reason=reason)
+    if plan.staged:
+        partitions.ensure_for(plan.staged.days)
+        ids = bulk_import.apply(plan.staged, user=user, reason=reason)
+        days = plan.staged.days
+    else:
+        partitions.ensure_for({ret.for_date for ret in plan.new})
+        for ret in plan.new + plan.changed:
+            ret.submitted_by = actor(user)
+        bulk_create_audited(plan.new, Return, user=user, reason=reason)
+        bulk_update_audited(plan.changed, Return, IMPORT_FIELDS, user=user, reason=reason)
+        ids = [ret.pk for ret in plan.new + plan.changed]
+        days = {ret.for_date for ret in plan.new + plan.changed}
+    current.keep(ids, days=days)
 
 
 @transaction.atomic
 def returns_load(*, items: list[tuple[Location, dt.date, dict]], user, reason: str) -> int:
     """Create many new returns at once (the demo's history), each checked like a form's."""
+    partitions.ensure_for({for_date for _, for_date, _ in items})
     new = []
     now = timezone.now()
     for location, for_date, answers in items:
@@ -361,4 +400,5 @@ def returns_load(*, items: list[tuple[Location, dt.date, dict]], user, reason: s
                           values=values, source=submitting_as(user, location),
                           submitted_by=actor(user), submitted_at=now))
     bulk_create_audited(new, Return, user=user, reason=reason)
+    current.keep([ret.pk for ret in new], days={ret.for_date for ret in new})
     return len(new)

@@ -120,6 +120,17 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# A read-only copy of DATABASE_URL (a PostgreSQL standby): when set, the dashboards' and
+# reports' read-only pages read from it (caresight.core.db.ReplicaRouter, docs/deployment.md).
+# Its sessions are read-only too, so nothing can be written through it even if it is pointed
+# at the primary.
+if env("DATABASE_REPLICA_URL", default=""):
+    DATABASES["replica"] = env.db("DATABASE_REPLICA_URL")
+    DATABASES["replica"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
+    DATABASES["replica"]["CONN_HEALTH_CHECKS"] = True
+    DATABASES["replica"].setdefault("OPTIONS", {})["options"] = (
+        "-c default_transaction_read_only=on")
+DATABASE_ROUTERS = ["caresight.core.db.ReplicaRouter"]
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
@@ -197,6 +208,11 @@ CARESIGHT_IMPORT_MAX_UNCOMPRESSED_BYTES = env.int("CARESIGHT_IMPORT_MAX_UNCOMPRE
                                                   default=100 * 1000 * 1000)
 CARESIGHT_IMPORT_MAX_ROWS = env.int("CARESIGHT_IMPORT_MAX_ROWS", default=200_000)
 CARESIGHT_IMPORT_MAX_COLUMNS = env.int("CARESIGHT_IMPORT_MAX_COLUMNS", default=1_000)
+
+# On PostgreSQL, returns and their history are kept this many whole months before the current
+# one; older months are dropped by `caresight returns_partitions` (daily). 0 keeps everything.
+# See docs/partitions.md.
+CARESIGHT_RETURNS_RETENTION_MONTHS = env.int("CARESIGHT_RETURNS_RETENTION_MONTHS", default=0)
 
 # The risk register's score bands (likelihood × impact): the highest score of each band, in
 # order — 1–6 low, 8–12 medium, 15–25 high.

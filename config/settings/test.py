@@ -11,6 +11,9 @@ TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBacken
 ALLOWED_HOSTS = ["*"]
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": None}  # in memory
+if "replica" in DATABASES:
+    # The replica reads the test database the primary holds; nothing is created or flushed on it.
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
 # Throttling and rate limits are tested on their own (core/tests/test_security.py, with low
 # limits); elsewhere, and in the browser tests that sign in many times, they would only make
 # tests flaky.

@@ -85,7 +85,7 @@ class TestVersions:
 @pytest.mark.django_db
 @pytest.mark.parametrize("change, message", [
     (lambda m: m.update(kind="colour"), "kind must be one of"),
-    (lambda m: m.update(kind="choice", choices=[]), "needs its choices"),
+    (lambda m: m.update(code="visiting_rules", kind="choice", choices=[]), "needs its choices"),
     (lambda m: m.update(minimum="10", maximum="2"), "maximum is below the minimum"),
     (lambda m: m.update(minimum="lots"), "is not a number"),
     (lambda m: m.update(code="beds_occupied"), "its own code"),
@@ -93,6 +93,7 @@ class TestVersions:
     (lambda m: m.update(code="ppe_days_masks", kind="yes_no"), "kept as a number"),
     (lambda m: m.update(code="care_workers_absent", kind="choice", choices=[["a", "A"]]),
      "kept as a number"),
+    (lambda m: m.update(code="ipc_test_kits", kind="whole_number"), "kept as yes or no"),
 ])
 def test_bad_definitions_say_which_measure_and_write_nothing(change, message):
     definition = {"measure_sets": [{

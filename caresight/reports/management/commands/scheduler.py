@@ -3,7 +3,8 @@
 An APScheduler BlockingScheduler with one job, every minute: `schedules_run_due`, which
 records each run that has come due and queues its background task (run by `caresight
 db_worker`); and one at 07:00 (London): the day's notifications and the daily digests
-(`caresight/notifications`). `--once` runs the due schedules once and exits, for cron."""
+(`caresight/notifications`); and one at 03:30: the returns' monthly partitions
+(`caresight returns_partitions`). `--once` runs the due schedules once and exits, for cron."""
 
 import contextlib
 import logging
@@ -23,7 +24,9 @@ class Command(BaseCommand):
             "never two) and queue its background task, which publishes the report (or reuses "
             "the publication already made) and emails it to the schedule's distribution list. "
             "At 07:00 it also makes the day's notifications and sends the daily digests "
-            "(`caresight notify run-daily`, `caresight notify send-digests`). "
+            "(`caresight notify run-daily`, `caresight notify send-digests`); at 03:30 it "
+            "makes the coming months' partitions of the returns and drops those past the "
+            "retention period (`caresight returns_partitions`, PostgreSQL). "
             "Run `caresight db_worker` beside it. --once: run the due schedules once and exit "
             "(for cron: `* * * * * caresight scheduler --once`).")
 
@@ -44,6 +47,9 @@ class Command(BaseCommand):
         scheduler.add_job(self._notifications, "cron", hour=7, minute=0,
                           id="notifications_daily", max_instances=1, coalesce=True,
                           misfire_grace_time=3600)
+        scheduler.add_job(self._partitions, "cron", hour=3, minute=30,
+                          id="returns_partitions_daily", max_instances=1, coalesce=True,
+                          misfire_grace_time=6 * 3600)
         self.stdout.write("Scheduler started: the due reports are looked for every minute "
                           "(Ctrl-C to stop).")
         with contextlib.suppress(KeyboardInterrupt, SystemExit):
@@ -78,5 +84,24 @@ class Command(BaseCommand):
             logger.info("Daily digests queued: %s", send_digests())
         except Exception:  # the scheduler keeps going
             logger.exception("The daily notifications failed")
+        finally:
+            close_old_connections()
+
+    def _partitions(self) -> None:
+        """The returns' partitions: the months ahead made, those past the retention dropped."""
+        from django.conf import settings
+
+        from caresight.returns import partitions
+
+        close_old_connections()
+        try:
+            done = partitions.maintain(
+                retention_months=settings.CARESIGHT_RETURNS_RETENTION_MONTHS)
+            logger.info("Returns partitions: made %s; dropped %s",
+                        [part.name for part in done.created] or "none",
+                        [part.name for part in done.dropped.partitions]
+                        if done.dropped else "none (every month is kept)")
+        except Exception:  # the scheduler keeps going; tomorrow tries again
+            logger.exception("The returns partitions' upkeep failed")
         finally:
             close_old_connections()
