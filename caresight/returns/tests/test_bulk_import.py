@@ -178,7 +178,7 @@ class TestSetBasedImport:
         assert Return.objects.get(location=homes[0]).values["beds_occupied"] == 34
 
     def test_a_failure_while_writing_leaves_nothing_written(self, homes, monkeypatch):
-        def fail(return_ids):
+        def fail(return_ids, days=None):
             raise RuntimeError("the disk is full")
 
         monkeypatch.setattr(current, "keep", fail)
