@@ -33,6 +33,7 @@ from caresight.core.audit import history_written
 from caresight.core.files import RowError
 from caresight.core.imports import Outcome
 from caresight.core.tenancy import actor
+from caresight.registry.models import Location
 
 from .capacity_tracker import TrackerRow
 from .models import Measure, MeasureSet, Return
@@ -259,6 +260,11 @@ def apply(staged: Staged, *, user, reason: str) -> list[int]:
             f"AND r.{qn('for_date')} = c.for_date RETURNING {returning}) " + keep_history,
             [*written, audit[0], audit[1], "~", audit[2]])
         ids += [pk for (pk,) in cursor.fetchall()]
+        cursor.execute(
+            f"SELECT DISTINCT l.{qn('authority_id')} FROM {checked} c "  # nosec B608
+            f"JOIN {qn(Location._meta.db_table)} l ON l.{qn('id')} = c.location_id "
+            "WHERE c.ok AND c.change <> '='")
+        authority_ids = [pk for (pk,) in cursor.fetchall()]
     if ids:
-        history_written.send(sender=Return, pks=ids)
+        history_written.send(sender=Return, pks=ids, authority_ids=authority_ids)
     return ids

@@ -24,10 +24,10 @@ class RiskConfig(AppConfig):
         register_section(SECTION)  # the generated reports' section (core.report_sections)
 
 
-def _rating_inputs_changed(sender, pks, **kwargs) -> None:
+def _rating_inputs_changed(sender, pks, authority_ids=None, **kwargs) -> None:
     from . import services
 
-    services.rating_inputs_changed(model=sender, pks=pks)
+    services.rating_inputs_changed(model=sender, pks=pks, authority_ids=authority_ids)
 
 
 def _risk_log_table(**options):

@@ -130,10 +130,12 @@ RATING_INPUTS = {
 }
 
 
-def rating_inputs_changed(*, model: type[models.Model], pks: list) -> None:
-    """Count a change to the data of the authorities these rows belong to, so that their
-    kept logs are out of date (read worked out afresh) until they are refreshed, and refresh
-    them in the background once the change has committed.
+def rating_inputs_changed(*, model: type[models.Model], pks: list,
+                          authority_ids: Iterable[int] | None = None) -> None:
+    """Count a change to the data of the authorities these rows belong to (`authority_ids`,
+    when the writer knows them), so that their kept logs are out of date (read worked out
+    afresh) until they are refreshed, and refresh them in the background once the change has
+    committed.
 
     Called for every audited write (`core.audit.history_written`), inside its transaction:
     the change and its count commit together, so a log can never be kept at a count that
@@ -142,7 +144,10 @@ def rating_inputs_changed(*, model: type[models.Model], pks: list) -> None:
     label = model._meta.label_lower
     if label != "registry.provider" and label not in RATING_INPUTS:
         return
-    authority_ids: set[int] = set()
+    if authority_ids is not None:
+        _count_change(set(authority_ids))
+        return
+    found_ids: set[int] = set()
     for start in range(0, len(pks), BATCH):
         chunk = pks[start:start + BATCH]
         if label == "registry.provider":
@@ -151,7 +156,11 @@ def rating_inputs_changed(*, model: type[models.Model], pks: list) -> None:
             history = model.history.model  # type: ignore[attr-defined]
             found = (history.objects.filter(id__in=chunk).order_by()
                      .values_list(RATING_INPUTS[label]))
-        authority_ids.update(a for (a,) in found.distinct() if a is not None)
+        found_ids.update(a for (a,) in found.distinct() if a is not None)
+    _count_change(found_ids)
+
+
+def _count_change(authority_ids: set[int]) -> None:
     if not authority_ids:
         return
     ordered = sorted(authority_ids)  # one order of row locks for every writer
