@@ -402,15 +402,20 @@ class _Aggregates:
     def _count(self, key: str, condition: str) -> None:
         self.select.append((key, f"COUNT(CASE WHEN {condition} THEN 1 END)", []))
 
-    def by_group(self, return_ids: list[int]) -> dict[tuple, dict]:
-        """Totals per (locality, service type) over these returns."""
+    def by_group(self, return_ids: list[int], days: tuple[dt.date, dt.date]
+                 ) -> dict[tuple, dict]:
+        """Totals per (locality, service type) over these returns, made after the first of
+        `days` and by the second (on PostgreSQL that keeps the look-ups by ID to those
+        months' partitions)."""
         totals: dict[tuple, dict] = defaultdict(lambda: defaultdict(int))
+        after, until = days
         for ids in _id_batches(return_ids):
             columns: dict[str, Expression] = {
                 f"m_{c}": Cast(KT(f"values__{c}"), IntegerField()) for c in self.numbers}
             # Yes/no answers are read as the text 'true' or 'false' on every database.
             columns |= {f"m_{c}": KT(f"values__{c}") for c in self.flags | self.texts}
-            inner = (Return.objects.filter(ids).order_by()
+            inner = (Return.objects.filter(ids, for_date__gt=after, for_date__lte=until)
+                     .order_by()
                      .values(locality=F("location__locality_id"),
                              service_type=F("location__service_type"), **columns))
             inner_sql, inner_params = inner.query.sql_with_params()
@@ -546,10 +551,11 @@ def returns_summary(*, user, as_of: dt.date, previous: dt.date | None = None,
             return aggregates.by_group_kept(locations, day)
         current = current_returns(locations, day)
         ids = [c.return_id for c in current if c.return_id is not None]
+        window = dt.timedelta(days=max(windows(day).values()))
         return (_Counted(len(current), len(ids),
                          [(c.location_id, c.cqc_location_id) for c in current
                           if c.return_id is None]),
-                aggregates.by_group(ids))
+                aggregates.by_group(ids, (day - window, day)))
 
     def on_previous_day() -> dict:
         if previous is None:
@@ -558,8 +564,13 @@ def returns_summary(*, user, as_of: dt.date, previous: dt.date | None = None,
         return _add(list(by_group.values()))
 
     figures = _Aggregates(ipc_codes, visiting, full=True)
+    # The previous day is read beside the day itself only over the whole country, where both
+    # are long: for one area, opening the second connection costs more than it saves.
+    national = (tenancy.scope(user, Capability.VIEW_AGGREGATES).everywhere
+                and not authority and not authority_codes)
     (counted, by_group), before = (in_parallel(lambda: on(as_of, figures), on_previous_day)
-                                   if previous else (on(as_of, figures), {}))
+                                   if previous and national
+                                   else (on(as_of, figures), on_previous_day()))
     groups_of = {g: [row for (_, st), row in by_group.items() if SERVICE_GROUP_OF_TYPE[st] == g]
                  for g in ServiceGroup.values}
     care_homes, community = _add(groups_of[ServiceGroup.CARE_HOME]), _add(
