@@ -51,7 +51,7 @@ schemathesis: $(BIN)/.installed-test
 	$(BIN)/pytest -m schemathesis tests/api $(PYTEST_ARGS)
 
 ## faults: PostgreSQL restarted and workers killed mid-import, two imports at once (a private
-## server on ports 5440-5449; needs root and runuser; about 6 minutes)
+## server on a free port in 5440-5459; needs initdb, and runuser as root; about 6 minutes)
 faults: $(BIN)/.installed-test
 	$(BIN)/pytest -m faults tests/faults $(PYTEST_ARGS)
 

@@ -1,8 +1,7 @@
 """Fault tests: real processes against a private PostgreSQL server that the tests stop, restart
 and starve of its workers.
 
-Each session starts its own server (initdb and pg_ctl from PG_BIN, as the `postgres` OS user
-through `runuser`, in a temporary directory, on a free port in PORTS), never the shared one.
+Each session starts its own server (tests/private_postgres.py), never the shared one.
 A template database is migrated and loaded once (a register, three users, Capacity Tracker
 files); each test gets a fresh copy of it. Moments are found from the database itself: the
 job's row, and pg_locks (a test holds a SHARE lock on the table an import writes last, the
@@ -16,21 +15,17 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
-import tempfile
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from private_postgres import Server, Unavailable, free_ports, make_root, unavailable
 
 ROOT = Path(__file__).resolve().parents[2]
-PG_BIN = Path("/usr/lib/postgresql/15/bin")
-RUNUSER = shutil.which("runuser") or "/usr/sbin/runuser"
-PORTS = range(5440, 5450)
 DAY = "2020-06-01"
 LOCATIONS = 900
 TEMPLATE = "faults_template"
@@ -40,24 +35,8 @@ CARESIGHT = str(Path(sys.executable).parent / "caresight")
 JOBCTL = str(Path(__file__).with_name("jobctl.py"))
 
 
-def _unavailable() -> str:
-    if not (PG_BIN / "initdb").exists() or not (PG_BIN / "pg_ctl").exists():
-        return f"needs PostgreSQL 15's initdb and pg_ctl in {PG_BIN}"
-    if not Path(RUNUSER).exists():
-        return "needs runuser (util-linux) to run PostgreSQL as the postgres user"
-    if os.geteuid() != 0:
-        return "needs root, to start a private PostgreSQL server as the postgres user"
-    try:
-        import pwd
-
-        pwd.getpwnam("postgres")
-    except KeyError:
-        return "needs a postgres OS user"
-    return ""
-
-
 def pytest_collection_modifyitems(config, items):
-    reason = _unavailable()
+    reason = unavailable()
     if reason:
         skip = pytest.mark.skip(reason=f"fault tests skipped: {reason}")
         for item in items:
@@ -77,65 +56,20 @@ def wait_for(what: str, check, *, timeout: float = WAIT, every: float = 0.05):
         time.sleep(every)
 
 
-def _free_port() -> int:
-    for port in PORTS:
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    pytest.skip(f"no free port in {PORTS.start}-{PORTS.stop - 1} for a private PostgreSQL")
-
-
-class Cluster:
-    """A private PostgreSQL server in a temporary directory."""
+class Cluster(Server):
+    """The private server of a test session, in a temporary folder of its own (`base`)."""
 
     def __init__(self) -> None:
-        self.base = Path(tempfile.mkdtemp(prefix="caresight-faults-"))
-        shutil.chown(self.base, "postgres", "postgres")
-        self.data = self.base / "data"
-        self.log = self.base / "server.log"
-        self.port = _free_port()
-        self._as_postgres(PG_BIN / "initdb", "-D", self.data, "-U", "postgres", "-A", "trust",
-                          "-E", "UTF8", "--no-instructions", "--no-sync")
-        self.options = (f"-p {self.port} -c listen_addresses=127.0.0.1 "
-                        f"-c unix_socket_directories={self.base} -c max_connections=40 "
-                        "-c fsync=off")  # safe: the tests stop the server, never the machine
-        self._pg_ctl("start")
+        [port] = free_ports(1)
+        self.base = make_root("caresight-faults-")
+        super().__init__(self.base, port)
+        self.initdb().start()
 
-    def _as_postgres(self, *command) -> None:
-        subprocess.run([RUNUSER, "-u", "postgres", "--", *map(str, command)], check=True,
-                       stdout=subprocess.DEVNULL, timeout=WAIT)
-
-    def _pg_ctl(self, action: str, mode: str = "fast") -> None:
-        extra = ["-m", mode] if action in ("stop", "restart") else []
-        self._as_postgres(PG_BIN / "pg_ctl", action, "-D", self.data, "-l", self.log, "-w",
-                          "-t", str(int(WAIT)), "-o", self.options, *extra)
-
-    def restart(self, mode: str) -> None:
-        self._pg_ctl("restart", mode)
-
-    def stop(self) -> None:
+    def remove(self) -> None:
         try:
-            self._pg_ctl("stop", "immediate")
+            self.stop()
         finally:
             shutil.rmtree(self.base, ignore_errors=True)
-
-    def url(self, dbname: str, app: str = "") -> str:
-        query = f"?application_name={app}" if app else ""
-        return f"postgres://postgres@127.0.0.1:{self.port}/{dbname}{query}"
-
-    def connect(self, dbname: str = "postgres", *, autocommit: bool = True):
-        import psycopg
-
-        return psycopg.connect(host="127.0.0.1", port=self.port, user="postgres",
-                               dbname=dbname, autocommit=autocommit, connect_timeout=10)
-
-    def sql(self, dbname: str, query: str, params=()) -> list[tuple]:
-        with self.connect(dbname) as conn:
-            cursor = conn.execute(query, params)
-            return cursor.fetchall() if cursor.description else []
 
 
 def environment(url: str) -> dict[str, str]:
@@ -332,14 +266,17 @@ NOTHING = {"returns": 0, "history": 0}
 
 @pytest.fixture(scope="session")
 def cluster():
-    reason = _unavailable()
+    reason = unavailable()
     if reason:
         pytest.skip(reason)
-    server = Cluster()
+    try:
+        server = Cluster()
+    except Unavailable as exc:
+        pytest.skip(str(exc))
     try:
         yield server
     finally:
-        server.stop()
+        server.remove()
 
 
 @pytest.fixture(scope="session")

@@ -94,7 +94,7 @@ def test_a_dashboard_shows_what_the_replica_holds_until_it_catches_up(
     area = make_area(cambs, devon)
     admin = make_user(Role.ADMIN, cambs)
     assert live_outbreaks(admin, area["day"]) == 1
-    replica_pair.replica.query("SELECT pg_wal_replay_pause()")
+    replica_pair.replica.sql("postgres", "SELECT pg_wal_replay_pause()")
     try:
         with connections["default"].cursor() as cursor:
             cursor.execute("SET synchronous_commit = local")  # do not wait for the paused copy
@@ -105,7 +105,7 @@ def test_a_dashboard_shows_what_the_replica_holds_until_it_catches_up(
         with replica_reads():
             assert live_outbreaks(admin, area["day"]) == 1  # the replica, behind
     finally:
-        replica_pair.replica.query("SELECT pg_wal_replay_resume()")
+        replica_pair.replica.sql("postgres", "SELECT pg_wal_replay_resume()")
         with connections["default"].cursor() as cursor:
             cursor.execute("RESET synchronous_commit")
     replica_pair.wait_until_replayed()
