@@ -7,11 +7,13 @@ services it is based on.
 """
 
 import datetime as dt
+import json
 import operator
 from collections import defaultdict
 from functools import reduce
 from typing import NamedTuple
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import (
     BooleanField,
@@ -426,63 +428,105 @@ class _Aggregates:
                          list(inner_params))
         return totals
 
-    def by_group_kept(self, locations: QuerySet[Location], as_of: dt.date
-                      ) -> tuple["_Counted", dict[tuple, dict]]:
-        """by_group for today, from the kept current state: one statement over every service
-        expected to return, also counting them and those that have."""
+    def by_group_current(self, locations: QuerySet[Location], as_of: dt.date, *, kept: bool
+                         ) -> tuple["_Counted", dict[tuple, dict]]:
+        """by_group in one statement over every service expected to return on `as_of`, also
+        counting them, those that have returned and those that have not: each service's
+        current return read from the kept current state (`kept`: for today), else found
+        through the returns' index (a LATERAL join: PostgreSQL)."""
         qn = connection.ops.quote_name
-        columns = [f"CAST(c.{qn(code)} AS INTEGER) AS {self._col(code)}" for code in self.numbers]
-        columns += [f"CASE WHEN c.{qn(code)} THEN 'true' WHEN NOT c.{qn(code)} THEN 'false' END "
-                    f"AS {self._col(code)}" for code in self.flags]
-        columns += [f"c.{qn(code)} AS {self._col(code)}" for code in self.texts]
         days_of = windows(as_of)
         after = {group: as_of - dt.timedelta(days=days) for group, days in days_of.items()}
-        cases = [(service_type, after[group])
-                 for service_type, group in SERVICE_GROUP_OF_TYPE.items()]
-        services, services_params = (locations.order_by()
-                                     .values(l_id=F("pk"), l_locality=F("locality_id"),
-                                             l_type=F("service_type"))
-                                     .query.sql_with_params())
-        # ORM-built SQL and quoted names; every value is a parameter (B608).
-        inner = ("(SELECT l.l_locality AS locality, l.l_type AS service_type, "  # nosec
-                 f"c.location_id AS kept_id, {', '.join(columns)} FROM ({services}) AS l "
-                 f"LEFT JOIN {qn(CurrentReturn._meta.db_table)} c ON c.location_id = l.l_id "
-                 "AND c.for_date <= %s AND c.for_date > CASE l.l_type "
-                 + " ".join("WHEN %s THEN %s" for _ in cases) + " END)")
-        params = [*services_params, as_of, *(value for case in cases for value in case)]
+        window = "CASE l.l_type " + " ".join("WHEN %s THEN %s" for _ in SERVICE_GROUP_OF_TYPE) \
+            + " END"
+        window_params = [value for service_type, group in SERVICE_GROUP_OF_TYPE.items()
+                         for value in (service_type, after[group])]
+        try:
+            services, services_params = (locations.order_by()
+                                         .values(l_id=F("pk"), l_locality=F("locality_id"),
+                                                 l_type=F("service_type"),
+                                                 l_cqc=F("cqc_location_id"))
+                                         .query.sql_with_params())
+        except EmptyResultSet:  # no service in scope at all
+            return _Counted(0, 0, []), {}
+        column_params: list = []
+        if kept:
+            columns = [f"CAST(c.{qn(code)} AS INTEGER) AS {self._col(code)}"
+                       for code in self.numbers]
+            columns += [f"CASE WHEN c.{qn(code)} THEN 'true' WHEN NOT c.{qn(code)} THEN 'false' "
+                        f"END AS {self._col(code)}" for code in self.flags]
+            columns += [f"c.{qn(code)} AS {self._col(code)}" for code in self.texts]
+            source = (f"LEFT JOIN {qn(CurrentReturn._meta.db_table)} c "
+                      f"ON c.location_id = l.l_id AND c.for_date <= %s AND c.for_date > {window}")
+            source_params = [as_of, *window_params]
+            current_id = "c.ret_id"
+        else:
+            # Read as by_group reads them: numbers cast from the JSON text, yes/no answers as
+            # the text 'true' or 'false'.
+            numbers, texts = sorted(self.numbers), sorted(self.flags | self.texts)
+            columns = [f"CAST(c.v ->> %s AS INTEGER) AS {self._col(code)}" for code in numbers]
+            columns += [f"c.v ->> %s AS {self._col(code)}" for code in texts]
+            column_params = [*numbers, *texts]
+            # The first lower bound is the longest window's: it keeps the look-ups to those
+            # months' partitions; the second is the service's own.
+            source = (f"LEFT JOIN LATERAL (SELECT r.{qn('id')} AS id, r.{qn('values')} AS v "
+                      f"FROM {qn(Return._meta.db_table)} r WHERE r.location_id = l.l_id "
+                      "AND r.for_date <= %s AND r.for_date > %s "
+                      f"AND r.for_date > {window} ORDER BY r.for_date DESC LIMIT 1) c ON true")
+            source_params = [as_of, min(after.values()), *window_params]
+            current_id = "c.id"
+        # ORM-built SQL and quoted names; every value is a parameter (B608). OFFSET 0, as in
+        # by_group, keeps each answer read once a service rather than once an aggregate.
+        inner = ("(SELECT l.l_locality AS locality, l.l_type AS service_type, "  # nosec B608
+                 f"l.l_id AS l_id, l.l_cqc AS l_cqc, {current_id} AS current_id, "
+                 f"{', '.join(columns)} FROM ({services}) AS l {source} "
+                 f"{'LIMIT -1 ' if connection.vendor == 'sqlite' else ''}OFFSET 0)")
         totals: dict[tuple, dict] = defaultdict(lambda: defaultdict(int))
-        self._add_up(totals, inner, params, everyone=True)
+        missing = self._add_up(totals, inner,
+                               [*column_params, *services_params, *source_params],
+                               everyone=True)
         expected = sum(group.pop("expected") for group in totals.values())
         reported = sum(group["n"] for group in totals.values())
-        missing = list(locations.order_by().annotate(
-            current=Case(When(kept_in_window_q(as_of, days_of), then=True), default=False,
-                         output_field=BooleanField()))
-            .filter(current=False).values_list("pk", "cqc_location_id"))
         # As by_group, only groups with a return.
-        return (_Counted(expected, reported, missing),
+        return (_Counted(expected, reported, sorted(missing)),
                 {key: group for key, group in totals.items() if group["n"]})
 
     def _add_up(self, totals: dict[tuple, dict], inner: str, params: list, *,
-                everyone: bool = False) -> None:
+                everyone: bool = False) -> list[tuple[int, str | None]]:
         """Add the select's sums and counts, grouped, over a derived table of m_ columns
-        (with `everyone`, a row for every service expected: kept_id NULL where it has no
-        current return; "n" counts those that have)."""
-        select = [(key, "COUNT(kept_id)" if everyone and key == "n" else sql, ps)
+        (with `everyone`, a row for every service expected: current_id NULL where it has no
+        current return; "n" counts those that have, and those that have not are returned as
+        (ID, CQC location ID))."""
+        select = [(key, "COUNT(current_id)" if everyone and key == "n" else sql, ps)
                   for key, sql, ps in self.select]
         if everyone:
             select.append(("expected", "COUNT(*)", []))
         columns = ", ".join(f"{sql} AS {connection.ops.quote_name(key)}"
                             for key, sql, _ in select)
+        if everyone:
+            pair = ("json_build_array(l_id, l_cqc)" if connection.vendor == "postgresql"
+                    else "json_array(l_id, l_cqc)")
+            gather = "json_agg" if connection.vendor == "postgresql" else "json_group_array"
+            columns += f", {gather}({pair}) FILTER (WHERE current_id IS NULL) AS missing"
         # ORM-built SQL and quoted names; every value is a parameter (B608).
         sql = (f"SELECT locality, service_type, {columns} FROM {inner} AS t "  # nosec B608
                "GROUP BY locality, service_type")
+        missing: list[tuple[int, str | None]] = []
         with connection.cursor() as cursor:
             cursor.execute(sql, [p for _, _, ps in select for p in ps] + params)
-            names = [c[0] for c in cursor.description]
+            names = [c[0] for c in cursor.description][2:len(select) + 2]
             for row in cursor.fetchall():
+                values = row[2:len(select) + 2]
+                if everyone:
+                    not_returned = row[-1]
+                    if isinstance(not_returned, str):  # SQLite: JSON text
+                        not_returned = json.loads(not_returned)
+                    missing += [(location_id, cqc_id)
+                                for location_id, cqc_id in not_returned or []]
                 group = totals[(row[0], row[1])]
-                for key, value in zip(names[2:], row[2:], strict=True):
+                for key, value in zip(names, values, strict=True):
                     group[key] += value or 0
+        return missing
 
 
 class _Counted(NamedTuple):
@@ -548,7 +592,9 @@ def returns_summary(*, user, as_of: dt.date, previous: dt.date | None = None,
             user=user, as_of=day, authority=authority, authority_codes=authority_codes,
             capability=Capability.VIEW_AGGREGATES)
         if reads_kept(day) and aggregates.all_kept():
-            return aggregates.by_group_kept(locations, day)
+            return aggregates.by_group_current(locations, day, kept=True)
+        if connection.vendor == "postgresql":
+            return aggregates.by_group_current(locations, day, kept=False)
         current = current_returns(locations, day)
         ids = [c.return_id for c in current if c.return_id is not None]
         window = dt.timedelta(days=max(windows(day).values()))
