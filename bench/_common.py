@@ -475,6 +475,16 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(max(rank, 1), len(ordered)) - 1]
 
 
+def table_bytes(cursor, table: str) -> tuple[int, int]:
+    """A PostgreSQL table's size with its indexes and its heap alone, in bytes, counting
+    every partition of a partitioned table (whose own size is nothing)."""
+    cursor.execute("SELECT coalesce(sum(pg_total_relation_size(relid)), 0), "
+                   "coalesce(sum(pg_relation_size(relid)), 0) FROM pg_partition_tree(%s)",
+                   [table])
+    total, heap = cursor.fetchone()
+    return int(total), int(heap)
+
+
 def print_table(headers: list[str], rows: list[list]) -> None:
     cells = [[str(h) for h in headers]] + [[str(c) for c in row] for row in rows]
     widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]

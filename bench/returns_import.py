@@ -394,8 +394,7 @@ def _table_sizes(connection, tables: list[str]) -> dict[str, int] | None:
     if connection.vendor != "postgresql":
         return None
     with connection.cursor() as cursor:
-        return {t: cursor.execute("SELECT pg_total_relation_size(%s)", [t]).fetchone()[0]
-                for t in tables}
+        return {t: _common.table_bytes(cursor, t)[0] for t in tables}
 
 
 # --- Driver -------------------------------------------------------------------------------

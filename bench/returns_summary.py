@@ -305,8 +305,7 @@ def worker(args: argparse.Namespace) -> None:
         print("Reusing the filled database.", flush=True)
     with connection.cursor() as cursor:
         table = Return._meta.db_table
-        cursor.execute("SELECT pg_total_relation_size(%s), pg_relation_size(%s)", [table, table])
-        total_bytes, heap_bytes = cursor.fetchone()
+        total_bytes, heap_bytes = _common.table_bytes(cursor, table)
         cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s "
                        "ORDER BY indexname", [table])
         indexes = [row[1] for row in cursor.fetchall()]
