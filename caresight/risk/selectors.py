@@ -9,6 +9,7 @@ changed and the refresh has not run yet) is worked out here, in memory, with the
 """
 
 import datetime as dt
+import heapq
 import json
 from collections import Counter
 from dataclasses import dataclass, field
@@ -79,8 +80,10 @@ class RiskLog:
             with collector_paused():
                 rows = _rows_of(queryset) + [row for row in self.worked_out
                                              if not ratings or row["rating"] in ratings]
+            if limit is not None:  # a page: the first rows only, not all 25,000 in order
+                return heapq.nsmallest(limit, rows, key=log_order_key)
             rows.sort(key=log_order_key)
-            return rows if limit is None else rows[:limit]
+            return rows
         if limit is not None:
             queryset = queryset[:limit]
         with collector_paused():
