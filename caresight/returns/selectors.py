@@ -469,7 +469,8 @@ class _Aggregates:
             column_params = [*numbers, *texts]
             # The first lower bound is the longest window's: it keeps the look-ups to those
             # months' partitions; the second is the service's own.
-            source = (f"LEFT JOIN LATERAL (SELECT r.{qn('id')} AS id, r.{qn('values')} AS v "
+            source = (f"LEFT JOIN LATERAL (SELECT r.{qn('id')} AS id, "  # nosec B608
+                      f"r.{qn('values')} AS v "
                       f"FROM {qn(Return._meta.db_table)} r WHERE r.location_id = l.l_id "
                       "AND r.for_date <= %s AND r.for_date > %s "
                       f"AND r.for_date > {window} ORDER BY r.for_date DESC LIMIT 1) c ON true")
@@ -477,9 +478,9 @@ class _Aggregates:
             current_id = "c.id"
         # ORM-built SQL and quoted names; every value is a parameter (B608). OFFSET 0, as in
         # by_group, keeps each answer read once a service rather than once an aggregate.
-        inner = ("(SELECT l.l_locality AS locality, l.l_type AS service_type, "  # nosec B608
-                 f"l.l_id AS l_id, l.l_cqc AS l_cqc, {current_id} AS current_id, "
-                 f"{', '.join(columns)} FROM ({services}) AS l {source} "
+        selected = ["l.l_locality AS locality", "l.l_type AS service_type", "l.l_id AS l_id",
+                    "l.l_cqc AS l_cqc", f"{current_id} AS current_id", *columns]
+        inner = (f"(SELECT {', '.join(selected)} FROM ({services}) AS l {source} "  # nosec B608
                  f"{'LIMIT -1 ' if connection.vendor == 'sqlite' else ''}OFFSET 0)")
         totals: dict[tuple, dict] = defaultdict(lambda: defaultdict(int))
         missing = self._add_up(totals, inner,
