@@ -4,7 +4,8 @@ tests/replica), never the shared server.
 Each server lives in a temporary folder, on a free port of PORTS, listening on 127.0.0.1 only,
 and is run as the postgres OS user when the tests run as root (initdb refuses root), through
 runuser. Its settings are written into its own postgresql.conf, so a restart keeps them.
-`Server.remove()` stops it and deletes its folder.
+`Server.stop()` stops it; whoever made the folder (`make_root`) removes it (the fault tests'
+`Cluster.remove()`, the replica tests' `Pair.stop()`).
 """
 
 import contextlib
