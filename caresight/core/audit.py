@@ -24,7 +24,8 @@ M = TypeVar("M", bound=models.Model)
 # time or in bulk: `sender` is the model, `pks` the rows created, changed or deleted. Data
 # derived from other apps' records (the risk log's worked-out ratings) listen to it, so no
 # audited write can leave them stale. A bulk writer that knows the authorities the rows belong
-# to may send them as `authority_ids`, which saves the listeners finding them row by row.
+# to may send them as `authority_ids`, which saves the listeners finding them row by row, and
+# the days the rows are for as `days` (returns).
 history_written = Signal()
 
 

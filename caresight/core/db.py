@@ -15,6 +15,7 @@ B = TypeVar("B")
 
 def in_parallel(first: Callable[[], A], second: Callable[[], B]) -> tuple[A, B]:
     """Run two independent reads at once: on PostgreSQL, over two connections (two cores).
+    (Each may keep what it worked out, as a summary keeps its totals, on its own connection.)
 
     Inside a transaction (a test, an atomic request) another connection would not see its
     writes, and SQLite gains nothing, so there they run one after the other.

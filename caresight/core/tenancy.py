@@ -338,6 +338,8 @@ RULES: dict[str, Callable[[Scope], Q]] = {
     "registry.Location": _through_location(""),
     "returns.Return": _through_location("location__"),
     "returns.CurrentReturn": _through_location("location__"),
+    "returns.KeptTotals": _through_authority("authority_id"),
+    "returns.KeptTotalsVersion": _through_authority("authority_id"),
     "outbreaks.Outbreak": _through_location("location__"),
     "outbreaks.Update": _through_location("outbreak__location__"),
     "outbreaks.StatusChange": _through_location("outbreak__location__"),

@@ -34,6 +34,22 @@ class ReturnsConfig(AppConfig):
 
         register_section(SECTION)  # the generated reports' section (core.report_sections)
 
+        from caresight.core.audit import history_written
+
+        history_written.connect(_kept_totals_out_of_date, dispatch_uid="returns_kept_totals")
+
+
+def _kept_totals_out_of_date(sender, pks, authority_ids=None, days=None, **kwargs) -> None:
+    from caresight.registry.models import Location
+
+    from . import kept_totals
+    from .models import Return
+
+    if sender is Return:
+        kept_totals.returns_written(pks=pks, authority_ids=authority_ids, days=days)
+    elif sender is Location:
+        kept_totals.register_changed(model=sender, pks=pks)
+
 
 def _export_table(*, authority_codes, date_from=None, date_to=None):
     from .selectors import measure_list_every, return_export

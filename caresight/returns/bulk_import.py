@@ -266,5 +266,6 @@ def apply(staged: Staged, *, user, reason: str) -> list[int]:
             "WHERE c.ok AND c.change <> '='")
         authority_ids = [pk for (pk,) in cursor.fetchall()]
     if ids:
-        history_written.send(sender=Return, pks=ids, authority_ids=authority_ids)
+        history_written.send(sender=Return, pks=ids, authority_ids=authority_ids,
+                            days=sorted(staged.days))
     return ids

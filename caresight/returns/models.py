@@ -172,9 +172,13 @@ class Return(models.Model):
         OFFICER = "officer", "Council officer on the provider's behalf"
         IMPORT = "import", "Capacity Tracker import"
 
+    # No index of their own: one_return_a_day leads with the location, and returns are never
+    # looked for by measure set (nor is a measure set deleted). Every index is written with
+    # each of a year's millions of returns.
     location = models.ForeignKey("registry.Location", on_delete=models.PROTECT,
-                                 related_name="returns")
-    measure_set = models.ForeignKey(MeasureSet, on_delete=models.PROTECT, related_name="returns")
+                                 related_name="returns", db_index=False)
+    measure_set = models.ForeignKey(MeasureSet, on_delete=models.PROTECT, related_name="returns",
+                                    db_index=False)
     for_date = models.DateField(help_text="The day the answers are true for.")
     version = models.PositiveIntegerField(default=1)
     values = models.JSONField(default=dict)
@@ -193,8 +197,10 @@ class Return(models.Model):
     staff_employed = _stored(answers_total(STORED_TOTALS["staff_employed"]))
     staff_absent = _stored(answers_total(STORED_TOTALS["staff_absent"]))
 
-    # The history keeps the answers; the numbers follow from them.
-    history = HistoricalRecords(excluded_fields=[*STORED_NUMBERS, *STORED_TOTALS])
+    # The history keeps the answers; the numbers follow from them. It is read by return (its
+    # id), never by these.
+    history = HistoricalRecords(excluded_fields=[*STORED_NUMBERS, *STORED_TOTALS],
+                                no_db_index=["location", "measure_set", "submitted_by"])
 
     class Meta:
         ordering = ["-for_date"]
@@ -242,3 +248,44 @@ for _code in KEPT_FLAGS:
     CurrentReturn.add_to_class(_code, models.BooleanField(null=True))
 for _code in KEPT_TEXTS:
     CurrentReturn.add_to_class(_code, models.CharField(max_length=60, null=True))
+
+
+class KeptTotals(models.Model):
+    """One authority's returns-summary sums and counts for one day, kept once worked out
+    (kept_totals): a summary over many authorities adds up a row each instead of reading
+    every service's return. Derived data, forgotten from a day on whenever a return for that
+    day or later is written, and for every day when the register changes; rebuilt on the
+    next summary that needs it. Checked against the returns by `caresight current_returns
+    check`.
+    """
+
+    authority = models.ForeignKey("registry.Authority", on_delete=models.CASCADE,
+                                  related_name="+")
+    for_date = models.DateField()
+    # The measure sets in use on the day ("group:version ..."): the totals' questions.
+    measure_sets = models.CharField(max_length=200)
+    # JSON, kept as text (never queried into, and read back as written, without jsonb's
+    # conversion): {"keys": [...], "by_type": {service type: [total, ...]}, "by_locality":
+    # [[locality ID, service type, [total, ...]], ...]} (kept_totals.AuthorityTotals), and
+    # [[location ID, CQC location ID], ...] for the services that had not returned.
+    groups = models.TextField()
+    missing = models.TextField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["authority", "for_date"],
+                                               name="kept_totals_once_a_day")]
+
+    def __str__(self) -> str:
+        return f"{self.authority_id}: totals of {long_date(self.for_date)}"
+
+
+class KeptTotalsVersion(models.Model):
+    """How many times an authority's returns or register have changed: totals worked out
+    while a change committed are not kept (kept_totals.keep)."""
+
+    authority = models.OneToOneField("registry.Authority", primary_key=True,
+                                     on_delete=models.CASCADE, related_name="+")
+    version = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.authority_id}: version {self.version}"

@@ -31,6 +31,7 @@ from django.utils import timezone
 RETURNS_TABLE = "returns_return"
 HISTORY_TABLE = "returns_historicalreturn"
 CURRENT_TABLE = "returns_currentreturn"
+KEPT_TOTALS_TABLE = "returns_kepttotals"
 TABLES = (RETURNS_TABLE, HISTORY_TABLE)
 KEY = "for_date"
 # Months made ahead of the current one, by the migration and the daily command.
@@ -212,7 +213,8 @@ class Dropped:
 def drop_before(day: dt.date, *, dry_run: bool = False,
                 using: str = DEFAULT_DB_ALIAS) -> Dropped:
     """Drop every month of returns and history that ends on or before `day` (with its rows),
-    and delete the kept current returns for a day before it.
+    and delete the kept current returns for a day before it and the kept summary totals
+    that read any of them.
 
     With `dry_run`, say what would go and change nothing.
     """
@@ -236,6 +238,11 @@ def drop_before(day: dt.date, *, dry_run: bool = False,
         connection.check_constraints()
         cursor.execute(f"DELETE FROM {current}", [cut])  # nosec B608
         current_returns = cursor.rowcount
+        # Kept summary totals of a day whose returns may have been current before the cut.
+        cursor.execute("SELECT COALESCE(MAX(expected_every_days), 0) FROM returns_measureset")
+        longest = dt.timedelta(days=cursor.fetchone()[0])
+        cursor.execute(f"DELETE FROM {qn(KEPT_TOTALS_TABLE)} WHERE for_date < %s",  # nosec B608
+                       [cut + longest])
         for part in going:
             cursor.execute(f"DROP TABLE {qn(part.name)}")
     known = _known.get(_db_key(connection), set())

@@ -10,6 +10,7 @@ import datetime as dt
 import json
 import operator
 from collections import defaultdict
+from collections.abc import Callable, Iterable
 from functools import reduce
 from typing import NamedTuple
 
@@ -39,7 +40,9 @@ from caresight.core.tenancy import Capability
 from caresight.registry.models import NO_LOCALITY, Location, ServiceType, locality_label
 from caresight.registry.selectors import area_authority_ids, registered_on_q
 
+from . import kept_totals
 from .current import reads_kept
+from .kept_totals import AuthorityTotals, add_into
 from .models import (
     KEPT_FLAGS,
     KEPT_NUMBERS,
@@ -116,6 +119,7 @@ class Current(NamedTuple):
     cqc_location_id: str | None
     locality_id: int | None
     service_type: str
+    authority_id: int
     return_id: int | None
 
 
@@ -135,7 +139,8 @@ def current_returns(locations: QuerySet[Location], as_of: dt.date) -> list[Curre
         rows = (locations.filter(service_type__in=list(SERVICE_GROUP_OF_TYPE)).order_by()
                 .annotate(current=Case(When(kept_in_window_q(as_of),
                                             then=F("kept_return__ret_id"))))
-                .values_list("pk", "cqc_location_id", "locality_id", "service_type", "current"))
+                .values_list("pk", "cqc_location_id", "locality_id", "service_type",
+                             "authority_id", "current"))
         return list(map(Current._make, rows))
     found: list[Current] = []
     for group, days in windows(as_of).items():
@@ -145,7 +150,8 @@ def current_returns(locations: QuerySet[Location], as_of: dt.date) -> list[Curre
                   .order_by("-for_date").values("pk")[:1])
         rows = (locations.filter(service_type__in=types).order_by()
                 .annotate(current=Subquery(latest))
-                .values_list("pk", "cqc_location_id", "locality_id", "service_type", "current"))
+                .values_list("pk", "cqc_location_id", "locality_id", "service_type",
+                             "authority_id", "current"))
         found += map(Current._make, rows)
     return found
 
@@ -401,14 +407,18 @@ class _Aggregates:
         return (self.numbers | self.flags | self.texts) <= {*KEPT_NUMBERS, *KEPT_FLAGS,
                                                           *KEPT_TEXTS}
 
+    def keys(self) -> list[str]:
+        """The names of the totals by_group_current adds up."""
+        return [key for key, _, _ in self.select] + ["expected"]
+
     def _count(self, key: str, condition: str) -> None:
         self.select.append((key, f"COUNT(CASE WHEN {condition} THEN 1 END)", []))
 
     def by_group(self, return_ids: list[int], days: tuple[dt.date, dt.date]
                  ) -> dict[tuple, dict]:
-        """Totals per (locality, service type) over these returns, made after the first of
-        `days` and by the second (on PostgreSQL that keeps the look-ups by ID to those
-        months' partitions)."""
+        """Totals per (authority, locality, service type) over these returns, made after the
+        first of `days` and by the second (on PostgreSQL that keeps the look-ups by ID to
+        those months' partitions)."""
         totals: dict[tuple, dict] = defaultdict(lambda: defaultdict(int))
         after, until = days
         for ids in _id_batches(return_ids):
@@ -418,7 +428,8 @@ class _Aggregates:
             columns |= {f"m_{c}": KT(f"values__{c}") for c in self.flags | self.texts}
             inner = (Return.objects.filter(ids, for_date__gt=after, for_date__lte=until)
                      .order_by()
-                     .values(locality=F("location__locality_id"),
+                     .values(authority=F("location__authority_id"),
+                             locality=F("location__locality_id"),
                              service_type=F("location__service_type"), **columns))
             inner_sql, inner_params = inner.query.sql_with_params()
             # OFFSET 0 keeps the derived table from being merged into the outer query, which
@@ -429,11 +440,11 @@ class _Aggregates:
         return totals
 
     def by_group_current(self, locations: QuerySet[Location], as_of: dt.date, *, kept: bool
-                         ) -> tuple["_Counted", dict[tuple, dict]]:
-        """by_group in one statement over every service expected to return on `as_of`, also
-        counting them, those that have returned and those that have not: each service's
-        current return read from the kept current state (`kept`: for today), else found
-        through the returns' index (a LATERAL join: PostgreSQL)."""
+                         ) -> dict[int, AuthorityTotals]:
+        """Each authority's totals in one statement over every service expected to return
+        on `as_of`, also counting them and naming those that have not returned: each
+        service's current return read from the kept current state (`kept`: for today), else
+        found through the returns' index (a LATERAL join: PostgreSQL)."""
         qn = connection.ops.quote_name
         days_of = windows(as_of)
         after = {group: as_of - dt.timedelta(days=days) for group, days in days_of.items()}
@@ -443,12 +454,13 @@ class _Aggregates:
                          for value in (service_type, after[group])]
         try:
             services, services_params = (locations.order_by()
-                                         .values(l_id=F("pk"), l_locality=F("locality_id"),
+                                         .values(l_id=F("pk"), l_authority=F("authority_id"),
+                                                 l_locality=F("locality_id"),
                                                  l_type=F("service_type"),
                                                  l_cqc=F("cqc_location_id"))
                                          .query.sql_with_params())
         except EmptyResultSet:  # no service in scope at all
-            return _Counted(0, 0, []), {}
+            return {}
         column_params: list = []
         if kept:
             columns = [f"CAST(c.{qn(code)} AS INTEGER) AS {self._col(code)}"
@@ -478,26 +490,24 @@ class _Aggregates:
             current_id = "c.id"
         # ORM-built SQL and quoted names; every value is a parameter (B608). OFFSET 0, as in
         # by_group, keeps each answer read once a service rather than once an aggregate.
-        selected = ["l.l_locality AS locality", "l.l_type AS service_type", "l.l_id AS l_id",
-                    "l.l_cqc AS l_cqc", f"{current_id} AS current_id", *columns]
+        selected = ["l.l_authority AS authority", "l.l_locality AS locality",
+                    "l.l_type AS service_type", "l.l_id AS l_id", "l.l_cqc AS l_cqc",
+                    f"{current_id} AS current_id", *columns]
         inner = (f"(SELECT {', '.join(selected)} FROM ({services}) AS l {source} "  # nosec B608
                  f"{'LIMIT -1 ' if connection.vendor == 'sqlite' else ''}OFFSET 0)")
         totals: dict[tuple, dict] = defaultdict(lambda: defaultdict(int))
         missing = self._add_up(totals, inner,
                                [*column_params, *services_params, *source_params],
                                everyone=True)
-        expected = sum(group.pop("expected") for group in totals.values())
-        reported = sum(group["n"] for group in totals.values())
-        # As by_group, only groups with a return.
-        return (_Counted(expected, reported, sorted(missing)),
-                {key: group for key, group in totals.items() if group["n"]})
+        return _by_authority(totals.items(), missing, self.keys())
 
     def _add_up(self, totals: dict[tuple, dict], inner: str, params: list, *,
-                everyone: bool = False) -> list[tuple[int, str | None]]:
-        """Add the select's sums and counts, grouped, over a derived table of m_ columns
-        (with `everyone`, a row for every service expected: current_id NULL where it has no
-        current return; "n" counts those that have, and those that have not are returned as
-        (ID, CQC location ID))."""
+                everyone: bool = False) -> dict[int, list[tuple[int, str | None]]]:
+        """Add the select's sums and counts, grouped by (authority, locality, service type),
+        over a derived table of m_ columns (with `everyone`, a row for every service
+        expected: current_id NULL where it has no current return; "n" counts those that
+        have, "expected" all, and those that have not are returned, by authority, as (ID,
+        CQC location ID))."""
         select = [(key, "COUNT(current_id)" if everyone and key == "n" else sql, ps)
                   for key, sql, ps in self.select]
         if everyone:
@@ -510,21 +520,21 @@ class _Aggregates:
             gather = "json_agg" if connection.vendor == "postgresql" else "json_group_array"
             columns += f", {gather}({pair}) FILTER (WHERE current_id IS NULL) AS missing"
         # ORM-built SQL and quoted names; every value is a parameter (B608).
-        sql = (f"SELECT locality, service_type, {columns} FROM {inner} AS t "  # nosec B608
-               "GROUP BY locality, service_type")
-        missing: list[tuple[int, str | None]] = []
+        sql = (f"SELECT authority, locality, service_type, {columns} "  # nosec B608
+               f"FROM {inner} AS t GROUP BY authority, locality, service_type")
+        missing: dict[int, list[tuple[int, str | None]]] = defaultdict(list)
         with connection.cursor() as cursor:
             cursor.execute(sql, [p for _, _, ps in select for p in ps] + params)
-            names = [c[0] for c in cursor.description][2:len(select) + 2]
+            names = [c[0] for c in cursor.description][3:len(select) + 3]
             for row in cursor.fetchall():
-                values = row[2:len(select) + 2]
+                values = row[3:len(select) + 3]
                 if everyone:
                     not_returned = row[-1]
                     if isinstance(not_returned, str):  # SQLite: JSON text
                         not_returned = json.loads(not_returned)
-                    missing += [(location_id, cqc_id)
-                                for location_id, cqc_id in not_returned or []]
-                group = totals[(row[0], row[1])]
+                    missing[row[0]] += [(location_id, cqc_id)
+                                        for location_id, cqc_id in not_returned or []]
+                group = totals[(row[0], row[1], row[2])]
                 for key, value in zip(names, values, strict=True):
                     group[key] += value or 0
         return missing
@@ -574,58 +584,212 @@ def _figure(totals: dict, key: str) -> dict:
     return out
 
 
+def _questions_on(day: dt.date) -> tuple[list[Measure], Measure | None]:
+    """The care homes' yes/no infection control measures and their visiting measure, in the
+    measure set in use on `day`."""
+    care_home_set = measure_set_in_use(group=ServiceGroup.CARE_HOME, as_of=day)
+    measures = list(care_home_set.measures.filter(
+        Q(section=IPC_SECTION, kind=Measure.Kind.YES_NO) | Q(code=VISITING_CODE))
+        .order_by("position")) if care_home_set else []
+    ipc = [m for m in measures if m.section == IPC_SECTION and m.kind == Measure.Kind.YES_NO]
+    return ipc, next((m for m in measures if m.code == VISITING_CODE), None)
+
+
+def _full_figures(ipc: list[Measure], visiting_measure: Measure | None) -> _Aggregates:
+    visiting = [value for value, _ in visiting_measure.choices] if visiting_measure else []
+    return _Aggregates([m.code for m in ipc], visiting, full=True)
+
+
+def _totals_computed(locations: QuerySet[Location], day: dt.date, aggregates: _Aggregates
+                     ) -> dict[int, AuthorityTotals]:
+    """Each authority's totals on `day` over these services, worked out from their returns."""
+    if reads_kept(day) and aggregates.all_kept():
+        return aggregates.by_group_current(locations, day, kept=True)
+    if connection.vendor == "postgresql":
+        return aggregates.by_group_current(locations, day, kept=False)
+    current = current_returns(locations, day)
+    window = dt.timedelta(days=max(windows(day).values()))
+    sums = aggregates.by_group([c.return_id for c in current if c.return_id is not None],
+                               (day - window, day))
+    groups: dict[tuple, dict] = {}
+    missing: dict[int, list[tuple[int, str | None]]] = defaultdict(list)
+    for c in current:
+        key = (c.authority_id, c.locality_id, c.service_type)
+        group = groups.setdefault(key, dict(sums.get(key, {"n": 0})))
+        group["expected"] = group.get("expected", 0) + 1
+        if c.return_id is None:
+            missing[c.authority_id].append((c.location_id, c.cqc_location_id))
+    return _by_authority(groups.items(), missing, aggregates.keys())
+
+
+# The totals of each locality's care homes a summary shows (its beds).
+LOCALITY_TOTALS = ["n", "n__beds", *(f"sum__beds__{code}" for code in FIGURES["beds"][1])]
+
+
+def _by_authority(groups: Iterable[tuple[tuple, dict]],
+                  missing: dict[int, list[tuple[int, str | None]]], keys: list[str]
+                  ) -> dict[int, AuthorityTotals]:
+    """AuthorityTotals (of `keys`) from totals by (authority, locality, service type), and
+    the services that had not returned by authority."""
+    by_type: dict[int, dict[str, dict[str, int]]] = defaultdict(dict)
+    by_locality: dict[int, dict[tuple, list[int]]] = defaultdict(dict)
+    for (authority_id, locality_id, service_type), group in groups:
+        add_into(by_type[authority_id].setdefault(service_type, {}), group)
+        if group.get("n") and SERVICE_GROUP_OF_TYPE[service_type] == ServiceGroup.CARE_HOME:
+            by_locality[authority_id][(locality_id, service_type)] = [
+                group.get(key, 0) for key in LOCALITY_TOTALS]
+    return {authority_id: AuthorityTotals(
+        keys, {service_type: [totals.get(key, 0) for key in keys]
+               for service_type, totals in by_type[authority_id].items()},
+        by_locality[authority_id], list(missing.get(authority_id, [])))
+        for authority_id in by_type.keys() | missing.keys()}
+
+
+def authority_totals(authority_ids: Iterable[int], day: dt.date) -> dict[int, AuthorityTotals]:
+    """These authorities' totals on `day`, worked out from their returns as they are kept."""
+    from caresight.core.tenancy import OPERATOR
+
+    locations = expected_locations(user=OPERATOR, as_of=day).filter(
+        authority_id__in=sorted(authority_ids))
+    return _totals_computed(locations, day, _full_figures(*_questions_on(day)))
+
+
+def _whole_authorities(scope: tenancy.Scope, authority: str | None, authority_codes
+                       ) -> set[int] | None:
+    """The authorities a summary is over, where it is over each of them whole (not a
+    provider user's own services): None otherwise."""
+    from caresight.registry.models import Authority
+
+    if scope.provider_grants or not kept_totals.in_use():
+        return None
+    ids = set(scope.authority_ids)
+    if authority:
+        ids &= set(area_authority_ids(authority))
+    if authority_codes:
+        ids &= set(Authority.objects.filter(ons_code__in=list(authority_codes))
+                   .values_list("pk", flat=True))
+    return ids
+
+
+def _totals_on(locations: Callable[[], QuerySet[Location]], day: dt.date,
+               aggregates: Callable[[], _Aggregates], whole: set[int] | None
+               ) -> dict[int, AuthorityTotals]:
+    """Each authority's totals on `day`: kept ones where the summary is over whole
+    authorities (`whole`), worked out (and kept) for the rest, over the `locations()`.
+    `aggregates()` must be the full figures of the measure sets in use on `day`, as the
+    kept totals are."""
+    if whole is None:
+        return _totals_computed(locations(), day, aggregates())
+    measure_sets = kept_totals.measure_sets_on(day)
+    found = kept_totals.kept(whole, day, measure_sets)
+    todo = whole - found.keys()
+    if todo:
+        before = kept_totals.versions(todo)
+        computed = _totals_computed(locations().filter(authority_id__in=sorted(todo)), day,
+                                    aggregates())
+        computed |= {a: kept_totals.NONE for a in todo - computed.keys()}
+        kept_totals.keep(day, measure_sets, computed, before)
+        found |= computed
+    return found
+
+
+class _AddedUp(NamedTuple):
+    counted: "_Counted"
+    by_type: dict[str, dict[str, int]]  # totals by service type (of those with a return)
+    by_locality: dict[tuple, dict[str, int]]  # care homes' beds by (locality, service type)
+
+
+def _column_sums(rows: list[list[int]], at: list[int] | None = None) -> list[int]:
+    """The sum of each column of these rows (of the columns `at`, when given)."""
+    columns = list(zip(*rows, strict=True))
+    return [sum(columns[c]) for c in (range(len(columns)) if at is None else at)]
+
+
+def _added_up(by_authority: dict[int, AuthorityTotals], wanted: list[str] | None = None
+              ) -> _AddedUp:
+    """These authorities' totals added up (only those named `wanted`, when given), a column
+    at a time."""
+    keys = next((totals.keys for totals in by_authority.values() if totals.keys), [])
+    n_at, expected_at = (keys.index("n"), keys.index("expected")) if keys else (0, 0)
+    rows_by_type: dict[str, list[list[int]]] = defaultdict(list)
+    rows_by_locality: dict[tuple, list[list[int]]] = defaultdict(list)
+    expected = reported = 0
+    missing: list[tuple[int, str | None]] = []
+    for totals in by_authority.values():
+        missing += totals.missing
+        for service_type, values in totals.by_type.items():
+            if totals.keys != keys:  # worked out for other questions: in these keys' order
+                by_name = dict(zip(totals.keys, values, strict=True))
+                values = [by_name.get(key, 0) for key in keys]
+            expected += values[expected_at]
+            reported += values[n_at]
+            if values[n_at]:
+                rows_by_type[service_type].append(values)
+        for key, values in totals.by_locality.items():
+            rows_by_locality[key].append(values)
+    named = keys if wanted is None or not keys else wanted
+    at = [keys.index(key) for key in named]
+    by_type = {service_type: dict(zip(named, _column_sums(rows, at), strict=True))
+               for service_type, rows in rows_by_type.items()}
+    by_locality = {key: dict(zip(LOCALITY_TOTALS, _column_sums(rows), strict=True))
+                   for key, rows in rows_by_locality.items()}
+    return _AddedUp(_Counted(expected, reported, sorted(missing)), by_type, by_locality)
+
+
 def returns_summary(*, user, as_of: dt.date, previous: dt.date | None = None,
                     authority: str | None = None, authority_codes=()) -> dict:
     """The authority (or wider) summary of the seed reports, from current returns on `as_of`.
 
     Aggregates over every service in the user's scope (VIEW_AGGREGATES); `not_reported` names
-    only services whose records the user may see.
+    only services whose records the user may see. Over whole authorities, each authority's
+    totals for the day are kept once worked out (kept_totals).
     """
-    care_home_set = measure_set_in_use(group=ServiceGroup.CARE_HOME, as_of=as_of)
-    measures = list(care_home_set.measures.order_by("position")) if care_home_set else []
-    ipc = [m for m in measures if m.section == IPC_SECTION and m.kind == Measure.Kind.YES_NO]
-    visiting_measure = next((m for m in measures if m.code == VISITING_CODE), None)
-    visiting = [value for value, _ in visiting_measure.choices] if visiting_measure else []
+    ipc, visiting_measure = _questions_on(as_of)
     ipc_codes = [m.code for m in ipc]
+    aggregate_scope = tenancy.scope(user, Capability.VIEW_AGGREGATES)
+    whole = _whole_authorities(aggregate_scope, authority, authority_codes)
 
-    def on(day: dt.date, aggregates: _Aggregates) -> tuple[_Counted, dict]:
-        locations = expected_locations(
+    def locations_on(day: dt.date) -> QuerySet[Location]:
+        return expected_locations(
             user=user, as_of=day, authority=authority, authority_codes=authority_codes,
             capability=Capability.VIEW_AGGREGATES)
-        if reads_kept(day) and aggregates.all_kept():
-            return aggregates.by_group_current(locations, day, kept=True)
-        if connection.vendor == "postgresql":
-            return aggregates.by_group_current(locations, day, kept=False)
-        current = current_returns(locations, day)
-        ids = [c.return_id for c in current if c.return_id is not None]
-        window = dt.timedelta(days=max(windows(day).values()))
-        return (_Counted(len(current), len(ids),
-                         [(c.location_id, c.cqc_location_id) for c in current
-                          if c.return_id is None]),
-                aggregates.by_group(ids, (day - window, day)))
+
+    def on_the_day() -> _AddedUp:
+        return _added_up(_totals_on(lambda: locations_on(as_of), as_of,
+                                    lambda: _full_figures(ipc, visiting_measure), whole))
 
     def on_previous_day() -> dict:
         if previous is None:
             return {}
-        _, by_group = on(previous, _Aggregates(ipc_codes, [], full=False))
-        return _add(list(by_group.values()))
+        wanted = [f"{kind}__{code}" for code in ipc_codes for kind in ("yes", "answered")]
+        if whole is not None:
+            kept = _totals_on(lambda: locations_on(previous), previous,
+                              lambda: _full_figures(*_questions_on(previous)), whole)
+            if all(key in totals.keys for totals in kept.values() if totals.by_type
+                   for key in wanted):
+                return _add(list(_added_up(kept, wanted).by_type.values()))
+        # Not kept, or kept for other questions than today's.
+        return _add(list(_added_up(_totals_computed(
+            locations_on(previous), previous, _Aggregates(ipc_codes, [], full=False))
+        ).by_type.values()))
 
-    figures = _Aggregates(ipc_codes, visiting, full=True)
-    # The previous day is read beside the day itself only over the whole country, where both
-    # are long: for one area, opening the second connection costs more than it saves.
-    national = (tenancy.scope(user, Capability.VIEW_AGGREGATES).everywhere
-                and not authority and not authority_codes)
-    (counted, by_group), before = (in_parallel(lambda: on(as_of, figures), on_previous_day)
-                                   if previous and national
-                                   else (on(as_of, figures), on_previous_day()))
-    groups_of = {g: [row for (_, st), row in by_group.items() if SERVICE_GROUP_OF_TYPE[st] == g]
-                 for g in ServiceGroup.values}
-    care_homes, community = _add(groups_of[ServiceGroup.CARE_HOME]), _add(
-        groups_of[ServiceGroup.COMMUNITY])
-    everyone = _add(list(by_group.values()))
+    # The previous day is worked out beside the day itself only over the whole country, where
+    # both are long: for one area, or for days whose totals are all kept, opening the second
+    # connection costs more than it saves.
+    national = (aggregate_scope.everywhere and not authority and not authority_codes
+                and not (whole is not None and previous is not None
+                         and kept_totals.all_kept(whole, [as_of, previous])))
+    added, before = (in_parallel(on_the_day, on_previous_day) if previous and national
+                     else (on_the_day(), on_previous_day()))
+    counted = added.counted
+    care_homes = _add([totals for service_type, totals in added.by_type.items()
+                       if SERVICE_GROUP_OF_TYPE[service_type] == ServiceGroup.CARE_HOME])
+    community = _add([totals for service_type, totals in added.by_type.items()
+                      if SERVICE_GROUP_OF_TYPE[service_type] == ServiceGroup.COMMUNITY])
+    everyone = _add(list(added.by_type.values()))
 
-    visible = tenancy.scope(user, Capability.VIEW_RECORDS)
     missing_ids = {location_id for location_id, _ in counted.missing}
+    visible = tenancy.scope(user, Capability.VIEW_RECORDS) if missing_ids else aggregate_scope
     if not visible.everywhere:
         missing_ids = set(Location.objects.filter(visible.location_q(), pk__in=missing_ids)
                           .values_list("pk", flat=True)) if missing_ids else set()
@@ -657,7 +821,7 @@ def returns_summary(*, user, as_of: dt.date, previous: dt.date | None = None,
              "previous_based_on": before.get(f"answered__{m.code}", 0) if before else None}
             for m in ipc
         ],
-        "beds_by_locality": _beds_by_locality(by_group),
+        "beds_by_locality": _beds_by_locality(added.by_locality),
         "absence": _absence(care_homes, community),
         "ppe_under_7_days": {
             "locations": everyone.get("low__ppe", 0),

@@ -15,7 +15,7 @@ from django.utils import timezone
 from caresight.core.tenancy import OPERATOR
 from caresight.registry.tests.factories import LocationFactory
 from caresight.returns import current, partitions, selectors
-from caresight.returns.models import CurrentReturn, Return
+from caresight.returns.models import CurrentReturn, KeptTotals, Return
 from caresight.returns.services import return_submit
 from caresight.returns.tests.test_submit import care_home_answers
 
@@ -183,6 +183,13 @@ class TestPostgreSQL:
             before = selectors.returns_summary(user=user, as_of=as_of)
         kept_history = History.objects.filter(for_date__gte=dt.date(2020, 7, 1)).count()
         assert CurrentReturn.objects.filter(location=late).exists()
+        # Summary totals kept for a day that goes, one that read returns that go, and one
+        # that did not.
+        summary_days = [dt.date(2020, 6, 10), dt.date(2020, 7, 3), as_of]
+        for day in summary_days:
+            selectors.returns_summary(user=user, as_of=day)
+        assert sorted(KeptTotals.objects.filter(authority=cambs)
+                      .values_list("for_date", flat=True)) == summary_days
 
         planned = partitions.drop_before(dt.date(2020, 7, 1), dry_run=True)
         assert [(part.name, part.rows) for part in planned.partitions] == [
@@ -201,6 +208,11 @@ class TestPostgreSQL:
         assert CurrentReturn.objects.filter(location__in=homes).count() == 2
         with current.computed_from_returns():
             assert selectors.returns_summary(user=user, as_of=as_of) == before
+            july_3 = selectors.returns_summary(user=user, as_of=summary_days[1])
+        assert list(KeptTotals.objects.filter(authority=cambs)
+                    .values_list("for_date", flat=True)) == [as_of]
+        assert selectors.returns_summary(user=user, as_of=summary_days[1]) == july_3
+        assert july_3["reported"] == 0
         assert partitions.drop_before(dt.date(2020, 7, 1)) == partitions.Dropped([], 0)
 
     def test_the_migration_moves_every_row_both_ways_and_the_ids_go_on(self, cambs):
