@@ -22,7 +22,8 @@ worker process (this script with --worker) with DATABASE_URL set and DEBUG off. 
    risk log is timed with every authority's data changed before each call (read before the
    refresh: every rating worked out in memory, nothing written), with one authority's
    changed, then the refresh that keeps them (`risk_logs_refresh`, as the background task
-   runs it after a change), with the kept logs current, reading every row, and reading the
+   runs it after a change), with the kept logs current (after VACUUM ANALYZE of the kept
+   logs, as autovacuum would run after the refreshes), reading every row, and reading the
    logs saved for the day.
 
 Filling takes several minutes: --keep leaves the database in place afterwards and --reuse
@@ -347,12 +348,16 @@ def worker(args: argparse.Namespace) -> None:
         seconds = time.perf_counter() - began
         print(f"Saved {len(codes)} authorities' logs for {len(days)} days in {seconds:.0f} s.",
               flush=True)
-        # As autovacuum would soon after: without it the saved ratings of earlier runs (deleted
-        # above) are still read, and the planner still thinks the table holds none.
+        vacuum_logs()
+        return {"authorities": len(codes), "days": len(days), "seconds": seconds}
+
+    def vacuum_logs() -> None:
+        """As autovacuum would soon after (this machine's server runs with it off): without it
+        the ratings of logs replaced by each refresh above are still read, and the planner
+        may still think the table holds none."""
         with connection.cursor() as cursor:
             for model in (SavedLog, SavedRating):
                 cursor.execute(f"VACUUM ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
-        return {"authorities": len(codes), "days": len(days), "seconds": seconds}
 
     # Logs kept or saved by an earlier run would be read instead: start without any.
     SavedLog.objects.all().delete()
@@ -371,6 +376,12 @@ def worker(args: argparse.Namespace) -> None:
             ("saved risk log", risk_call, None)):
         if what == "saved risk log":
             saved = save_logs()
+        elif what == "risk log":
+            # Each day's refreshes above changed the data again: only the last day's logs are
+            # current. Keep every day's, then vacuum the ratings the refreshes replaced.
+            for day in days:
+                risk_logs_refresh(as_of=day)
+            vacuum_logs()
         for scope, code in (("national", None), (f"authority {authority}", authority)):
             for day in days:
                 def call(day=day, code=code, function=function):

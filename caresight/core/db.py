@@ -8,6 +8,8 @@ from contextlib import contextmanager
 from typing import TypeVar
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db.models import BooleanField, Q
+from django.db.models.expressions import RawSQL
 
 A = TypeVar("A")
 B = TypeVar("B")
@@ -34,6 +36,30 @@ def in_parallel(first: Callable[[], A], second: Callable[[], B]) -> tuple[A, B]:
         # that reads from the replica, below).
         later = pool.submit(contextvars.copy_context().run, second_then_close)
         return first(), later.result()
+
+
+IDS_A_STATEMENT = 5000  # IDs a statement names outside PostgreSQL: within SQLite's limits
+
+
+def ids_filters(model, ids, field: str = "pk") -> Iterator[Q]:
+    """Filters for the rows of `model` whose `field` (a column of its own table) is one of
+    `ids`: one filter on PostgreSQL, a single array written as text (psycopg would inspect
+    every element of a list, and a list of thousands costs more to plan than to read);
+    elsewhere one filter a batch of IDs. Nothing when `ids` is empty."""
+    ids = list(ids)
+    if not ids:
+        return
+    if connection.vendor == "postgresql":
+        qn = connection.ops.quote_name
+        column = str(model._meta.get_field(field).column) if field != "pk" \
+            else str(model._meta.pk.column)
+        array = "{" + ",".join(str(int(i)) for i in ids) + "}"
+        # Quoted names from the model's metadata; the IDs are a parameter (B611).
+        yield Q(RawSQL(f"{qn(model._meta.db_table)}.{qn(column)} = ANY(%s::bigint[])",  # nosec B611
+                       (array,), output_field=BooleanField()))
+        return
+    for start in range(0, len(ids), IDS_A_STATEMENT):
+        yield Q(**{f"{field}__in": ids[start:start + IDS_A_STATEMENT]})
 
 
 def insert_new(model, fields: list[str], rows: list[tuple], *, batch_size: int = 900) -> None:

@@ -16,6 +16,7 @@ from django.db.models import BooleanField, Case, OuterRef, Subquery, Value, When
 from django.db.models.fields.json import KT
 from django.utils import timezone
 
+from caresight.core.db import ids_filters
 from caresight.registry.models import Location
 
 from .models import (
@@ -85,19 +86,18 @@ def keep(return_ids: Iterable[int], days: Iterable[dt.date] | None = None) -> No
     ids = set(return_ids)
     if not ids:
         return
-    from .selectors import _id_batches
 
     returns = Return.objects.all()
     if days is not None:
         returns = returns.filter(for_date__in=sorted(set(days)))
     # One row a service: a statement may not upsert the same kept row twice.
     latest: dict[int, tuple[dt.date, int]] = {}
-    for ids_q in _id_batches(sorted(ids)):
+    for ids_q in ids_filters(Return, sorted(ids)):
         for pk, location_id, for_date in returns.filter(ids_q).values_list(
                 "pk", "location_id", "for_date"):
             if location_id not in latest or latest[location_id] < (for_date, pk):
                 latest[location_id] = (for_date, pk)
-    for ids_q in _id_batches(sorted(pk for _, pk in latest.values())):
+    for ids_q in ids_filters(Return, sorted(pk for _, pk in latest.values())):
         _upsert(returns.filter(ids_q))
 
 
@@ -138,11 +138,10 @@ def rebuild() -> int:
 def differences(limit: int = 20) -> tuple[int, list[str]]:
     """Compare the kept current state with a fresh computation from the returns: the number
     of services that differ, and up to `limit` sentences saying how."""
-    from .selectors import _id_batches
 
     ids = latest_return_ids()
     fresh: dict[int, tuple] = {}
-    for ids_q in _id_batches(ids):
+    for ids_q in ids_filters(Return, ids):
         fresh.update((row[0], row[1:]) for row in _rows(Return.objects.filter(ids_q)))
     kept = {row[0]: row[1:] for row in CurrentReturn.objects.values_list(*KEPT_FIELDS)}
     messages: list[str] = []

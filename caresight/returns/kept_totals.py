@@ -28,6 +28,7 @@ from django.db import connection, models, transaction
 from django.db.models import F
 
 from caresight.core.audit import BATCH
+from caresight.core.db import ids_filters
 from caresight.core.progress import NoProgress, Progress
 
 from .current import reads_kept
@@ -197,8 +198,8 @@ def returns_written(*, pks: list, authority_ids: Iterable[int] | None = None,
         return
     since: dict[int, dt.date | None] = {}
     history = Return.history.model  # type: ignore[attr-defined]
-    for start in range(0, len(pks), BATCH):
-        for authority_id, first in (history.objects.filter(id__in=pks[start:start + BATCH])
+    for ids_q in ids_filters(history, pks, "id"):
+        for authority_id, first in (history.objects.filter(ids_q)
                                     .order_by().values("location__authority_id")
                                     .annotate(first=models.Min("for_date"))
                                     .values_list("location__authority_id", "first")):
@@ -213,8 +214,8 @@ def register_changed(*, model: type[models.Model], pks: list) -> None:
         forget_all()
         return
     authority_ids: set[int] = set()
-    for start in range(0, len(pks), BATCH):
-        authority_ids.update(history.objects.filter(id__in=pks[start:start + BATCH])
+    for ids_q in ids_filters(history, pks, "id"):
+        authority_ids.update(history.objects.filter(ids_q)
                              .order_by().values_list("authority_id", flat=True).distinct())
     forget(authority_ids)
 

@@ -17,7 +17,6 @@ from typing import NamedTuple
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import (
-    BooleanField,
     Case,
     Count,
     F,
@@ -30,12 +29,12 @@ from django.db.models import (
     Sum,
     When,
 )
-from django.db.models.expressions import Expression, RawSQL
+from django.db.models.expressions import Expression
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast
 
 from caresight.core import tenancy
-from caresight.core.db import in_parallel
+from caresight.core.db import ids_filters, in_parallel
 from caresight.core.tenancy import Capability
 from caresight.registry.models import NO_LOCALITY, Location, ServiceType, locality_label
 from caresight.registry.selectors import area_authority_ids, registered_on_q
@@ -198,7 +197,7 @@ def current_number_rows(locations: QuerySet[Location], as_of: dt.date, codes: li
                answers_total(number.codes) if number.total else answer_number(number.codes[0])
                for n, number in enumerate(numbers)}
     found: dict[int, tuple[float | None, ...]] = {}
-    for ids_q in _id_batches(ids):
+    for ids_q in ids_filters(Return, ids):
         found.update((row[0], row[1:]) for row in Return.objects.filter(ids_q).order_by()
                      .annotate(**columns).values_list("location_id", *columns))
     return found
@@ -421,7 +420,7 @@ class _Aggregates:
         those months' partitions)."""
         totals: dict[tuple, dict] = defaultdict(lambda: defaultdict(int))
         after, until = days
-        for ids in _id_batches(return_ids):
+        for ids in ids_filters(Return, return_ids):
             columns: dict[str, Expression] = {
                 f"m_{c}": Cast(KT(f"values__{c}"), IntegerField()) for c in self.numbers}
             # Yes/no answers are read as the text 'true' or 'false' on every database.
@@ -549,20 +548,6 @@ class _Counted(NamedTuple):
     missing: list[tuple[int, str | None]]
 
 
-
-
-def _id_batches(ids: list[int]):
-    """Filters for returns by ID: one array on PostgreSQL, batches of IDs elsewhere."""
-    if not ids:
-        return
-    if connection.vendor == "postgresql":
-        # One array written as text: psycopg would otherwise inspect every element.
-        array = "{" + ",".join(map(str, ids)) + "}"
-        yield Q(RawSQL('"returns_return"."id" = ANY(%s::bigint[])', (array,),
-                       output_field=BooleanField()))
-        return
-    for start in range(0, len(ids), CHUNK):
-        yield Q(pk__in=ids[start:start + CHUNK])
 
 
 def _pct(part: int, whole: int) -> float | None:

@@ -11,7 +11,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from caresight.core.audit import BATCH, save_audited
-from caresight.core.db import insert_new
+from caresight.core.db import ids_filters, insert_new
 from caresight.core.tenancy import OPERATOR, actor
 from caresight.core.timeutils import long_date
 from caresight.registry.models import Authority, Location
@@ -148,14 +148,14 @@ def rating_inputs_changed(*, model: type[models.Model], pks: list,
         _count_change(set(authority_ids))
         return
     found_ids: set[int] = set()
-    for start in range(0, len(pks), BATCH):
-        chunk = pks[start:start + BATCH]
-        if label == "registry.provider":
-            found = Location.objects.filter(provider_id__in=chunk).values_list("authority_id")
-        else:
-            history = model.history.model  # type: ignore[attr-defined]
-            found = (history.objects.filter(id__in=chunk).order_by()
-                     .values_list(RATING_INPUTS[label]))
+    if label == "registry.provider":
+        batches = (Location.objects.filter(ids_q).values_list("authority_id")
+                   for ids_q in ids_filters(Location, pks, "provider"))
+    else:
+        history = model.history.model  # type: ignore[attr-defined]
+        batches = (history.objects.filter(ids_q).order_by().values_list(RATING_INPUTS[label])
+                   for ids_q in ids_filters(history, pks, "id"))
+    for found in batches:
         found_ids.update(a for (a,) in found.distinct() if a is not None)
     _count_change(found_ids)
 

@@ -78,3 +78,29 @@ def test_a_row_inserted_at_once_that_breaks_a_constraint_raises_djangos_integrit
     with pytest.raises(IntegrityError), transaction.atomic():
         insert_new(SavedRating, fields, [row, row])  # one rating per service and log
     assert not SavedRating.objects.exists()
+
+
+@pytest.mark.django_db
+def test_rows_filtered_by_many_ids_are_those_rows_on_either_database(cambs, monkeypatch):
+    """One statement of an array on PostgreSQL; batches elsewhere (made small here), by the
+    primary key or another column of the model's own table, joined or not."""
+    from caresight.core import db
+    from caresight.registry.models import Location
+    from caresight.registry.tests.factories import LocationFactory, ProviderFactory
+
+    monkeypatch.setattr(db, "IDS_A_STATEMENT", 2)
+    provider, other = ProviderFactory(), ProviderFactory()
+    homes = [LocationFactory(authority=cambs, provider=provider) for _ in range(5)]
+    LocationFactory(authority=cambs, provider=other)
+    wanted = [homes[0].pk, homes[2].pk, homes[4].pk, 2**40]  # one that no row has
+
+    filters = list(db.ids_filters(Location, wanted))
+    assert len(filters) == (1 if connection.vendor == "postgresql" else 2)
+    found = [pk for q in filters
+             for pk in Location.objects.filter(q).values_list("pk", flat=True)]
+    assert sorted(found) == wanted[:3]
+    by_provider = {pk for q in db.ids_filters(Location, [provider.pk], "provider")
+                   for pk in Location.objects.filter(q, authority__name=cambs.name)
+                   .values_list("pk", flat=True)}
+    assert by_provider == {home.pk for home in homes}
+    assert list(db.ids_filters(Location, [])) == []
