@@ -34,6 +34,21 @@ def _one_row_written(sender, instance, **kwargs) -> None:
     history_written.send(sender=sender.instance_type, pks=[instance.pk])
 
 
+def history_values(model: type[models.Model], pks: list, field: str) -> set:
+    """The distinct values of `field` (a path, such as "location__authority_id") over every
+    history row of these records, then and now, None left out: which authorities a write
+    touched, before and after it."""
+    from caresight.core.db import ids_filters
+
+    history = model.history.model  # type: ignore[attr-defined]
+    found: set = set()
+    for ids_q in ids_filters(history, pks, "id"):
+        found.update(history.objects.filter(ids_q).order_by().values_list(field, flat=True)
+                     .distinct())
+    found.discard(None)
+    return found
+
+
 def save_audited(obj: M, *, user, reason: str = "") -> M:
     """Validate and save one record, recording `user` and `reason` in its history."""
     obj.full_clean()

@@ -86,7 +86,6 @@ def keep(return_ids: Iterable[int], days: Iterable[dt.date] | None = None) -> No
     ids = set(return_ids)
     if not ids:
         return
-
     returns = Return.objects.all()
     if days is not None:
         returns = returns.filter(for_date__in=sorted(set(days)))
@@ -138,7 +137,6 @@ def rebuild() -> int:
 def differences(limit: int = 20) -> tuple[int, list[str]]:
     """Compare the kept current state with a fresh computation from the returns: the number
     of services that differ, and up to `limit` sentences saying how."""
-
     ids = latest_return_ids()
     fresh: dict[int, tuple] = {}
     for ids_q in ids_filters(Return, ids):

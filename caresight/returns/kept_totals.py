@@ -27,7 +27,7 @@ import orjson
 from django.db import connection, models, transaction
 from django.db.models import F
 
-from caresight.core.audit import BATCH
+from caresight.core.audit import BATCH, history_values
 from caresight.core.db import ids_filters
 from caresight.core.progress import NoProgress, Progress
 
@@ -209,15 +209,10 @@ def returns_written(*, pks: list, authority_ids: Iterable[int] | None = None,
 
 def register_changed(*, model: type[models.Model], pks: list) -> None:
     """Forget every day's totals of the authorities these services belong, or belonged, to."""
-    history = model.history.model  # type: ignore[attr-defined]
     if len(pks) > 5 * BATCH:  # a national register import: every authority
         forget_all()
         return
-    authority_ids: set[int] = set()
-    for ids_q in ids_filters(history, pks, "id"):
-        authority_ids.update(history.objects.filter(ids_q)
-                             .order_by().values_list("authority_id", flat=True).distinct())
-    forget(authority_ids)
+    forget(history_values(model, pks, "authority_id"))
 
 
 def differences(limit: int = 20, progress: Progress | None = None) -> tuple[int, list[str]]:

@@ -10,7 +10,7 @@ from django.db import IntegrityError, models, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from caresight.core.audit import BATCH, save_audited
+from caresight.core.audit import BATCH, history_values, save_audited
 from caresight.core.db import ids_filters, insert_new
 from caresight.core.tenancy import OPERATOR, actor
 from caresight.core.timeutils import long_date
@@ -147,16 +147,13 @@ def rating_inputs_changed(*, model: type[models.Model], pks: list,
     if authority_ids is not None:
         _count_change(set(authority_ids))
         return
+    if label != "registry.provider":
+        _count_change(history_values(model, pks, RATING_INPUTS[label]))
+        return
     found_ids: set[int] = set()
-    if label == "registry.provider":
-        batches = (Location.objects.filter(ids_q).values_list("authority_id")
-                   for ids_q in ids_filters(Location, pks, "provider"))
-    else:
-        history = model.history.model  # type: ignore[attr-defined]
-        batches = (history.objects.filter(ids_q).order_by().values_list(RATING_INPUTS[label])
-                   for ids_q in ids_filters(history, pks, "id"))
-    for found in batches:
-        found_ids.update(a for (a,) in found.distinct() if a is not None)
+    for ids_q in ids_filters(Location, pks, "provider"):
+        found_ids.update(Location.objects.filter(ids_q).order_by()
+                         .values_list("authority_id", flat=True).distinct())
     _count_change(found_ids)
 
 
