@@ -42,24 +42,36 @@ IDS_A_STATEMENT = 5000  # IDs a statement names outside PostgreSQL: within SQLit
 
 
 def ids_filters(model, ids, field: str = "pk") -> Iterator[Q]:
-    """Filters for the rows of `model` whose `field` (a column of its own table) is one of
-    `ids`: one filter on PostgreSQL, a single array written as text (psycopg would inspect
-    every element of a list, and a list of thousands costs more to plan than to read);
-    elsewhere one filter a batch of IDs. Nothing when `ids` is empty."""
+    """Filters for the rows of `model` whose `field` (a column of its own table: a number, or
+    text such as a CQC location ID) is one of `ids`: one filter on PostgreSQL, a single array
+    written as text (psycopg would inspect every element of a list, and a list of thousands
+    costs more to plan than to read); elsewhere one filter a batch of IDs. Nothing when `ids`
+    is empty."""
     ids = list(ids)
     if not ids:
         return
     if connection.vendor == "postgresql":
         qn = connection.ops.quote_name
-        column = str(model._meta.get_field(field).column) if field != "pk" \
-            else str(model._meta.pk.column)
-        array = "{" + ",".join(str(int(i)) for i in ids) + "}"
+        column_field = model._meta.pk if field == "pk" else model._meta.get_field(field)
+        if column_field.get_internal_type() in ("CharField", "TextField"):
+            array, kind = _text_array(ids), "text[]"
+        else:
+            array, kind = "{" + ",".join(str(int(i)) for i in ids) + "}", "bigint[]"
         # Quoted names from the model's metadata; the IDs are a parameter (B611).
-        yield Q(RawSQL(f"{qn(model._meta.db_table)}.{qn(column)} = ANY(%s::bigint[])",  # nosec B611
-                       (array,), output_field=BooleanField()))
+        yield Q(RawSQL(
+            f"{qn(model._meta.db_table)}.{qn(column_field.column)} = ANY(%s::{kind})",  # nosec B611
+            (array,), output_field=BooleanField()))
         return
     for start in range(0, len(ids), IDS_A_STATEMENT):
         yield Q(**{f"{field}__in": ids[start:start + IDS_A_STATEMENT]})
+
+
+def _text_array(values) -> str:
+    """PostgreSQL's text form of an array of these strings, each quoted (so that commas,
+    braces, quotes and backslashes in a file's cell stay inside their element)."""
+    def quoted(value: str) -> str:
+        return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return "{" + ",".join(quoted(v) for v in values) + "}"
 
 
 def insert_new(model, fields: list[str], rows: list[tuple], *, batch_size: int = 900) -> None:

@@ -29,6 +29,7 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from caresight.core import tenancy
+from caresight.core.db import ids_filters
 from caresight.core.files import ImportFileError, RowError, Table, read_table
 from caresight.core.progress import NoProgress, Progress
 from caresight.core.tenancy import Capability
@@ -94,16 +95,15 @@ class Match:
         return self.values[name]
 
 
-def match_locations(model_label: str, cqc_ids: Iterable[str], fields: Iterable[str] = (),
-                    batch: int = 900) -> dict[str, Match]:
-    """The register's services with these CQC location IDs, by ID (looked up in batches)."""
+def match_locations(model_label: str, cqc_ids: Iterable[str], fields: Iterable[str] = ()
+                    ) -> dict[str, Match]:
+    """The register's services with these CQC location IDs, by ID (one statement on
+    PostgreSQL, in batches elsewhere: core.db.ids_filters)."""
     model = apps.get_model(model_label)
     fields = list(fields)
-    ids = sorted({i for i in cqc_ids if i})
     found: dict[str, Match] = {}
-    for start in range(0, len(ids), batch):
-        for row in model._default_manager.filter(
-                cqc_location_id__in=ids[start:start + batch]).values_list(
+    for ids_q in ids_filters(model, sorted({i for i in cqc_ids if i}), "cqc_location_id"):
+        for row in model._default_manager.filter(ids_q).values_list(
                 "cqc_location_id", "pk", "authority_id", "provider_id", "authority__name",
                 *fields):
             found[row[0]] = Match(pk=row[1], cqc_id=row[0], authority_id=row[2],

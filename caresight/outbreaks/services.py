@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from caresight.core import tenancy
 from caresight.core.audit import delete_audited, save_audited
+from caresight.core.db import ids_filters
 from caresight.core.files import RowError
 from caresight.core.imports import (
     OUTSIDE,
@@ -451,9 +452,8 @@ def _plan_lines(lines: list[line_lists.Line], context: Context) -> _ImportPlan:
         wanted.setdefault(match.pk, []).append(line)
     plan.counts[O.OUTSIDE] = context.checks.outside
     existing: dict[int, list[Outbreak]] = {}
-    location_ids = list(wanted)
-    for start in range(0, len(location_ids), 900):
-        for outbreak in (Outbreak.objects.filter(location_id__in=location_ids[start:start + 900])
+    for ids_q in ids_filters(Outbreak, list(wanted), "location"):
+        for outbreak in (Outbreak.objects.filter(ids_q)
                          .prefetch_related("updates", "status_changes")
                          .order_by("reported_on")):
             existing.setdefault(outbreak.location_id, []).append(outbreak)

@@ -104,3 +104,25 @@ def test_rows_filtered_by_many_ids_are_those_rows_on_either_database(cambs, monk
                    .values_list("pk", flat=True)}
     assert by_provider == {home.pk for home in homes}
     assert list(db.ids_filters(Location, [])) == []
+
+
+@pytest.mark.django_db
+def test_rows_filtered_by_many_text_ids_match_each_id_whole(cambs, monkeypatch):
+    """Text IDs (a file's CQC location IDs) go into the array quoted: a comma, brace, quote or
+    backslash in a cell stays inside its element and matches nothing else."""
+    from caresight.core import db
+    from caresight.core.imports import match_locations
+    from caresight.registry.models import Location
+    from caresight.registry.tests.factories import LocationFactory
+
+    monkeypatch.setattr(db, "IDS_A_STATEMENT", 2)
+    odd = ['1-1,1-2', '1-"3"', "1-4\\", "{1-5}", "1-6 "]
+    for cqc_id in ["1-1", "1-2", "1-3", "1-4", "1-5", "1-6", *odd]:
+        LocationFactory(authority=cambs, cqc_location_id=cqc_id)
+    wanted = [*odd, "1-1", "1-999"]
+    found = {cqc_id for q in db.ids_filters(Location, wanted, "cqc_location_id")
+             for cqc_id in Location.objects.filter(q).values_list("cqc_location_id", flat=True)}
+    assert found == {*odd, "1-1"}
+    matches = match_locations("registry.Location", wanted, ("name",))
+    assert set(matches) == {*odd, "1-1"}
+    assert matches["1-1"].authority_name == cambs.name
