@@ -478,7 +478,12 @@ def _print_result(res: dict) -> None:
     print()
     for key in dict.fromkeys((c["what"], c["scope"]) for c in res["cases"]):
         times = [t for c in res["cases"] if (c["what"], c["scope"]) == key for t in c["times_ms"]]
-        print(f"{key[0]}, {key[1]}: {_common.median_verdict(times, TARGET_MS)}.")
+        if key[0].startswith("risk logs refresh"):
+            # The background task after a change, not a page: no page's target applies.
+            print(f"{key[0]}, {key[1]} (background, no page target): median "
+                  f"{statistics.median(times):.0f} ms, max {max(times):.0f} ms.")
+        else:
+            print(f"{key[0]}, {key[1]}: {_common.median_verdict(times, TARGET_MS)}.")
     print(f"Load average at the end: {_common.loads(res['load_average'])}.")
 
 

@@ -103,7 +103,17 @@ def bulk_update_audited(objs: list, model, fields: list[str], *, user, reason: s
         for obj in objs:
             obj.updated_at = now
         fields = [*fields, "updated_at"]
-    changed = model._default_manager.bulk_update(objs, fields, batch_size=BATCH)
+    attnames = [model._meta.get_field(name).attname for name in fields]
+    first = [getattr(objs[0], a) for a in attnames]
+    if all([getattr(obj, a) for a in attnames] == first for obj in objs):
+        # The same values for every record (a national round's rounds confirmed at once): one
+        # plain UPDATE, where bulk_update would write a CASE of every record for each field.
+        pks = [obj.pk for obj in objs]
+        changed = sum(model._default_manager.filter(pk__in=pks[start:start + BATCH])
+                      .update(**dict(zip(attnames, first, strict=True)))
+                      for start in range(0, len(pks), BATCH))
+    else:
+        changed = model._default_manager.bulk_update(objs, fields, batch_size=BATCH)
     _snapshot_history(model, [obj.pk for obj in objs], user=user, reason=reason,
                       history_type="~")
     return changed
