@@ -15,6 +15,7 @@ from django.dispatch import Signal, receiver
 from django.utils import timezone
 from simple_history.signals import post_create_historical_record
 
+from caresight.core.db import ids_filters
 from caresight.core.tenancy import actor
 from caresight.core.timeutils import long_date
 
@@ -38,8 +39,6 @@ def history_values(model: type[models.Model], pks: list, field: str) -> set:
     """The distinct values of `field` (a path, such as "location__authority_id") over every
     history row of these records, then and now, None left out: which authorities a write
     touched, before and after it."""
-    from caresight.core.db import ids_filters
-
     history = model.history.model  # type: ignore[attr-defined]
     found: set = set()
     for ids_q in ids_filters(history, pks, "id"):
@@ -103,19 +102,18 @@ def bulk_update_audited(objs: list, model, fields: list[str], *, user, reason: s
         for obj in objs:
             obj.updated_at = now
         fields = [*fields, "updated_at"]
+    pks = [obj.pk for obj in objs]
     attnames = [model._meta.get_field(name).attname for name in fields]
     first = [getattr(objs[0], a) for a in attnames]
     if all([getattr(obj, a) for a in attnames] == first for obj in objs):
         # The same values for every record (a national round's rounds confirmed at once): one
         # plain UPDATE, where bulk_update would write a CASE of every record for each field.
-        pks = [obj.pk for obj in objs]
-        changed = sum(model._default_manager.filter(pk__in=pks[start:start + BATCH])
-                      .update(**dict(zip(attnames, first, strict=True)))
-                      for start in range(0, len(pks), BATCH))
+        values = dict(zip(attnames, first, strict=True))
+        changed = sum(model._default_manager.filter(ids_q).update(**values)
+                      for ids_q in ids_filters(model, pks))
     else:
         changed = model._default_manager.bulk_update(objs, fields, batch_size=BATCH)
-    _snapshot_history(model, [obj.pk for obj in objs], user=user, reason=reason,
-                      history_type="~")
+    _snapshot_history(model, pks, user=user, reason=reason, history_type="~")
     return changed
 
 
